@@ -1,0 +1,95 @@
+//! The operator's command line: `serve`, `migrate`, `default-config`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::{Application, Config, procedures, startup::shutdown_signal, store::Store};
+
+/// motcua: the citizen one-stop public service server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (configuration from MOTCUA_CONFIG and MOTCUA_* variables).
+    Serve,
+    /// Apply pending database migrations and seed the catalogue, then exit.
+    Migrate,
+    /// Print the default configuration as TOML.
+    DefaultConfig,
+}
+
+impl Cli {
+    pub fn run(self) -> ExitCode {
+        if let Command::DefaultConfig = self.command {
+            print!("{}", Config::default_toml());
+            return ExitCode::SUCCESS;
+        }
+        let config = match Config::load() {
+            Ok(config) => config,
+            Err(err) => {
+                eprintln!("motcua-server: {err:#}");
+                return ExitCode::from(2);
+            }
+        };
+        init_tracing(&config.log);
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(err) => {
+                eprintln!("motcua-server: starting the async runtime: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let result = runtime.block_on(async move {
+            match self.command {
+                Command::Serve => serve(config).await,
+                Command::Migrate => migrate(config).await,
+                Command::DefaultConfig => Ok(()),
+            }
+        });
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                tracing::error!("{err:#}");
+                eprintln!("motcua-server: {err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(?config, "starting");
+    let app = Application::build(config).await?;
+    tracing::info!(addr = %app.local_addr()?, "listening");
+    app.run_until(shutdown_signal()).await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    store.migrate().await?;
+    let seeded = procedures::seed_catalogue(&store).await?;
+    println!(
+        "migrated the {} database; {seeded} procedures in the catalogue",
+        store.engine().name()
+    );
+    store.close().await;
+    Ok(())
+}

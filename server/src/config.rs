@@ -1,0 +1,184 @@
+//! Configuration: defaults < `motcua.toml` (path in `MOTCUA_CONFIG`) < `MOTCUA_…` variables.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// A configuration value that must never appear in logs: Debug prints `[redacted]`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "[empty]"
+        } else {
+            "[redacted]"
+        })
+    }
+}
+
+/// Everything one server instance needs to start. Field names are the TOML keys and, upper-cased
+/// behind `MOTCUA_`, the environment variables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// `sqlite://PATH` (the embedded default) or `postgres://…`. May hold a password.
+    pub database_url: Secret,
+    /// Largest number of pooled database connections.
+    pub database_max_connections: u32,
+    /// The origin users see (scheme, host, port). Cookies are `Secure` and HSTS is sent when it is https.
+    pub public_url: String,
+    /// Mount the embedded sandboxes of the national systems under `/sandbox/…`. Never in production.
+    pub sandbox: bool,
+    /// Where keys and files the server generates are kept.
+    pub data_dir: PathBuf,
+    /// The built PWA (`cargo xtask run` builds it into `client/dist`).
+    pub web_dir: PathBuf,
+    /// Apply pending database migrations when `serve` starts.
+    pub migrate_on_start: bool,
+    /// Largest accepted request body for JSON endpoints.
+    pub body_limit_bytes: usize,
+    /// A request still unanswered after this long gets 408.
+    pub request_timeout_secs: u64,
+    /// `tracing` filter directives, for example `info,motcua_server=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: Secret::new("sqlite://data/motcua.db"),
+            database_max_connections: 8,
+            public_url: "http://127.0.0.1:8080".into(),
+            sandbox: false,
+            data_dir: PathBuf::from("data"),
+            web_dir: PathBuf::from("client/dist"),
+            migrate_on_start: true,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            log: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the layered configuration of the running process.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Ok(path) = std::env::var("MOTCUA_CONFIG") {
+            anyhow::ensure!(
+                std::path::Path::new(&path).is_file(),
+                "MOTCUA_CONFIG names {path}, which is not a readable file"
+            );
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("MOTCUA_").ignore(&["config"]))
+            .extract()
+            .context("reading the configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses configurations that would start but misbehave.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let public = url::Url::parse(&self.public_url)
+            .with_context(|| format!("public_url {:?} is not a URL", self.public_url))?;
+        anyhow::ensure!(
+            matches!(public.scheme(), "http" | "https") && public.host().is_some(),
+            "public_url must be an http(s) origin such as https://dichvucong.example.vn"
+        );
+        anyhow::ensure!(
+            public.path() == "/" && public.query().is_none(),
+            "public_url is an origin: no path or query"
+        );
+        let db = self.database_url.expose();
+        anyhow::ensure!(
+            db.starts_with("sqlite:")
+                || db.starts_with("postgres:")
+                || db.starts_with("postgresql:"),
+            "database_url must start with sqlite:// or postgres://"
+        );
+        anyhow::ensure!(
+            self.body_limit_bytes >= 1024,
+            "body_limit_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            self.request_timeout_secs >= 1,
+            "request_timeout_secs must be at least 1"
+        );
+        Ok(())
+    }
+
+    /// Whether users reach us over https (then cookies are `Secure` and HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The configuration as a commented TOML file, for `motcua-server default-config`.
+    pub fn default_toml() -> String {
+        let body = toml::to_string_pretty(&Config::default()).unwrap_or_default();
+        format!(
+            "# motcua server configuration. Every key can also be set as MOTCUA_<KEY> (upper case).\n\
+             # Precedence: built-in defaults < this file (path in MOTCUA_CONFIG) < environment.\n\n{body}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_database_url() {
+        let config = Config {
+            database_url: Secret::new("postgres://motcua:hunter2@db/motcua"),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn public_url_must_be_a_bare_http_origin() {
+        let with = |url: &str| Config {
+            public_url: url.into(),
+            ..Config::default()
+        };
+        assert!(with("https://dichvucong.example.vn").validate().is_ok());
+        assert!(with("ftp://example.vn").validate().is_err());
+        assert!(with("https://example.vn/app").validate().is_err());
+        assert!(with("not a url").validate().is_err());
+    }
+
+    #[test]
+    fn the_default_config_file_reads_back_as_the_defaults() {
+        let text = Config::default_toml();
+        let parsed: Config = Figment::from(Toml::string(&text))
+            .extract()
+            .expect("parses");
+        assert_eq!(parsed.addr, Config::default().addr);
+        assert_eq!(parsed.database_url, Config::default().database_url);
+    }
+}

@@ -1,0 +1,18 @@
+//! The motcua API server as a library: the binary, the black-box tests and the bench all start
+//! it through [`startup::Application`].
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod monitoring;
+pub mod procedures;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod web;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use startup::Application;
+pub use state::AppState;

@@ -1,0 +1,126 @@
+//! The public catalogue of administrative procedures: its HTTP routes, its storage and its seed.
+
+mod seed;
+mod storage;
+
+pub use seed::{load_seed, seed_catalogue};
+pub use storage::CatalogueFilter;
+
+use axum::{
+    extract::State,
+    http::{HeaderValue, header},
+    response::IntoResponse,
+};
+use motcua_shared::procedure::{Level, OnlineLevel, Procedure, ProcedureList};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    AppState,
+    error::{ApiError, AppJson, AppPath, AppQuery},
+    store::Store,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_procedures))
+        .routes(routes!(get_procedure))
+}
+
+/// The catalogue changes rarely: let browsers and the service worker reuse it for a while.
+const CATALOGUE_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=300");
+
+/// Filters of the catalogue. All optional.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogueQuery {
+    /// `province`, `district` or `commune`.
+    level: Option<String>,
+    /// `full` or `partial`.
+    online_level: Option<String>,
+    /// Words of the name, with or without Vietnamese diacritics.
+    q: Option<String>,
+}
+
+impl CatalogueQuery {
+    fn into_filter(self) -> Result<CatalogueFilter, ApiError> {
+        let level = match self.level.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(Level::parse(s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    "level must be province, district or commune",
+                )
+            })?),
+        };
+        let online_level = match self.online_level.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(OnlineLevel::parse(s).ok_or_else(|| {
+                ApiError::bad_request("invalid_query", "online_level must be full or partial")
+            })?),
+        };
+        let text = self
+            .q
+            .map(|q| q.trim().to_string())
+            .filter(|q| !q.is_empty());
+        if text.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "Search with at most 100 characters",
+            ));
+        }
+        Ok(CatalogueFilter {
+            level,
+            online_level,
+            text,
+        })
+    }
+}
+
+/// The public catalogue of procedures, most used first. Public: no sign-in.
+#[utoipa::path(
+    get,
+    path = "/procedures",
+    tag = "procedures",
+    params(CatalogueQuery),
+    responses(
+        (status = 200, description = "The catalogue", body = ProcedureList),
+        (status = 400, description = "A filter has an unknown value", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn list_procedures(
+    State(store): State<Store>,
+    AppQuery(query): AppQuery<CatalogueQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let procedures = store.list_procedures(&query.into_filter()?).await?;
+    Ok((
+        [(header::CACHE_CONTROL, CATALOGUE_CACHE)],
+        AppJson(ProcedureList { procedures }),
+    ))
+}
+
+/// One procedure of the catalogue by its code. Public: no sign-in.
+#[utoipa::path(
+    get,
+    path = "/procedures/{code}",
+    tag = "procedures",
+    params(("code" = String, Path, description = "The procedure's code in the national catalogue")),
+    responses(
+        (status = 200, description = "The procedure", body = Procedure),
+        (status = 404, description = "No procedure has this code", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn get_procedure(
+    State(store): State<Store>,
+    AppPath(code): AppPath<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let procedure = store
+        .procedure(&code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No procedure in the catalogue has this code.".into()))?;
+    Ok((
+        [(header::CACHE_CONTROL, CATALOGUE_CACHE)],
+        AppJson(procedure),
+    ))
+}

@@ -1,0 +1,80 @@
+//! The catalogue as published data: one TOML file per procedure under `server/seed/procedures/`,
+//! built into the binary and upserted at start, so adding a procedure needs no Rust change.
+
+use anyhow::Context;
+use include_dir::{Dir, include_dir};
+use motcua_shared::procedure::Procedure;
+use serde::Deserialize;
+
+use crate::store::Store;
+
+static SEED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/seed/procedures");
+
+#[derive(Deserialize)]
+struct SeedFile {
+    /// Place in the published catalogue.
+    position: i64,
+    #[serde(flatten)]
+    procedure: Procedure,
+}
+
+/// Every seeded procedure with its position, checked: codes unique, online fee never above the
+/// counter fee.
+pub fn load_seed() -> anyhow::Result<Vec<(i64, Procedure)>> {
+    let mut out: Vec<(i64, Procedure)> = Vec::new();
+    for file in SEED
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
+    {
+        let name = file.path().display().to_string();
+        let text = file
+            .contents_utf8()
+            .with_context(|| format!("{name} is not UTF-8"))?;
+        let seed: SeedFile = toml::from_str(text).with_context(|| format!("reading {name}"))?;
+        let p = seed.procedure;
+        anyhow::ensure!(
+            p.online_fee_vnd <= p.fee_vnd,
+            "{name}: the online fee is above the counter fee"
+        );
+        anyhow::ensure!(
+            out.iter().all(|(_, other)| other.code != p.code),
+            "{name}: procedure code {} is used twice",
+            p.code
+        );
+        out.push((seed.position, p));
+    }
+    out.sort_by_key(|(position, p)| (*position, p.code.clone()));
+    Ok(out)
+}
+
+/// Upserts the seeded catalogue. Idempotent; several instances may do it at once.
+pub async fn seed_catalogue(store: &Store) -> anyhow::Result<usize> {
+    let seed = load_seed()?;
+    for (position, procedure) in &seed {
+        store.upsert_procedure(procedure, *position).await?;
+    }
+    Ok(seed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use motcua_shared::procedure::OnlineLevel;
+
+    #[test]
+    fn the_seeded_catalogue_reads_and_has_both_online_levels() {
+        let seed = super::load_seed().expect("seed reads");
+        assert!(seed.len() >= 8, "{} procedures", seed.len());
+        assert!(
+            seed.iter()
+                .any(|(_, p)| p.online_level == OnlineLevel::Partial)
+        );
+        assert!(
+            seed.iter()
+                .any(|(_, p)| p.online_level == OnlineLevel::Full)
+        );
+        assert!(
+            seed.iter()
+                .all(|(_, p)| !p.name.vi.is_empty() && !p.name.en.is_empty())
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! The embedded SQLite backend: a file in WAL mode, foreign keys enforced, writers waiting on a
+//! busy timeout instead of failing.
+
+use anyhow::Context;
+use sqlx::{AnyConnection, Executor, migrate::Migrator};
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// Creates the database file's folder and asks sqlx to create the file if it is missing.
+pub fn prepare_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .context("a SQLite URL starts with sqlite://")?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    anyhow::ensure!(
+        !path.is_empty() && path != ":memory:",
+        "give SQLite a file path: an in-memory database is not shared between pooled connections"
+    );
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the database folder {}", parent.display()))?;
+    }
+    Ok(if query.contains("mode=") {
+        url.to_string()
+    } else if query.is_empty() {
+        format!("sqlite://{path}?mode=rwc")
+    } else {
+        format!("sqlite://{path}?{query}&mode=rwc")
+    })
+}
+
+/// Per-connection settings: SQLite keeps these per connection, not per file.
+pub async fn configure_connection(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("pragma journal_mode = wal").await?;
+    conn.execute("pragma foreign_keys = on").await?;
+    conn.execute("pragma busy_timeout = 5000").await?;
+    // With WAL, NORMAL is durable across application crashes; an OS crash may lose the last
+    // commits but never corrupts the file.
+    conn.execute("pragma synchronous = normal").await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prepare_url;
+
+    #[test]
+    fn urls_get_create_mode_unless_they_set_a_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/motcua.db");
+        let url = format!("sqlite://{}", path.display());
+        assert_eq!(prepare_url(&url).expect("ok"), format!("{url}?mode=rwc"));
+        assert!(path.parent().expect("parent").is_dir());
+        let ro = format!("{url}?mode=ro");
+        assert_eq!(prepare_url(&ro).expect("ok"), ro);
+    }
+
+    #[test]
+    fn in_memory_databases_are_refused() {
+        assert!(prepare_url("sqlite::memory:").is_err());
+        assert!(prepare_url("sqlite://").is_err());
+    }
+}

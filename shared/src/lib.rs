@@ -1,0 +1,14 @@
+//! What the motcua server and PWA must agree on: the JSON shapes of the API, the parsed
+//! domain newtypes, and validation that both sides run. No I/O: this crate builds for wasm32.
+
+pub mod error;
+pub mod health;
+pub mod ids;
+pub mod lang;
+pub mod money;
+pub mod procedure;
+
+pub use error::ErrorBody;
+pub use ids::{Cccd, IdError, TaxCode};
+pub use lang::{Lang, Localized};
+pub use money::Vnd;

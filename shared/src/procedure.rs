@@ -1,0 +1,124 @@
+//! The public catalogue of administrative procedures (TTHC), as `GET /api/v1/procedures` serves it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Localized, Vnd};
+
+/// The government level whose agency handles a procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Province,
+    District,
+    Commune,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Province => "province",
+            Level::District => "district",
+            Level::Commune => "commune",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "province" => Some(Level::Province),
+            "district" => Some(Level::District),
+            "commune" => Some(Level::Commune),
+            _ => None,
+        }
+    }
+}
+
+/// How much of a procedure can be done online (Decree 42/2022 art. 11): `full` means
+/// information, submission, handling and result are all online; anything less is `partial`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OnlineLevel {
+    Full,
+    Partial,
+}
+
+impl OnlineLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "full",
+            OnlineLevel::Partial => "partial",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OnlineLevel> {
+        match s {
+            "full" => Some(OnlineLevel::Full),
+            "partial" => Some(OnlineLevel::Partial),
+            _ => None,
+        }
+    }
+}
+
+/// The agency that receives and decides a procedure's dossiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agency {
+    /// Stable short code, for example `CA-CSGT`.
+    pub code: String,
+    pub name: Localized,
+}
+
+/// A document the applicant must provide (or reuse from their warehouse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequiredDocument {
+    pub code: String,
+    pub name: Localized,
+}
+
+/// One administrative procedure of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Procedure {
+    /// The procedure's code in the national catalogue, for example `1.001234`.
+    pub code: String,
+    pub name: Localized,
+    /// The field of administration, for example "Civil status".
+    pub category: Localized,
+    /// One or two sentences on what the procedure gives the person.
+    pub summary: Localized,
+    pub agency: Agency,
+    pub level: Level,
+    pub online_level: OnlineLevel,
+    /// The fee when filed at the counter.
+    pub fee_vnd: Vnd,
+    /// The (often reduced) fee when filed online.
+    pub online_fee_vnd: Vnd,
+    /// The legal time limit for a result, in working days (0: the same day).
+    pub time_limit_working_days: u16,
+    pub required_documents: Vec<RequiredDocument>,
+}
+
+/// The body of `GET /api/v1/procedures`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcedureList {
+    pub procedures: Vec<Procedure>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_online_levels_round_trip_through_their_names() {
+        for level in [Level::Province, Level::District, Level::Commune] {
+            assert_eq!(Level::parse(level.as_str()), Some(level));
+        }
+        for online in [OnlineLevel::Full, OnlineLevel::Partial] {
+            assert_eq!(OnlineLevel::parse(online.as_str()), Some(online));
+        }
+        assert_eq!(Level::parse("national"), None);
+    }
+}
