@@ -1,2 +1,5 @@
-//! placeholder
-fn main() {}
+//! Entry point of the PWA's WebAssembly module.
+
+fn main() {
+    motcua_client::start();
+}

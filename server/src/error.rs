@@ -207,3 +207,128 @@ pub async fn json_error_bodies(request: Request, next: Next) -> Response {
     let body = serde_json::to_vec(&ErrorBody::new(code, message)).unwrap_or_default();
     Response::from_parts(parts, body.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::{
+        Router,
+        body::{Body, to_bytes},
+        extract::DefaultBodyLimit,
+        http::{Request, StatusCode},
+        middleware,
+        routing::post,
+    };
+    use serde::Deserialize;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Filing {
+        #[allow(dead_code)]
+        count: u32,
+    }
+
+    async fn file(AppJson(_): AppJson<Filing>) -> StatusCode {
+        StatusCode::NO_CONTENT
+    }
+
+    async fn send(content_type: Option<&str>, body: impl Into<Body>) -> (StatusCode, ErrorBody) {
+        let app = Router::new()
+            .route("/api/filings", post(file))
+            .layer(DefaultBodyLimit::max(1024))
+            .layer(middleware::from_fn(json_error_bodies));
+        let mut request = Request::post("/api/filings");
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let response = app
+            .oneshot(request.body(body.into()).expect("request"))
+            .await
+            .expect("answered");
+        let status = response.status();
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        let body: ErrorBody =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody::new("-", "-"));
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn broken_json_is_400_invalid_json() {
+        let (status, body) = send(Some("application/json"), "{\"count\": ").await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_json")
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_types_are_422_and_name_the_field() {
+        let (status, body) = send(Some("application/json"), r#"{"count": "three"}"#).await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+        );
+        assert!(body.message.contains("count"), "{}", body.message);
+    }
+
+    #[tokio::test]
+    async fn a_body_without_the_json_content_type_is_415() {
+        let (status, body) = send(Some("text/plain"), r#"{"count": 3}"#).await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        );
+        let (status, _) = send(None, r#"{"count": 3}"#).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_413_in_the_error_shape() {
+        let big = format!(r#"{{"count": 3, "pad": "{}"}}"#, "x".repeat(4096));
+        let (status, body) = send(Some("application/json"), big).await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_valid_body_passes() {
+        let app = Router::new().route("/api/filings", post(file));
+        let response = app
+            .oneshot(
+                Request::post("/api/filings")
+                    .header("content-type", "application/json")
+                    .body(Body::from(r#"{"count": 3}"#))
+                    .expect("request"),
+            )
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let response =
+            ApiError::Internal(anyhow::anyhow!("password=hunter2 at db")).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = response
+            .extensions()
+            .get::<InternalCause>()
+            .expect("kept for the log");
+        assert!(cause.0.contains("hunter2"));
+        let body = futures_body(response);
+        assert!(!body.contains("hunter2"), "{body}");
+    }
+
+    fn futures_body(response: Response) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let bytes = rt
+            .block_on(to_bytes(response.into_body(), 1 << 20))
+            .expect("body");
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}

@@ -1,0 +1,45 @@
+//! Loading, error and empty states, each announced to screen readers.
+
+use yew::prelude::*;
+
+use crate::{api::ApiFailure, hooks::use_lang, i18n::tr};
+
+#[derive(Properties, PartialEq)]
+pub struct LoadingProps {
+    pub text: AttrValue,
+}
+
+/// A progress message shown while data loads (slow connections see it for a while).
+#[component]
+pub fn Loading(props: &LoadingProps) -> Html {
+    html! {
+        <div class="loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            <span>{ props.text.clone() }</span>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FailureProps {
+    pub failure: ApiFailure,
+    pub on_retry: Callback<()>,
+}
+
+/// What went wrong, in words a person can act on, with a way to try again.
+#[component]
+pub fn Failure(props: &FailureProps) -> Html {
+    let lang = use_lang().lang;
+    let message = match &props.failure {
+        ApiFailure::Network => tr(lang, "error.network"),
+        ApiFailure::Server { body, .. } => body.message.clone(),
+        ApiFailure::Unexpected => tr(lang, "error.unexpected"),
+    };
+    let onclick = props.on_retry.reform(|_| ());
+    html! {
+        <div class="notice notice-error" role="alert">
+            <p>{ message }</p>
+            <button type="button" class="button" {onclick}>{ tr(lang, "error.retry") }</button>
+        </div>
+    }
+}

@@ -1,0 +1,6 @@
+//! Building blocks shared by pages.
+
+pub mod feedback;
+pub mod lang_switch;
+pub mod nav;
+pub mod procedure_card;

@@ -1,0 +1,76 @@
+//! Hooks shared by pages: the interface language from context, and loading API data.
+
+use std::rc::Rc;
+
+use motcua_shared::Lang;
+use yew::prelude::*;
+
+use crate::api::ApiFailure;
+
+/// The interface language and a way to change it, provided by [`crate::app::App`].
+#[derive(Clone, PartialEq)]
+pub struct LangContext {
+    pub lang: Lang,
+    pub set: Callback<Lang>,
+}
+
+/// The current language, with a translation shortcut.
+#[hook]
+pub fn use_lang() -> LangContext {
+    use_context::<LangContext>().unwrap_or(LangContext {
+        lang: Lang::default(),
+        set: Callback::noop(),
+    })
+}
+
+/// Where a request for data stands.
+#[derive(Clone, PartialEq)]
+pub enum Loadable<T> {
+    Loading,
+    Loaded(Rc<T>),
+    Failed(ApiFailure),
+}
+
+/// Runs `load` whenever `deps` change and returns where it stands. A newer request supersedes an
+/// older one still in flight, so a slow answer never overwrites a newer one.
+#[hook]
+pub fn use_load<T, D, F, Fut>(deps: D, load: F) -> UseStateHandle<Loadable<T>>
+where
+    T: 'static,
+    D: PartialEq + Clone + 'static,
+    F: Fn(D) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiFailure>> + 'static,
+{
+    let state = use_state(|| Loadable::Loading);
+    let generation = use_mut_ref(|| 0u64);
+    {
+        let state = state.clone();
+        use_effect_with(deps, move |deps| {
+            *generation.borrow_mut() += 1;
+            let mine = *generation.borrow();
+            state.set(Loadable::Loading);
+            let future = load(deps.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = future.await;
+                if *generation.borrow() == mine {
+                    state.set(match result {
+                        Ok(value) => Loadable::Loaded(Rc::new(value)),
+                        Err(failure) => Loadable::Failed(failure),
+                    });
+                }
+            });
+        });
+    }
+    state
+}
+
+/// Sets the document title to `page — app name`, as a full page load would.
+#[hook]
+pub fn use_title(page: String) {
+    let lang = use_lang().lang;
+    use_effect_with((page, lang), |(page, lang)| {
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&format!("{page} — {}", crate::i18n::tr(*lang, "app.name")));
+        }
+    });
+}

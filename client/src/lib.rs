@@ -1,0 +1,27 @@
+//! The motcua PWA. `app.rs` holds the routes; pages, components, hooks, the API client and the
+//! translations live in their own folders. `main.rs` only calls [`start`].
+
+// Translations: client/locales/{vi,en}.yml, built in at compile time. Vietnamese first.
+rust_i18n::i18n!("locales", fallback = "vi");
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod hooks;
+pub mod i18n;
+pub mod pages;
+
+/// Mounts the app into `#app` (or the body when the page has none).
+pub fn start() {
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"));
+    match root {
+        Some(root) => {
+            yew::Renderer::<app::App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<app::App>::new().render();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+// The service worker: keeps the app shell so the app opens offline, and the public catalogue so
+// it can still be read offline. Personal API data is never cached here.
+const VERSION = "{{VERSION}}";
+const SHELL_CACHE = `motcua-shell-${VERSION}`;
+const DATA_CACHE = "motcua-data-v1";
+const SHELL = {{SHELL}};
+// Public, non-personal API answers that may be shown (marked as possibly stale) when offline.
+const CACHEABLE_API = ["/api/v1/procedures"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) =>
+        Promise.all(keys.filter((k) => k.startsWith("motcua-shell-") && k !== SHELL_CACHE).map((k) => caches.delete(k))),
+      )
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+
+  if (request.mode === "navigate") {
+    // Pages: the network first (fresh HTML after a release), the cached shell when offline.
+    event.respondWith(fetch(request).catch(() => caches.match("/index.html", { cacheName: SHELL_CACHE })));
+    return;
+  }
+  if (CACHEABLE_API.some((prefix) => url.pathname.startsWith(prefix))) {
+    event.respondWith(
+      fetch(request)
+        .then((response) => {
+          if (response.ok) {
+            const copy = response.clone();
+            caches.open(DATA_CACHE).then((cache) => cache.put(request, copy));
+          }
+          return response;
+        })
+        .catch(() => caches.match(request, { cacheName: DATA_CACHE }).then((hit) => hit || Response.error())),
+    );
+    return;
+  }
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/auth/") || url.pathname.startsWith("/sandbox/")) {
+    return; // the network only
+  }
+  // Static files: hashed names never change, so the cache is always right for them.
+  event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
+});

@@ -1,0 +1,133 @@
+//! The PWA's pieces rendered in headless Chromium: translations complete in both languages, and
+//! a catalogue card showing what a citizen needs to decide.
+#![cfg(target_arch = "wasm32")]
+
+use std::{collections::BTreeSet, time::Duration};
+
+use motcua_client::{components::procedure_card::ProcedureCard, hooks::LangContext};
+use motcua_shared::{
+    Lang, Localized, Vnd,
+    procedure::{Agency, Level, OnlineLevel, Procedure, RequiredDocument},
+};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn keys(yaml: &str) -> BTreeSet<String> {
+    yaml.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.starts_with(' '))
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim().to_owned()))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn both_languages_have_the_same_texts() {
+    let vi = keys(include_str!("../locales/vi.yml"));
+    let en = keys(include_str!("../locales/en.yml"));
+    assert!(vi.len() > 40, "{} keys", vi.len());
+    let only_vi: Vec<_> = vi.difference(&en).collect();
+    let only_en: Vec<_> = en.difference(&vi).collect();
+    assert!(
+        only_vi.is_empty() && only_en.is_empty(),
+        "only vi: {only_vi:?}; only en: {only_en:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn texts_resolve_and_interpolate_in_both_languages() {
+    assert_eq!(
+        motcua_client::i18n::tr(Lang::Vi, "nav.procedures"),
+        "Thủ tục"
+    );
+    assert_eq!(
+        motcua_client::i18n::tr(Lang::En, "nav.procedures"),
+        "Services"
+    );
+    let days = motcua_client::i18n::tr_count(Lang::Vi, "procedures.working_days", 5);
+    assert_eq!(days, "5 ngày làm việc");
+}
+
+fn licence() -> Procedure {
+    let text = |vi: &str, en: &str| Localized {
+        vi: vi.into(),
+        en: en.into(),
+    };
+    Procedure {
+        code: "1.002804".into(),
+        name: text("Cấp đổi giấy phép lái xe", "Driving licence renewal"),
+        category: text("Đường bộ", "Road transport"),
+        summary: text("Đổi giấy phép lái xe.", "Renew a driving licence."),
+        agency: Agency {
+            code: "CA-PCSGT".into(),
+            name: text("Phòng CSGT", "Traffic Police"),
+        },
+        level: Level::Province,
+        online_level: OnlineLevel::Full,
+        fee_vnd: Vnd(135_000),
+        online_fee_vnd: Vnd(115_000),
+        time_limit_working_days: 5,
+        required_documents: vec![RequiredDocument {
+            code: "health-certificate".into(),
+            name: text("Giấy khám sức khỏe", "Health certificate"),
+        }],
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct InLangProps {
+    lang: Lang,
+}
+
+#[component]
+fn CardIn(props: &InLangProps) -> Html {
+    let context = LangContext {
+        lang: props.lang,
+        set: Callback::noop(),
+    };
+    html! {
+        <ContextProvider<LangContext> {context}>
+            <ProcedureCard procedure={licence()} />
+        </ContextProvider<LangContext>>
+    }
+}
+
+async fn render(lang: Lang) -> String {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let root = document.create_element("div").expect("a div");
+    document
+        .body()
+        .expect("a body")
+        .append_child(&root)
+        .expect("attached");
+    yew::Renderer::<CardIn>::with_root_and_props(root.clone(), InLangProps { lang }).render();
+    yew::platform::time::sleep(Duration::from_millis(50)).await;
+    root.text_content().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn a_card_shows_the_reduced_online_fee_and_the_time_limit_in_vietnamese() {
+    let text = render(Lang::Vi).await;
+    assert!(text.contains("Cấp đổi giấy phép lái xe"), "{text}");
+    assert!(
+        text.contains("115.000 ₫") && text.contains("135.000 ₫"),
+        "{text}"
+    );
+    assert!(text.contains("5 ngày làm việc"), "{text}");
+    assert!(
+        text.contains("Trực tuyến toàn trình") && text.contains("Cấp tỉnh"),
+        "{text}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_card_speaks_english_when_english_is_chosen() {
+    let text = render(Lang::En).await;
+    assert!(text.contains("Driving licence renewal"), "{text}");
+    assert!(
+        text.contains("5 working days") && text.contains("Fully online"),
+        "{text}"
+    );
+}

@@ -1,0 +1,100 @@
+// Shared set-up of the browser tests: Debian's Chromium driven by playwright-core, a phone
+// viewport, screenshots of every page visited, and motcua server processes of the tests' own.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const BASE_URL = process.env.BASE_URL ?? "http://127.0.0.1:8080";
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? "target/screenshots";
+
+export const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: "vi-VN",
+  timezoneId: "Asia/Ho_Chi_Minh",
+};
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Saves a full-page screenshot as target/screenshots/NAME.png. */
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a motcua server of this test's own (fresh SQLite database, the built PWA), for tests
+ * that must stop it. Returns { url, stop }.
+ */
+export async function startServer() {
+  const binary = process.env.MOTCUA_SERVER_BIN;
+  if (!binary) throw new Error("MOTCUA_SERVER_BIN is not set (cargo xtask test sets it)");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const data = mkdtempSync(join(tmpdir(), "motcua-browser-"));
+  const child = spawn(binary, ["serve"], {
+    env: {
+      ...process.env,
+      MOTCUA_ADDR: `127.0.0.1:${port}`,
+      MOTCUA_PUBLIC_URL: url,
+      MOTCUA_DATABASE_URL: `sqlite://${data}/motcua.db`,
+      MOTCUA_DATA_DIR: data,
+      MOTCUA_SANDBOX: "true",
+      MOTCUA_LOG: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/api/health`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error("the server did not become healthy within 30 s");
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

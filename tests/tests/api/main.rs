@@ -1,0 +1,7 @@
+//! Black-box tests of the HTTP API, one module per area. One binary keeps linking fast.
+
+mod catalogue;
+mod errors;
+mod monitoring;
+mod pwa;
+mod storage;

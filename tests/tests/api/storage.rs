@@ -1,0 +1,89 @@
+//! Storage conformance: the same stories against whichever engine this run targets
+//! (`cargo xtask test` runs them on SQLite and on PostgreSQL).
+
+use motcua_server::procedures::{CatalogueFilter, load_seed};
+use motcua_shared::procedure::Level;
+use motcua_tests::TestDatabase;
+
+#[tokio::test]
+async fn migrating_twice_changes_nothing() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    store
+        .migrate()
+        .await
+        .expect("a second migration run is a no-op");
+    store.ping().await.expect("the database answers");
+}
+
+#[tokio::test]
+async fn a_procedure_reads_back_as_it_was_saved_and_an_upsert_replaces_it() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let seed = load_seed().expect("the seed reads");
+    let (_, mut procedure) = seed.into_iter().next().expect("one procedure");
+    store.upsert_procedure(&procedure, 5).await.expect("saved");
+    assert_eq!(
+        store.procedure(&procedure.code).await.expect("read"),
+        Some(procedure.clone())
+    );
+
+    procedure.name.vi = "Cấp đổi giấy phép lái xe (đã sửa)".into();
+    procedure.level = Level::District;
+    store
+        .upsert_procedure(&procedure, 1)
+        .await
+        .expect("replaced");
+    assert_eq!(
+        store.procedure(&procedure.code).await.expect("read"),
+        Some(procedure.clone())
+    );
+    let all = store
+        .list_procedures(&CatalogueFilter::default())
+        .await
+        .expect("listed");
+    assert_eq!(all.len(), 1, "an upsert must not duplicate");
+    let district = CatalogueFilter {
+        level: Some(Level::District),
+        ..CatalogueFilter::default()
+    };
+    assert_eq!(
+        store
+            .list_procedures(&district)
+            .await
+            .expect("listed")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn listings_follow_the_position_then_the_code() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let seed = load_seed().expect("the seed reads");
+    for (i, (_, p)) in seed.iter().enumerate() {
+        // Reverse the published order.
+        store
+            .upsert_procedure(p, 100 - i64::try_from(i).expect("small"))
+            .await
+            .expect("saved");
+    }
+    let listed: Vec<String> = store
+        .list_procedures(&CatalogueFilter::default())
+        .await
+        .expect("listed")
+        .into_iter()
+        .map(|p| p.code)
+        .collect();
+    let mut expected: Vec<String> = seed.into_iter().map(|(_, p)| p.code).collect();
+    expected.reverse();
+    assert_eq!(listed, expected);
+}
+
+#[tokio::test]
+async fn unknown_codes_read_as_none() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    assert_eq!(store.procedure("0.000000").await.expect("read"), None);
+}

@@ -1,0 +1,269 @@
+//! `cargo xtask bench`: loads the release server with wrk (server and load generator pinned to
+//! different cores) and reports requests/s, p50/p99 latency and memory, each beside the same
+//! figure for a bare axum server measured in the same run; then the PWA's first-load size.
+
+use std::{
+    fmt::Write as _,
+    fs,
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+};
+
+use anyhow::Context;
+
+use crate::{proc, pwa, root, services, tools};
+
+const CONNECTIONS: &str = "32";
+const DURATION: &str = "10s";
+
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn pinned(core: &str, program: &std::path::Path) -> Command {
+    if proc::has("taskset") {
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", core]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+fn wrk(url: &str) -> anyhow::Result<Load> {
+    // A short warm-up first, unmeasured.
+    let _ = Command::new("wrk")
+        .args(["-t1", "-c8", "-d2s", url])
+        .stdout(Stdio::null())
+        .status();
+    let mut cmd = if proc::has("taskset") {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1", "wrk"]);
+        c
+    } else {
+        Command::new("wrk")
+    };
+    let out = cmd
+        .args(["-t1", "-c", CONNECTIONS, "-d", DURATION, "--latency", url])
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    anyhow::ensure!(out.status.success(), "wrk failed: {text}");
+    parse_wrk(&text).with_context(|| format!("reading wrk's output:\n{text}"))
+}
+
+fn parse_wrk(text: &str) -> anyhow::Result<Load> {
+    let to_ms = |v: &str| -> Option<f64> {
+        let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
+        let n: f64 = num.parse().ok()?;
+        Some(match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            _ => return None,
+        })
+    };
+    let percentile = |p: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(p).and_then(|rest| to_ms(rest.trim())))
+    };
+    let rps = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("no Requests/sec")?;
+    let non_2xx = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Ok(Load {
+        requests_per_sec: rps,
+        p50_ms: percentile("50%").context("no p50")?,
+        p99_ms: percentile("99%").context("no p99")?,
+        non_2xx,
+    })
+}
+
+/// Resident memory of a process: (current, peak) in MiB.
+fn rss_mib(pid: u32) -> (f64, f64) {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+pub fn bench() -> anyhow::Result<()> {
+    let root = root();
+    tools::ensure_pwa_tools()?;
+    tools::ensure_apt_files(&[("wrk", "/usr/bin/wrk"), ("util-linux", "/usr/bin/taskset")])?;
+    let size = pwa::build()?;
+    proc::run(
+        Command::new("cargo")
+            .args([
+                "build",
+                "--release",
+                "--package",
+                "motcua-server",
+                "--package",
+                "xtask",
+                "--bin",
+                "motcua-server",
+                "--bin",
+                "bench-ceiling",
+            ])
+            .current_dir(&root),
+    )?;
+
+    // The ceiling: a bare axum server on the same core.
+    let mut ceiling = proc::ChildGuard {
+        name: "bench-ceiling".into(),
+        child: pinned("0", &root.join("target/release/bench-ceiling"))
+            .arg("127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the bare axum server")?,
+    };
+    let mut first_line = String::new();
+    BufReader::new(ceiling.child.stdout.take().context("ceiling stdout")?)
+        .read_line(&mut first_line)?;
+    let ceiling_addr = first_line
+        .trim()
+        .strip_prefix("listening ")
+        .context("ceiling address")?
+        .to_owned();
+    let bare = wrk(&format!("http://{ceiling_addr}/"))?;
+    let (_, bare_peak) = rss_mib(ceiling.id());
+    drop(ceiling);
+
+    let server = {
+        let binary = root.join("target/release/motcua-server");
+        // Pin the server to core 0 through a wrapper script-free route: taskset around the binary.
+        let wrapper = root.join("target/release/motcua-server-pinned.sh");
+        fs::write(
+            &wrapper,
+            format!("#!/bin/sh\nexec taskset -c 0 {} \"$@\"\n", binary.display()),
+        )?;
+        make_executable(&wrapper)?;
+        let server_bin = if proc::has("taskset") {
+            wrapper
+        } else {
+            binary
+        };
+        services::start_server(&server_bin, "bench", &[("MOTCUA_LOG", "warn".into())])?
+    };
+    let health = wrk(&format!("{}/api/health", server.base_url))?;
+    let catalogue = wrk(&format!("{}/api/v1/procedures", server.base_url))?;
+    let search = wrk(&format!(
+        "{}/api/v1/procedures?q=dang%20ky&level=commune",
+        server.base_url
+    ))?;
+    let (_, server_peak) = rss_mib(server.guard.id());
+    drop(server);
+
+    let (raw, gz, br) = size.total();
+    let mut report = String::new();
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    writeln!(
+        report,
+        "Measured {date} on {} cores ({cpu}); wrk -t1 -c{CONNECTIONS} -d{DURATION}, server on core 0, wrk on core 1.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )?;
+    writeln!(
+        report,
+        "| load | requests/s | p50 ms | p99 ms | non-2xx | vs bare axum (req/s) |"
+    )?;
+    writeln!(report, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
+    for (name, load) in [
+        ("bare axum `GET /` (ceiling)", bare),
+        ("`GET /api/health` (SQLite ping)", health),
+        ("`GET /api/v1/procedures` (catalogue)", catalogue),
+        ("`GET /api/v1/procedures?q=dang ky&level=commune`", search),
+    ] {
+        writeln!(
+            report,
+            "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.2} |",
+            load.requests_per_sec,
+            load.p50_ms,
+            load.p99_ms,
+            load.non_2xx,
+            load.requests_per_sec / bare.requests_per_sec
+        )?;
+    }
+    writeln!(
+        report,
+        "\nPeak server memory (RSS) under that load: {server_peak:.1} MiB (bare axum: {bare_peak:.1} MiB; ratio {:.1}x; budget 150 MiB).",
+        server_peak / bare_peak.max(0.1)
+    )?;
+    writeln!(
+        report,
+        "\nPWA first load (HTML + boot JS + JS glue + wasm + CSS): {:.1} KB gzip, {:.1} KB brotli, {:.1} KB raw; budget 250 KB compressed ({:.0}% of it, gzip).\n",
+        gz as f64 / 1000.0,
+        br as f64 / 1000.0,
+        raw as f64 / 1000.0,
+        gz as f64 / 2500.0
+    )?;
+    writeln!(report, "| file | raw B | gzip B | brotli B |")?;
+    writeln!(report, "| --- | ---: | ---: | ---: |")?;
+    for (name, raw, gz, br) in &size.files {
+        writeln!(report, "| {name} | {raw} | {gz} | {br} |")?;
+    }
+    println!("\n{report}");
+    let out = root.join("target/bench");
+    fs::create_dir_all(&out)?;
+    fs::write(out.join("report.md"), &report)?;
+    println!("(also written to target/bench/report.md)");
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_executable(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wrk;
+
+    #[test]
+    fn wrk_output_is_read_in_milliseconds() {
+        let text = "  Latency Distribution\n     50%  320.00us\n     75%    1.10ms\n     90%    2.00ms\n     99%    1.20s\n\
+                    Requests/sec:  45678.90\nTransfer/sec:      5.2MB\n";
+        let load = parse_wrk(text).expect("parses");
+        assert!((load.p50_ms - 0.32).abs() < 1e-9);
+        assert!((load.p99_ms - 1200.0).abs() < 1e-9);
+        assert!((load.requests_per_sec - 45678.9).abs() < 1e-6);
+        assert_eq!(load.non_2xx, 0);
+    }
+}

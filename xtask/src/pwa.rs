@@ -1,0 +1,262 @@
+//! Builds the PWA into `client/dist`: the wasm app (release, size-optimised), content-hashed
+//! file names, the service worker's shell list, and `.gz`/`.br` copies of every text file.
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+use crate::{proc, root, tools};
+
+/// The files a browser downloads to show the first page, with their compressed sizes.
+#[derive(Debug, Default)]
+pub struct PwaSize {
+    pub files: Vec<(String, u64, u64, u64)>, // name, raw, gzip, brotli
+}
+
+impl PwaSize {
+    pub fn total(&self) -> (u64, u64, u64) {
+        self.files
+            .iter()
+            .fold((0, 0, 0), |(r, g, b), f| (r + f.1, g + f.2, b + f.3))
+    }
+}
+
+pub fn dist_dir() -> PathBuf {
+    root().join("client/dist")
+}
+
+/// Builds the PWA unless its inputs are unchanged since the last build; returns its first-load size.
+pub fn build() -> anyhow::Result<PwaSize> {
+    let root = root();
+    proc::run(
+        Command::new("cargo")
+            .args([
+                "build",
+                "--package",
+                "motcua-client",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+            ])
+            .current_dir(&root),
+    )?;
+    let wasm_in = root.join("target/wasm32-unknown-unknown/wasm-release/motcua-client.wasm");
+    let static_dir = root.join("client/static");
+    let stamp = inputs_stamp(&wasm_in, &static_dir)?;
+    let dist = dist_dir();
+    if fs::read_to_string(dist.join(".build-stamp"))
+        .ok()
+        .as_deref()
+        == Some(stamp.as_str())
+    {
+        eprintln!("PWA unchanged: {}", dist.display());
+        return measure(&dist);
+    }
+
+    let work = root.join("target/pwa");
+    let _ = fs::remove_dir_all(&work);
+    let bindgen = work.join("bindgen");
+    proc::run(
+        Command::new("wasm-bindgen")
+            .arg(&wasm_in)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "motcua",
+                "--out-dir",
+            ])
+            .arg(&bindgen),
+    )?;
+    let optimised = work.join("motcua_bg.opt.wasm");
+    proc::run(
+        Command::new(tools::wasm_opt())
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .args([
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+                "--enable-mutable-globals",
+            ])
+            .arg(bindgen.join("motcua_bg.wasm"))
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+
+    let out = work.join("dist");
+    fs::create_dir_all(&out)?;
+    let wasm = write_hashed(&out, "motcua_bg", "wasm", &fs::read(&optimised)?)?;
+    let js = write_hashed(&out, "motcua", "js", &fs::read(bindgen.join("motcua.js"))?)?;
+    if bindgen.join("snippets").is_dir() {
+        copy_dir(&bindgen.join("snippets"), &out.join("snippets"))?;
+    }
+    let css = write_hashed(&out, "app", "css", &fs::read(static_dir.join("app.css"))?)?;
+    let fill = |text: String| {
+        text.replace("{{JS}}", &js)
+            .replace("{{WASM}}", &wasm)
+            .replace("{{CSS}}", &css)
+    };
+    let boot_src = fill(fs::read_to_string(static_dir.join("boot.js"))?);
+    let boot = write_hashed(&out, "boot", "js", boot_src.as_bytes())?;
+    let index = fill(fs::read_to_string(static_dir.join("index.html"))?).replace("{{BOOT}}", &boot);
+    fs::write(out.join("index.html"), index)?;
+
+    let copied = [
+        "manifest.webmanifest",
+        "icon.svg",
+        "icon-192.png",
+        "icon-512.png",
+        "icon-maskable-512.png",
+        "apple-touch-icon.png",
+    ];
+    for name in copied {
+        fs::copy(static_dir.join(name), out.join(name))
+            .with_context(|| format!("copying {name}"))?;
+    }
+    let shell: Vec<String> = [
+        "index.html",
+        &boot,
+        &js,
+        &wasm,
+        &css,
+        "manifest.webmanifest",
+        "icon.svg",
+        "icon-192.png",
+    ]
+    .iter()
+    .map(|n| format!("/{n}"))
+    .collect();
+    let version = &hex(&Sha256::digest(shell.join(",").as_bytes()))[..16];
+    let sw = fs::read_to_string(static_dir.join("sw.js"))?
+        .replace("{{VERSION}}", version)
+        .replace("{{SHELL}}", &serde_json::to_string(&shell)?);
+    fs::write(out.join("sw.js"), sw)?;
+
+    precompress(&out)?;
+    fs::write(out.join(".build-stamp"), &stamp)?;
+    let _ = fs::remove_dir_all(&dist);
+    fs::rename(&out, &dist).with_context(|| format!("moving the PWA into {}", dist.display()))?;
+    let size = measure(&dist)?;
+    let (raw, gz, br) = size.total();
+    eprintln!(
+        "PWA built in {}: first load {raw} B raw, {gz} B gzip, {br} B brotli",
+        dist.display()
+    );
+    Ok(size)
+}
+
+/// The first-load files of a built PWA (HTML, boot script, JS glue, wasm, CSS) and their sizes.
+pub fn measure(dist: &Path) -> anyhow::Result<PwaSize> {
+    let index = fs::read_to_string(dist.join("index.html")).context("the PWA is not built")?;
+    let mut size = PwaSize::default();
+    let mut names = vec!["index.html".to_owned()];
+    for entry in fs::read_dir(dist)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let first_load =
+            (name.ends_with(".js") || name.ends_with(".wasm") || name.ends_with(".css"))
+                && name != "sw.js"
+                && (index.contains(&name) || name.starts_with("motcua"));
+        if first_load {
+            names.push(name);
+        }
+    }
+    names.sort();
+    for name in names {
+        let raw = fs::metadata(dist.join(&name))?.len();
+        let gz = fs::metadata(dist.join(format!("{name}.gz")))?.len();
+        let br = fs::metadata(dist.join(format!("{name}.br")))?.len();
+        size.files.push((name, raw, gz, br));
+    }
+    Ok(size)
+}
+
+fn write_hashed(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> anyhow::Result<String> {
+    let name = format!("{stem}-{}.{ext}", &hex(&Sha256::digest(bytes))[..16]);
+    fs::write(dir.join(&name), bytes)?;
+    Ok(name)
+}
+
+fn precompress(dir: &Path) -> anyhow::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            precompress(&path)?;
+            continue;
+        }
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(
+            ext,
+            "html" | "js" | "wasm" | "css" | "webmanifest" | "svg" | "json"
+        ) {
+            continue;
+        }
+        let bytes = fs::read(&path)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes)?;
+        fs::write(with_suffix(&path, "gz"), gz.finish()?)?;
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
+        fs::write(with_suffix(&path, "br"), br)?;
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A digest of everything the built PWA depends on beyond the cargo build.
+fn inputs_stamp(wasm: &Path, static_dir: &Path) -> anyhow::Result<String> {
+    let mut hasher = Sha256::new();
+    hasher.update(fs::read(wasm).context("reading the built wasm")?);
+    let mut entries: Vec<PathBuf> = fs::read_dir(static_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        hasher.update(
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        hasher.update(fs::read(&path)?);
+    }
+    hasher.update(tools::locked_wasm_bindgen_version()?);
+    Ok(hex(&hasher.finalize()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
