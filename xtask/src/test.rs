@@ -68,9 +68,9 @@ fn count_node(output: &str) -> (u64, u64) {
     let value = |key: &str| {
         output
             .lines()
+            .rev()
             .filter_map(|l| l.trim().strip_prefix(key))
-            .filter_map(|n| n.trim().parse::<u64>().ok())
-            .last()
+            .find_map(|n| n.trim().parse::<u64>().ok())
             .unwrap_or(0)
     };
     (value("# pass"), value("# fail"))
