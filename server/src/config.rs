@@ -59,6 +59,15 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// A request still unanswered after this long gets 408.
     pub request_timeout_secs: u64,
+    /// The national e-identity's OpenID Provider (issuer URL). Empty with the sandbox on: the
+    /// built-in sandbox provider, reached over HTTP like any other.
+    pub oidc_issuer: String,
+    pub oidc_client_id: String,
+    pub oidc_client_secret: Secret,
+    /// A session unused this long ends.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after sign-in, used or not.
+    pub session_absolute_hours: u64,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
 }
@@ -76,6 +85,11 @@ impl Default for Config {
             migrate_on_start: true,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            oidc_issuer: String::new(),
+            oidc_client_id: "motcua".into(),
+            oidc_client_secret: Secret::default(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
             log: "info".into(),
         }
     }

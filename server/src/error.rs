@@ -15,6 +15,12 @@ pub enum ApiError {
     /// 400: the request is malformed (syntax, missing parts).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// 401: no valid session; sign in (again).
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// 403: signed in, but not allowed to do this (role, ownership, CSRF).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// 404: no such resource, or not one the caller may know of.
     #[error("{0}")]
     NotFound(String),
@@ -39,6 +45,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -50,7 +58,10 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Validation { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Validation { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Forbidden { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -61,6 +72,20 @@ impl ApiError {
 
     pub fn validation(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Validation {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Unauthorized {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Forbidden {
             code,
             message: message.into(),
         }
@@ -155,6 +180,8 @@ pub struct AppPath<T>(pub T);
 fn code_for_status(status: StatusCode) -> (&'static str, &'static str) {
     match status {
         StatusCode::NOT_FOUND => ("not_found", "There is no such API endpoint or resource."),
+        StatusCode::UNAUTHORIZED => ("unauthenticated", "Sign in to continue."),
+        StatusCode::FORBIDDEN => ("forbidden", "You are not allowed to do this."),
         StatusCode::METHOD_NOT_ALLOWED => (
             "method_not_allowed",
             "This endpoint does not accept that HTTP method.",

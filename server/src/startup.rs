@@ -21,7 +21,10 @@ use tower_http::{
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{AppState, Config, error, http, monitoring, procedures, store::Store, web};
+use crate::{
+    AppState, Config, error, http, identity, identity::oidc::RelyingParty, monitoring, procedures,
+    sandbox::Sandbox, store::Store, web,
+};
 
 #[derive(OpenApi)]
 #[openapi(info(
@@ -39,10 +42,15 @@ pub fn app(state: AppState) -> Router {
             "/api",
             OpenApiRouter::new()
                 .merge(monitoring::routes())
-                .nest("/v1", procedures::routes()),
+                .nest("/v1", procedures::routes().merge(identity::api_routes())),
         )
         .split_for_parts();
     let openapi = Arc::new(openapi);
+    let router = router.merge(identity::auth_routes());
+    let router = match &state.sandbox {
+        Some(sandbox) => router.merge(sandbox.routes()),
+        None => router,
+    };
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
 
     router
@@ -88,6 +96,15 @@ impl Application {
     /// Connects the database, applies migrations (when configured), seeds the catalogue and
     /// binds the listen address (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding {}", config.addr))?;
+        Self::build_on(config, listener).await
+    }
+
+    /// As [`Application::build`], on a listener bound beforehand (tests bind port 0 first so that
+    /// `public_url` can name the real port).
+    pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
         config.validate()?;
         let store = Store::connect(
             config.database_url.expose(),
@@ -103,13 +120,18 @@ impl Application {
             engine = store.engine().name(),
             "catalogue ready"
         );
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .with_context(|| format!("binding {}", config.addr))?;
+        let sandbox = if config.sandbox {
+            Some(Arc::new(Sandbox::load(&config)?))
+        } else {
+            None
+        };
+        let identity = Arc::new(RelyingParty::new(&config, sandbox.as_deref())?);
         let state = AppState {
             config: Arc::new(config),
             store,
             metrics: monitoring::Metrics::new()?,
+            identity,
+            sandbox,
         };
         Ok(Application { listener, state })
     }

@@ -4,11 +4,17 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
-use crate::{Config, monitoring::Metrics, store::Store};
+use crate::{
+    Config, identity::oidc::RelyingParty, monitoring::Metrics, sandbox::Sandbox, store::Store,
+};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Metrics,
+    /// The relying party of the national e-identity.
+    pub identity: Arc<RelyingParty>,
+    /// The embedded national-system sandboxes, when configured on.
+    pub sandbox: Option<Arc<Sandbox>>,
 }

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod health;
+pub mod identity;
 pub mod ids;
 pub mod lang;
 pub mod money;

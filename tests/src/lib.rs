@@ -81,6 +81,7 @@ pub struct TestApp {
     pub store: Store,
     pub config: Config,
     _db: TestDatabase,
+    _data_dir: tempfile::TempDir,
 }
 
 /// Starts a server on a fresh database with the default test configuration.
@@ -91,16 +92,23 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server on a fresh database after `adjust` has changed the test configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDatabase::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("bound");
+    let data_dir = tempfile::tempdir().expect("a data folder");
     let mut config = Config {
-        addr: "127.0.0.1:0".parse().expect("an address"),
+        addr,
+        public_url: format!("http://{addr}"),
         database_url: Secret::new(db.url.clone()),
         database_max_connections: 4,
         web_dir: PathBuf::from("/nonexistent-motcua-web"),
-        data_dir: std::env::temp_dir(),
+        data_dir: data_dir.path().to_path_buf(),
+        sandbox: true,
         ..Config::default()
     };
     adjust(&mut config);
-    let app = Application::build(config.clone())
+    let app = Application::build_on(config.clone(), listener)
         .await
         .expect("the server starts");
     let address = format!("http://{}", app.local_addr().expect("bound"));
@@ -117,6 +125,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         store,
         config,
         _db: db,
+        _data_dir: data_dir,
     }
 }
 
@@ -139,6 +148,205 @@ impl TestApp {
         assert_eq!(response.status().as_u16(), status, "GET {path}");
         response.json().await.expect("a JSON body")
     }
+}
+
+/// The demo password of every sandbox person.
+pub const DEMO_PASSWORD: &str = "demo1234";
+/// A level-2 demo citizen and a level-1 one (server/seed/sandbox/people.toml).
+pub const LEVEL2_CCCD: &str = "001088012345";
+pub const LEVEL1_CCCD: &str = "079195004321";
+
+/// The hidden fields of the sandbox provider's sign-in form.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |v: &str| {
+        v.replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|rest| {
+            let name = rest.split("name=\"").nth(1)?.split('"').next()?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), unescape(value)))
+        })
+        .collect()
+}
+
+/// The `Location` of a redirect response.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    /// Another browser (its own cookies) on the same server, sharing nothing else.
+    pub fn second_browser(app: &TestApp) -> Browser {
+        Browser {
+            address: app.address.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .expect("an HTTP client"),
+        }
+    }
+}
+
+/// A browser of its own against a running test server.
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    pub async fn start_sign_in(&self, return_to: Option<&str>) -> String {
+        sign_in_start(&self.client, &self.url("/auth/login"), return_to).await
+    }
+
+    pub async fn provider_sign_in(
+        &self,
+        authorize_url: &str,
+        cccd: &str,
+        password: &str,
+    ) -> String {
+        provider_form(
+            &self.client,
+            &self.url("/sandbox/idp/authorize"),
+            authorize_url,
+            cccd,
+            password,
+        )
+        .await
+    }
+}
+
+async fn sign_in_start(
+    client: &reqwest::Client,
+    login_url: &str,
+    return_to: Option<&str>,
+) -> String {
+    let mut url = login_url.to_owned();
+    if let Some(r) = return_to {
+        url = format!("{url}?return_to={}", urlencode(r));
+    }
+    let response = client.get(url).send().await.expect("answered");
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "login redirects to the provider"
+    );
+    location(&response)
+}
+
+async fn provider_form(
+    client: &reqwest::Client,
+    post_url: &str,
+    authorize_url: &str,
+    cccd: &str,
+    password: &str,
+) -> String {
+    let page = client.get(authorize_url).send().await.expect("answered");
+    assert_eq!(page.status(), 200, "the provider shows its sign-in form");
+    let mut form = hidden_fields(&page.text().await.expect("html"));
+    form.push(("cccd".into(), cccd.into()));
+    form.push(("password".into(), password.into()));
+    let response = client
+        .post(post_url)
+        .form(&form)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "the provider redirects back"
+    );
+    location(&response)
+}
+
+impl TestApp {
+    /// Starts a sign-in like a browser: `/auth/login`, then the provider's form. Returns the
+    /// provider's sign-in page URL.
+    pub async fn start_sign_in(&self, return_to: Option<&str>) -> String {
+        sign_in_start(&self.client, &self.url("/auth/login"), return_to).await
+    }
+
+    /// Submits the provider's form for `cccd`; returns the callback URL the provider redirects to.
+    pub async fn provider_sign_in(
+        &self,
+        authorize_url: &str,
+        cccd: &str,
+        password: &str,
+    ) -> String {
+        provider_form(
+            &self.client,
+            &self.url("/sandbox/idp/authorize"),
+            authorize_url,
+            cccd,
+            password,
+        )
+        .await
+    }
+
+    /// The whole e-ID sign-in; returns where the server finally sent the browser.
+    pub async fn sign_in(&self, cccd: &str) -> String {
+        let authorize = self.start_sign_in(None).await;
+        let callback = self.provider_sign_in(&authorize, cccd, DEMO_PASSWORD).await;
+        let response = self.client.get(callback).send().await.expect("answered");
+        assert_eq!(response.status().as_u16(), 303);
+        location(&response)
+    }
+
+    /// `GET /api/v1/me` as JSON, asserting it answers 200.
+    pub async fn me(&self) -> serde_json::Value {
+        self.get_json("/api/v1/me", 200).await
+    }
+
+    /// A POST carrying the CSRF token of the current session.
+    pub async fn post_with_csrf(&self, path: &str) -> reqwest::Response {
+        let token = self.me().await["csrf_token"]
+            .as_str()
+            .expect("a csrf token")
+            .to_owned();
+        self.client
+            .post(self.url(path))
+            .header("x-csrf-token", token)
+            .send()
+            .await
+            .expect("answered")
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// Asserts that `response` is the project's JSON error with `status` and `code`.

@@ -2,6 +2,7 @@
 
 mod catalogue;
 mod errors;
+mod identity;
 mod monitoring;
 mod pwa;
 mod storage;

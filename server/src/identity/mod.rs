@@ -1,0 +1,291 @@
+//! Identity: sign-in with the national e-identity (OpenID Connect), server-side sessions,
+//! roles, and the signed-in person's own endpoints.
+
+pub mod oidc;
+pub mod session;
+
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use axum_extra::extract::{
+    CookieJar,
+    cookie::{Cookie, SameSite},
+};
+use motcua_shared::identity::{AuthMethod, Me, SessionInfo, SessionList};
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub use session::{AuthUser, ClientMeta};
+
+use crate::{
+    AppState,
+    error::{ApiError, AppJson, AppPath, AppQuery},
+    store::now_ms,
+};
+
+/// The browser-facing sign-in routes (not under `/api`: they answer with redirects).
+pub fn auth_routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", get(login))
+        .route("/auth/callback", get(callback))
+        .route("/auth/logout", post(logout))
+}
+
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_session))
+        .routes(routes!(end_all_sessions))
+}
+
+/// Accepts only a path on this site (`/dossiers?x=1`), never another origin (`//evil`, `https:`,
+/// `/\evil`), so the sign-in cannot be turned into an open redirect.
+pub fn safe_return_to(value: &str) -> Option<&str> {
+    let ok = value.starts_with('/')
+        && !value.starts_with("//")
+        && !value.contains('\\')
+        && !value.chars().any(char::is_control)
+        && value.len() <= 512;
+    ok.then_some(value)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    return_to: Option<String>,
+}
+
+/// Starts an e-ID sign-in: redirects to the identity provider. Public.
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    AppQuery(query): AppQuery<LoginQuery>,
+) -> Result<Response, ApiError> {
+    let return_to = match query.return_to.as_deref() {
+        None | Some("") => "/account",
+        Some(value) => safe_return_to(value).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_return_to",
+                "return_to must be a path on this site, such as /dossiers",
+            )
+        })?,
+    };
+    let (url, login_state) = state
+        .identity
+        .start(&state.store, return_to)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "sign-in could not start");
+            match e {
+                oidc::SigninError::NotConfigured => {
+                    ApiError::Unavailable("Sign-in is not configured on this server.".into())
+                }
+                _ => ApiError::Unavailable(
+                    "The national e-identity cannot be reached. Please try again later.".into(),
+                ),
+            }
+        })?;
+    let cookie = Cookie::build((session::LOGIN_COOKIE, login_state))
+        .http_only(true)
+        .secure(state.config.is_https())
+        .same_site(SameSite::Lax)
+        .path("/auth")
+        .max_age(time::Duration::milliseconds(oidc::LOGIN_LIFETIME_MS))
+        .build();
+    Ok((jar.add(cookie), Redirect::to(&url)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Where the identity provider sends the browser back. Opens a session on success; otherwise
+/// redirects to the account page with `signin_error=CODE` and opens nothing.
+async fn callback(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    client: ClientMeta,
+    AppQuery(query): AppQuery<CallbackQuery>,
+) -> Result<Response, ApiError> {
+    let browser_state = jar.get(session::LOGIN_COOKIE).map(|c| c.value().to_owned());
+    let jar = jar.remove(session::removal_cookie(session::LOGIN_COOKIE, "/auth"));
+    let outcome = match (&query.error, &query.code, &query.state) {
+        (Some(error), _, state_param) => {
+            // Use up the attempt so its state cannot be replayed.
+            if let Some(s) = state_param {
+                let _ = state
+                    .store
+                    .take_login_attempt(&crate::security::sha256_hex(s))
+                    .await;
+            }
+            Err(oidc::SigninError::ProviderRefused(
+                error.chars().take(64).collect(),
+            ))
+        }
+        (None, Some(code), Some(login_state)) => {
+            state
+                .identity
+                .finish(&state.store, login_state, browser_state.as_deref(), code)
+                .await
+        }
+        _ => Err(oidc::SigninError::InvalidState),
+    };
+    let (who, return_to) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(code = e.code(), error = %e, "sign-in refused");
+            return Ok((
+                jar,
+                Redirect::to(&format!("/account?signin_error={}", e.code())),
+            )
+                .into_response());
+        }
+    };
+    let person = state.store.upsert_person(&who).await?;
+    let lifetime = i64::try_from(state.config.session_absolute_hours).unwrap_or(12) * 3_600_000;
+    let secret = state
+        .store
+        .create_session(&person, AuthMethod::Eid, who.acr, lifetime, &client)
+        .await?;
+    tracing::info!(person = %person.cccd.masked(), acr = who.acr.as_str(), "signed in with e-ID");
+    let jar = jar.add(session::session_cookie(&state.config, secret));
+    Ok((jar, Redirect::to(&return_to)).into_response())
+}
+
+/// Ends this session. Signed-in callers; CSRF token required.
+async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    user: AuthUser,
+) -> Result<Response, ApiError> {
+    state
+        .store
+        .revoke_session(&user.session.secret_hash)
+        .await?;
+    let name = session::session_cookie_name(&state.config);
+    Ok((
+        jar.remove(session::removal_cookie(name, "/")),
+        StatusCode::NO_CONTENT,
+    )
+        .into_response())
+}
+
+/// The signed-in person. Any signed-in caller, about themself only.
+#[utoipa::path(
+    get, path = "/me", tag = "identity",
+    responses(
+        (status = 200, description = "The signed-in person", body = Me),
+        (status = 401, description = "Not signed in", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn me(user: AuthUser) -> AppJson<Me> {
+    AppJson(Me {
+        cccd: user.person.cccd.as_str().to_owned(),
+        name: user.person.name.clone(),
+        birthdate: user.person.birthdate.clone(),
+        acr: user.session.acr,
+        roles: user.roles.clone(),
+        auth_method: user.session.auth_method,
+        authenticated_at: user.session.authenticated_at,
+        csrf_token: user.session.csrf_token.clone(),
+    })
+}
+
+/// The person's signed-in devices. Any signed-in caller, their own sessions only.
+#[utoipa::path(
+    get, path = "/me/sessions", tag = "identity",
+    responses((status = 200, description = "Live sessions, newest first", body = SessionList))
+)]
+async fn list_sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<AppJson<SessionList>, ApiError> {
+    let idle_ms = i64::try_from(state.config.session_idle_minutes).unwrap_or(30) * 60_000;
+    let sessions = state
+        .store
+        .sessions_of(&user.person.id, now_ms(), idle_ms)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: s.public_id == user.session.public_id,
+            id: s.public_id,
+            auth_method: s.auth_method,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            user_agent: s.user_agent,
+        })
+        .collect();
+    Ok(AppJson(SessionList { sessions }))
+}
+
+/// Ends one of the person's sessions. Signed-in callers, their own sessions only; CSRF token required.
+#[utoipa::path(
+    delete, path = "/me/sessions/{id}", tag = "identity",
+    params(("id" = String, Path, description = "The session's id from the list")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 404, description = "No such session of yours", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn end_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.revoke_session_of(&user.person.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(
+            "You have no session with this id.".into(),
+        ))
+    }
+}
+
+/// Signs the person out everywhere, this device included. Signed-in callers; CSRF token required.
+#[utoipa::path(
+    post, path = "/me/sessions/revoke-all", tag = "identity",
+    responses((status = 204, description = "Every session ended"))
+)]
+async fn end_all_sessions(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    user: AuthUser,
+) -> Result<Response, ApiError> {
+    state.store.revoke_all_sessions(&user.person.id).await?;
+    let name = session::session_cookie_name(&state.config);
+    Ok((
+        jar.remove(session::removal_cookie(name, "/")),
+        StatusCode::NO_CONTENT,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn only_paths_on_this_site_are_return_targets() {
+        assert_eq!(
+            safe_return_to("/dossiers?tab=open"),
+            Some("/dossiers?tab=open")
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+            "",
+        ] {
+            assert_eq!(safe_return_to(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The relying party of the national e-identity: OpenID Connect discovery, authorization code
+//! with PKCE S256, `state` bound to the browser, `nonce`, ID token checked against the provider's
+//! JWKS (an unknown key id triggers one JWKS refresh), then userinfo for the CCCD.
+
+use std::time::{Duration, Instant};
+
+use motcua_shared::{Cccd, identity::Acr};
+use openidconnect::{
+    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId,
+    ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, TokenResponse, UserInfoClaims,
+    core::{
+        CoreClient, CoreGenderClaim, CoreIdTokenClaims, CoreJwsSigningAlgorithm,
+        CoreProviderMetadata, CoreResponseType, CoreTokenResponse,
+    },
+    reqwest,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::{
+    Config,
+    security::sha256_hex,
+    store::{Store, now_ms},
+};
+
+/// How long a started sign-in may take before its callback is refused.
+pub const LOGIN_LIFETIME_MS: i64 = 10 * 60 * 1000;
+/// How long discovery metadata (with the JWKS) is reused before it is fetched again.
+const METADATA_TTL: Duration = Duration::from_secs(3600);
+
+/// The claims beyond the OpenID Connect standard ones that VNeID gives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VneidClaims {
+    pub cccd: Option<String>,
+}
+impl AdditionalClaims for VneidClaims {}
+
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// Why a sign-in did not complete. `code()` is what the PWA is told.
+#[derive(Debug, thiserror::Error)]
+pub enum SigninError {
+    #[error("no identity provider is configured")]
+    NotConfigured,
+    #[error("the identity provider cannot be reached: {0}")]
+    ProviderUnavailable(String),
+    #[error("the sign-in state is missing, unknown, expired or from another browser")]
+    InvalidState,
+    #[error("the identity provider refused: {0}")]
+    ProviderRefused(String),
+    #[error("the authorization code was not accepted: {0}")]
+    TokenExchange(String),
+    #[error("the ID token is not valid: {0}")]
+    InvalidIdToken(String),
+    #[error("the identity provider did not give {0}")]
+    MissingClaim(&'static str),
+}
+
+impl SigninError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SigninError::NotConfigured => "signin_unavailable",
+            SigninError::ProviderUnavailable(_) => "provider_unavailable",
+            SigninError::InvalidState => "invalid_state",
+            SigninError::ProviderRefused(_) => "provider_refused",
+            SigninError::TokenExchange(_) => "code_rejected",
+            SigninError::InvalidIdToken(_) => "invalid_id_token",
+            SigninError::MissingClaim(_) => "missing_claims",
+        }
+    }
+}
+
+/// Who the identity provider says signed in.
+#[derive(Debug, Clone)]
+pub struct EidIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub cccd: Cccd,
+    pub name: String,
+    pub birthdate: Option<String>,
+    pub acr: Acr,
+}
+
+struct Settings {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    client_secret: ClientSecret,
+    redirect: RedirectUrl,
+}
+
+pub struct RelyingParty {
+    settings: Option<Settings>,
+    http: reqwest::Client,
+    metadata: RwLock<Option<(Instant, CoreProviderMetadata)>>,
+}
+
+impl RelyingParty {
+    /// The configured provider, or with the sandbox on and none configured, the sandbox's.
+    pub fn new(
+        config: &Config,
+        sandbox: Option<&crate::sandbox::Sandbox>,
+    ) -> anyhow::Result<RelyingParty> {
+        let public = config.public_url.trim_end_matches('/');
+        let redirect = RedirectUrl::new(format!("{public}/auth/callback"))?;
+        let settings = if !config.oidc_issuer.is_empty() {
+            Some(Settings {
+                issuer: IssuerUrl::new(config.oidc_issuer.clone())?,
+                client_id: ClientId::new(config.oidc_client_id.clone()),
+                client_secret: ClientSecret::new(config.oidc_client_secret.expose().to_owned()),
+                redirect,
+            })
+        } else {
+            sandbox
+                .map(|s| -> anyhow::Result<Settings> {
+                    Ok(Settings {
+                        issuer: IssuerUrl::new(s.idp.issuer.clone())?,
+                        client_id: ClientId::new(s.idp.client.id.clone()),
+                        client_secret: ClientSecret::new(s.idp.client.secret.clone()),
+                        redirect,
+                    })
+                })
+                .transpose()?
+        };
+        // Never follow redirects from the provider's back channel (SSRF), and never wait forever.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(RelyingParty {
+            settings,
+            http,
+            metadata: RwLock::new(None),
+        })
+    }
+
+    fn settings(&self) -> Result<&Settings, SigninError> {
+        self.settings.as_ref().ok_or(SigninError::NotConfigured)
+    }
+
+    async fn metadata(&self, refresh: bool) -> Result<CoreProviderMetadata, SigninError> {
+        if !refresh
+            && let Some((fetched, meta)) = self.metadata.read().await.as_ref()
+            && fetched.elapsed() < METADATA_TTL
+        {
+            return Ok(meta.clone());
+        }
+        let settings = self.settings()?;
+        let meta = CoreProviderMetadata::discover_async(settings.issuer.clone(), &self.http)
+            .await
+            .map_err(|e| SigninError::ProviderUnavailable(format!("{e}")))?;
+        *self.metadata.write().await = Some((Instant::now(), meta.clone()));
+        Ok(meta)
+    }
+
+    fn client(&self, meta: CoreProviderMetadata) -> Result<Client, SigninError> {
+        let s = self.settings()?;
+        Ok(CoreClient::from_provider_metadata(
+            meta,
+            s.client_id.clone(),
+            Some(s.client_secret.clone()),
+        )
+        .set_redirect_uri(s.redirect.clone()))
+    }
+
+    /// Starts a sign-in: remembers state, nonce and PKCE verifier, and returns the provider's
+    /// authorization URL and the state to bind to this browser.
+    pub async fn start(
+        &self,
+        store: &Store,
+        return_to: &str,
+    ) -> Result<(String, String), SigninError> {
+        let client = self.client(self.metadata(false).await?)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        store
+            .save_login_attempt(
+                &sha256_hex(state.secret()),
+                nonce.secret(),
+                verifier.secret(),
+                return_to,
+            )
+            .await
+            .map_err(|e| SigninError::ProviderUnavailable(format!("{e:#}")))?;
+        Ok((url.to_string(), state.secret().clone()))
+    }
+
+    /// Completes a sign-in at the callback. The login attempt is used up whatever the outcome.
+    pub async fn finish(
+        &self,
+        store: &Store,
+        state: &str,
+        browser_state: Option<&str>,
+        code: &str,
+    ) -> Result<(EidIdentity, String), SigninError> {
+        let attempt = store
+            .take_login_attempt(&sha256_hex(state))
+            .await
+            .map_err(|e| SigninError::ProviderUnavailable(format!("{e:#}")))?
+            .ok_or(SigninError::InvalidState)?;
+        // The state must come back to the browser that started the sign-in (login CSRF).
+        if !browser_state.is_some_and(|b| crate::security::same_secret(b, state))
+            || attempt.expires_at <= now_ms()
+        {
+            return Err(SigninError::InvalidState);
+        }
+        let client = self.client(self.metadata(false).await?)?;
+        let token: CoreTokenResponse = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| SigninError::TokenExchange(format!("{e}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(attempt.pkce_verifier))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| SigninError::TokenExchange(format!("{e}")))?;
+        let id_token = token
+            .id_token()
+            .ok_or(SigninError::InvalidIdToken("no ID token".into()))?;
+        let nonce = Nonce::new(attempt.nonce);
+        let claims = match verify(&client, id_token, &nonce) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                // The provider may have rotated its keys: fetch them once more, then decide.
+                let client = self.client(self.metadata(true).await?)?;
+                verify(&client, id_token, &nonce)
+            }
+            other => other,
+        }
+        .map_err(|e| SigninError::InvalidIdToken(format!("{e}")))?;
+        let acr = claims
+            .auth_context_ref()
+            .and_then(|a| Acr::parse(a.as_str()))
+            .ok_or(SigninError::MissingClaim("acr"))?;
+        let info: UserInfoClaims<VneidClaims, CoreGenderClaim> = client
+            .user_info(token.access_token().clone(), Some(claims.subject().clone()))
+            .map_err(|e| SigninError::ProviderUnavailable(format!("{e}")))?
+            .request_async(&self.http)
+            .await
+            .map_err(|e| SigninError::ProviderRefused(format!("userinfo: {e}")))?;
+        let cccd = info
+            .additional_claims()
+            .cccd
+            .as_deref()
+            .and_then(|c| Cccd::parse(c).ok())
+            .ok_or(SigninError::MissingClaim("cccd"))?;
+        let name = claims
+            .name()
+            .and_then(|n| n.get(None))
+            .or_else(|| info.name().and_then(|n| n.get(None)))
+            .map(|n| n.as_str().to_owned())
+            .ok_or(SigninError::MissingClaim("name"))?;
+        let birthdate = claims
+            .birthdate()
+            .or(info.birthdate())
+            .map(|b| b.as_str().to_owned());
+        Ok((
+            EidIdentity {
+                issuer: claims.issuer().as_str().to_owned(),
+                subject: claims.subject().as_str().to_owned(),
+                cccd,
+                name,
+                birthdate,
+                acr,
+            },
+            attempt.return_to,
+        ))
+    }
+}
+
+fn verify<'a>(
+    client: &Client,
+    id_token: &'a openidconnect::core::CoreIdToken,
+    nonce: &Nonce,
+) -> Result<&'a CoreIdTokenClaims, ClaimsVerificationError> {
+    // Asymmetric algorithms only: a shared-secret (HS*) or unsigned token is never accepted.
+    let verifier = client.id_token_verifier().set_allowed_algs([
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    ]);
+    id_token.claims(&verifier, nonce)
+}
+
+/// A sign-in in flight, as stored.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub return_to: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub async fn save_login_attempt(
+        &self,
+        state_hash: &str,
+        nonce: &str,
+        verifier: &str,
+        return_to: &str,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let now = now_ms();
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
+        sqlx::query("delete from login_attempts where expires_at < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("pruning expired sign-ins")?;
+        sqlx::query(
+            "insert into login_attempts (state_hash, nonce, pkce_verifier, return_to, created_at, expires_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(state_hash)
+        .bind(nonce)
+        .bind(verifier)
+        .bind(return_to)
+        .bind(now)
+        .bind(now + LOGIN_LIFETIME_MS)
+        .execute(&mut *tx)
+        .await
+        .context("saving a sign-in")?;
+        tx.commit().await.context("committing a sign-in")?;
+        Ok(())
+    }
+
+    /// Removes and returns the sign-in with this state: a state works once.
+    pub async fn take_login_attempt(
+        &self,
+        state_hash: &str,
+    ) -> anyhow::Result<Option<LoginAttempt>> {
+        use anyhow::Context;
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+            "delete from login_attempts where state_hash = $1 returning nonce, pkce_verifier, return_to, expires_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(self.pool())
+        .await
+        .context("taking a sign-in")?;
+        Ok(row.map(
+            |(nonce, pkce_verifier, return_to, expires_at)| LoginAttempt {
+                nonce,
+                pkce_verifier,
+                return_to,
+                expires_at,
+            },
+        ))
+    }
+}

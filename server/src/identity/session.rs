@@ -1,0 +1,449 @@
+//! Server-side sessions behind an HttpOnly cookie, the people they belong to, and the
+//! [`AuthUser`] extractor every personal endpoint takes (it also checks CSRF on state changes).
+
+use anyhow::Context;
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{Method, header, request::Parts},
+};
+use axum_extra::extract::{
+    CookieJar,
+    cookie::{Cookie, SameSite},
+};
+use motcua_shared::{
+    Cccd,
+    identity::{Acr, AuthMethod, Role},
+};
+
+use super::oidc::EidIdentity;
+use crate::{
+    AppState, Config,
+    error::ApiError,
+    security::{random_token, same_secret, sha256_hex},
+    store::{Store, now_ms},
+};
+
+/// Header carrying the CSRF token on state-changing requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Cookie binding a sign-in's `state` to the browser that started it.
+pub const LOGIN_COOKIE: &str = "motcua_login";
+
+/// The session cookie's name: `__Host-` prefixed (pinned to this origin, Secure) over https.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        "__Host-motcua_session"
+    } else {
+        "motcua_session"
+    }
+}
+
+/// A person known to the platform.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: String,
+    pub cccd: Cccd,
+    pub name: String,
+    pub birthdate: Option<String>,
+    pub acr: Acr,
+}
+
+/// One signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub secret_hash: String,
+    pub public_id: String,
+    pub csrf_token: String,
+    pub acr: Acr,
+    pub auth_method: AuthMethod,
+    pub authenticated_at: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+}
+
+/// The signed-in caller. Extracting it fails with 401 without a valid session, and with 403 on
+/// a state-changing request whose CSRF token is missing or wrong.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub person: Person,
+    pub session: Session,
+    pub roles: Vec<Role>,
+}
+
+impl AuthUser {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// Where a request comes from, for the session list and the logs.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(200).collect());
+        Ok(ClientMeta { ip, user_agent })
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let secret = jar
+            .get(session_cookie_name(&state.config))
+            .map(|c| c.value().to_owned())
+            .ok_or_else(|| ApiError::unauthorized("unauthenticated", "Sign in to continue."))?;
+        let now = now_ms();
+        let idle_ms = i64::try_from(state.config.session_idle_minutes).unwrap_or(30) * 60_000;
+        let (session, person) = state
+            .store
+            .active_session(&sha256_hex(&secret), now, idle_ms)
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("session_expired", "Your session has ended. Sign in again.")
+            })?;
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !same_secret(sent, &session.csrf_token) {
+                return Err(ApiError::forbidden(
+                    "csrf_failed",
+                    "This request is missing its security token. Reload the page and try again.",
+                ));
+            }
+        }
+        // Refresh the idle clock, at most once a minute to spare the database.
+        if now - session.last_seen_at > 60_000 {
+            state.store.touch_session(&session.secret_hash, now).await?;
+        }
+        let roles = state.store.roles_of(&person.cccd).await?;
+        Ok(AuthUser {
+            person,
+            session,
+            roles,
+        })
+    }
+}
+
+/// A new session's cookie.
+pub fn session_cookie(config: &Config, secret: String) -> Cookie<'static> {
+    Cookie::build((session_cookie_name(config), secret))
+        .http_only(true)
+        .secure(config.is_https())
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(time::Duration::hours(
+            i64::try_from(config.session_absolute_hours).unwrap_or(12),
+        ))
+        .build()
+}
+
+/// A cookie that tells the browser to forget `name`.
+pub fn removal_cookie(name: &'static str, path: &'static str) -> Cookie<'static> {
+    let mut cookie = Cookie::build((name, "")).path(path).build();
+    cookie.make_removal();
+    cookie
+}
+
+fn parse_acr(value: &str) -> anyhow::Result<Acr> {
+    Acr::parse(value).with_context(|| format!("stored assurance level {value:?} is unknown"))
+}
+
+fn parse_method(value: &str) -> AuthMethod {
+    if value == "passkey" {
+        AuthMethod::Passkey
+    } else {
+        AuthMethod::Eid
+    }
+}
+
+type SessionRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+);
+type PersonRow = (String, String, String, Option<String>, String);
+
+fn session_from(row: SessionRow) -> anyhow::Result<Session> {
+    let (
+        secret_hash,
+        public_id,
+        csrf_token,
+        acr,
+        method,
+        authenticated_at,
+        created_at,
+        last_seen_at,
+        expires_at,
+        user_agent,
+    ) = row;
+    Ok(Session {
+        secret_hash,
+        public_id,
+        csrf_token,
+        acr: parse_acr(&acr)?,
+        auth_method: parse_method(&method),
+        authenticated_at,
+        created_at,
+        last_seen_at,
+        expires_at,
+        user_agent,
+    })
+}
+
+fn person_from(row: PersonRow) -> anyhow::Result<Person> {
+    let (id, cccd, name, birthdate, acr) = row;
+    Ok(Person {
+        id,
+        cccd: Cccd::parse(&cccd).context("a stored CCCD does not parse")?,
+        name,
+        birthdate,
+        acr: parse_acr(&acr)?,
+    })
+}
+
+const SESSION_COLUMNS: &str = "s.secret_hash, s.public_id, s.csrf_token, s.acr, s.auth_method, \
+     s.authenticated_at, s.created_at, s.last_seen_at, s.expires_at, s.user_agent";
+
+impl Store {
+    /// Records a person's e-ID sign-in: creates them, or refreshes what the provider says of them.
+    pub async fn upsert_person(&self, who: &EidIdentity) -> anyhow::Result<Person> {
+        let now = now_ms();
+        let id = uuid::Uuid::new_v4().to_string();
+        let (id,): (String,) = sqlx::query_as(
+            "insert into people (id, cccd, issuer, subject, name, birthdate, acr, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             on conflict (cccd) do update set issuer = excluded.issuer, subject = excluded.subject, \
+               name = excluded.name, birthdate = excluded.birthdate, acr = excluded.acr, \
+               updated_at = excluded.updated_at \
+             returning id",
+        )
+        .bind(id)
+        .bind(who.cccd.as_str())
+        .bind(&who.issuer)
+        .bind(&who.subject)
+        .bind(&who.name)
+        .bind(who.birthdate.as_deref())
+        .bind(who.acr.as_str())
+        .bind(now)
+        .fetch_one(self.pool())
+        .await
+        .context("saving a person")?;
+        Ok(Person {
+            id,
+            cccd: who.cccd.clone(),
+            name: who.name.clone(),
+            birthdate: who.birthdate.clone(),
+            acr: who.acr,
+        })
+    }
+
+    /// Opens a session for `person`; returns the cookie secret (stored only as its hash).
+    pub async fn create_session(
+        &self,
+        person: &Person,
+        method: AuthMethod,
+        acr: Acr,
+        lifetime_ms: i64,
+        client: &ClientMeta,
+    ) -> anyhow::Result<String> {
+        let secret = random_token(32);
+        let now = now_ms();
+        sqlx::query(
+            "insert into sessions (secret_hash, public_id, person_id, csrf_token, acr, auth_method, \
+               authenticated_at, created_at, last_seen_at, expires_at, user_agent, ip) \
+             values ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9, $10)",
+        )
+        .bind(sha256_hex(&secret))
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&person.id)
+        .bind(random_token(24))
+        .bind(acr.as_str())
+        .bind(match method {
+            AuthMethod::Eid => "eid",
+            AuthMethod::Passkey => "passkey",
+        })
+        .bind(now)
+        .bind(now + lifetime_ms)
+        .bind(client.user_agent.as_deref())
+        .bind(client.ip.as_deref())
+        .execute(self.pool())
+        .await
+        .context("opening a session")?;
+        Ok(secret)
+    }
+
+    /// The session with this secret hash if it is neither revoked, past its absolute end, nor idle too long.
+    pub async fn active_session(
+        &self,
+        secret_hash: &str,
+        now: i64,
+        idle_ms: i64,
+    ) -> anyhow::Result<Option<(Session, Person)>> {
+        let sql = format!(
+            "select {SESSION_COLUMNS}, p.id, p.cccd, p.name, p.birthdate, p.acr \
+             from sessions s join people p on p.id = s.person_id \
+             where s.secret_hash = $1 and s.revoked_at is null and s.expires_at > $2 and s.last_seen_at > $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secret_hash)
+            .bind(now)
+            .bind(now - idle_ms)
+            .fetch_optional(self.pool())
+            .await
+            .context("reading a session")?;
+        let Some(row) = row else { return Ok(None) };
+        use sqlx::Row;
+        let session = session_from((
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(4)?,
+            row.try_get(5)?,
+            row.try_get(6)?,
+            row.try_get(7)?,
+            row.try_get(8)?,
+            row.try_get(9)?,
+        ))?;
+        let person = person_from((
+            row.try_get(10)?,
+            row.try_get(11)?,
+            row.try_get(12)?,
+            row.try_get(13)?,
+            row.try_get(14)?,
+        ))?;
+        Ok(Some((session, person)))
+    }
+
+    pub async fn touch_session(&self, secret_hash: &str, now: i64) -> anyhow::Result<()> {
+        sqlx::query("update sessions set last_seen_at = $1 where secret_hash = $2")
+            .bind(now)
+            .bind(secret_hash)
+            .execute(self.pool())
+            .await
+            .context("touching a session")?;
+        Ok(())
+    }
+
+    pub async fn revoke_session(&self, secret_hash: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "update sessions set revoked_at = $1 where secret_hash = $2 and revoked_at is null",
+        )
+        .bind(now_ms())
+        .bind(secret_hash)
+        .execute(self.pool())
+        .await
+        .context("revoking a session")?;
+        Ok(())
+    }
+
+    /// Ends one of the person's sessions by its public id; false when they have no such session.
+    pub async fn revoke_session_of(
+        &self,
+        person_id: &str,
+        public_id: &str,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "update sessions set revoked_at = $1 where person_id = $2 and public_id = $3 and revoked_at is null",
+        )
+        .bind(now_ms())
+        .bind(person_id)
+        .bind(public_id)
+        .execute(self.pool())
+        .await
+        .context("revoking a session")?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// "Sign out of all devices".
+    pub async fn revoke_all_sessions(&self, person_id: &str) -> anyhow::Result<u64> {
+        let done = sqlx::query(
+            "update sessions set revoked_at = $1 where person_id = $2 and revoked_at is null",
+        )
+        .bind(now_ms())
+        .bind(person_id)
+        .execute(self.pool())
+        .await
+        .context("revoking all sessions")?;
+        Ok(done.rows_affected())
+    }
+
+    /// The person's live sessions, newest first.
+    pub async fn sessions_of(
+        &self,
+        person_id: &str,
+        now: i64,
+        idle_ms: i64,
+    ) -> anyhow::Result<Vec<Session>> {
+        let sql = format!(
+            "select {SESSION_COLUMNS} from sessions s \
+             where s.person_id = $1 and s.revoked_at is null and s.expires_at > $2 and s.last_seen_at > $3 \
+             order by s.created_at desc"
+        );
+        let rows: Vec<SessionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(person_id)
+            .bind(now)
+            .bind(now - idle_ms)
+            .fetch_all(self.pool())
+            .await
+            .context("listing sessions")?;
+        rows.into_iter().map(session_from).collect()
+    }
+
+    /// Everyone is a citizen; other roles come from grants.
+    pub async fn roles_of(&self, cccd: &Cccd) -> anyhow::Result<Vec<Role>> {
+        let granted: Vec<(String,)> =
+            sqlx::query_as("select role from role_grants where cccd = $1 order by role")
+                .bind(cccd.as_str())
+                .fetch_all(self.pool())
+                .await
+                .context("reading roles")?;
+        let mut roles = vec![Role::Citizen];
+        roles.extend(granted.into_iter().filter_map(|(r,)| match r.as_str() {
+            "officer" => Some(Role::Officer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }));
+        Ok(roles)
+    }
+
+    /// How many live sessions exist in all (for tests and metrics).
+    pub async fn count_live_sessions(&self) -> anyhow::Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("select count(*) from sessions where revoked_at is null")
+            .fetch_one(self.pool())
+            .await
+            .context("counting sessions")?;
+        Ok(n)
+    }
+}

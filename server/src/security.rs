@@ -1,0 +1,65 @@
+//! Small security primitives used across capabilities: random tokens, hashing of stored
+//! secrets, constant-time comparison.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// `bytes` random bytes from the operating system, base64url-encoded (no padding).
+pub fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    // The OS random source failing is not recoverable; a predictable token would be worse.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut buffer).expect("the operating system's random source is unavailable");
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// Hex SHA-256 of `text`: what the database keeps of cookie secrets and OAuth states.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SHA-256 of `bytes`, base64url-encoded: the PKCE S256 transform (RFC 7636).
+pub fn sha256_b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(bytes))
+}
+
+/// Compares two secrets without leaking where they differ through timing.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_url_safe() {
+        let a = random_token(32);
+        let b = random_token(32);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+    }
+
+    #[test]
+    fn pkce_s256_matches_rfc_7636_appendix_b() {
+        assert_eq!(
+            sha256_b64url(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrpMTJEyB4EvvosydfSdY1x8zmPnTc8"
+        );
+    }
+
+    #[test]
+    fn secrets_compare_by_value() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+    }
+}

@@ -1,0 +1,302 @@
+//! Sign-in with the national e-identity (through the sandbox OpenID Provider over HTTP),
+//! sessions, CSRF, and each refusal: none of them may open a session.
+
+use motcua_tests::{
+    DEMO_PASSWORD, LEVEL1_CCCD, LEVEL2_CCCD, TestApp, assert_api_error, hidden_fields, location,
+    spawn_app,
+};
+
+async fn assert_no_session(app: &TestApp) {
+    assert_eq!(
+        app.store.count_live_sessions().await.expect("counted"),
+        0,
+        "no session may exist"
+    );
+    assert_api_error(app.get("/api/v1/me").await, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn a_citizen_signs_in_with_the_national_eid_and_sees_themself() {
+    let app = spawn_app().await;
+    let authorize = app.start_sign_in(Some("/dossiers?tab=open")).await;
+    assert!(
+        authorize.starts_with(&app.url("/sandbox/idp/authorize?")),
+        "{authorize}"
+    );
+    assert!(
+        authorize.contains("code_challenge_method=S256") && authorize.contains("nonce="),
+        "{authorize}"
+    );
+    let callback = app
+        .provider_sign_in(&authorize, LEVEL2_CCCD, DEMO_PASSWORD)
+        .await;
+    let response = app.client.get(&callback).send().await.expect("answered");
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/dossiers?tab=open");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("motcua_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let me = app.me().await;
+    assert_eq!(me["cccd"], LEVEL2_CCCD);
+    assert_eq!(me["name"], "Nguyễn Văn An");
+    assert_eq!(me["birthdate"], "1988-03-14");
+    assert_eq!(me["acr"], "vneid:level2");
+    assert_eq!(me["roles"], serde_json::json!(["citizen"]));
+    assert_eq!(me["auth_method"], "eid");
+}
+
+#[tokio::test]
+async fn a_level_one_identity_keeps_level_one() {
+    let app = spawn_app().await;
+    assert_eq!(app.sign_in(LEVEL1_CCCD).await, "/account");
+    assert_eq!(app.me().await["acr"], "vneid:level1");
+}
+
+#[tokio::test]
+async fn without_a_session_me_is_401() {
+    let app = spawn_app().await;
+    assert_api_error(app.get("/api/v1/me").await, 401, "unauthenticated").await;
+    let forged = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", "motcua_session=forged-value")
+        .send()
+        .await
+        .expect("answered");
+    assert_api_error(forged, 401, "session_expired").await;
+}
+
+#[tokio::test]
+async fn a_tampered_state_is_refused_and_opens_no_session() {
+    let app = spawn_app().await;
+    let authorize = app.start_sign_in(None).await;
+    let callback = app
+        .provider_sign_in(&authorize, LEVEL2_CCCD, DEMO_PASSWORD)
+        .await;
+    let tampered = callback.replace("state=", "state=x");
+    let response = app.client.get(&tampered).send().await.expect("answered");
+    assert_eq!(location(&response), "/account?signin_error=invalid_state");
+    assert_no_session(&app).await;
+}
+
+#[tokio::test]
+async fn a_callback_replayed_after_sign_in_is_refused() {
+    let app = spawn_app().await;
+    let authorize = app.start_sign_in(None).await;
+    let callback = app
+        .provider_sign_in(&authorize, LEVEL2_CCCD, DEMO_PASSWORD)
+        .await;
+    app.client.get(&callback).send().await.expect("answered");
+    assert_eq!(app.store.count_live_sessions().await.expect("counted"), 1);
+    // An attacker replays the same callback URL (state and code) in their own browser.
+    let attacker = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = attacker.get(&callback).send().await.expect("answered");
+    assert_eq!(location(&response), "/account?signin_error=invalid_state");
+    assert_eq!(
+        app.store.count_live_sessions().await.expect("counted"),
+        1,
+        "no second session"
+    );
+}
+
+#[tokio::test]
+async fn a_callback_from_another_browser_is_refused_as_login_csrf() {
+    let app = spawn_app().await;
+    let authorize = app.start_sign_in(None).await;
+    let callback = app
+        .provider_sign_in(&authorize, LEVEL2_CCCD, DEMO_PASSWORD)
+        .await;
+    // The victim's browser never started this sign-in, so it lacks the state cookie.
+    let victim = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = victim.get(&callback).send().await.expect("answered");
+    assert_eq!(location(&response), "/account?signin_error=invalid_state");
+    assert_no_session(&app).await;
+}
+
+#[tokio::test]
+async fn a_cancelled_sign_in_comes_back_as_provider_refused() {
+    let app = spawn_app().await;
+    let authorize = app.start_sign_in(None).await;
+    let state = authorize
+        .split("state=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("a state");
+    let response = app
+        .client
+        .get(app.url(&format!("/auth/callback?error=access_denied&state={state}")))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        location(&response),
+        "/account?signin_error=provider_refused"
+    );
+    assert_no_session(&app).await;
+}
+
+#[tokio::test]
+async fn an_open_redirect_return_to_is_refused() {
+    let app = spawn_app().await;
+    for bad in ["https://evil.example/", "//evil.example", "/\\evil.example"] {
+        let url = format!(
+            "{}?return_to={}",
+            app.url("/auth/login"),
+            motcua_tests::urlencode(bad)
+        );
+        let response = app.client.get(url).send().await.expect("answered");
+        assert_api_error(response, 400, "invalid_return_to").await;
+    }
+    assert_no_session(&app).await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_at_the_provider_shows_the_form_again() {
+    let app = spawn_app().await;
+    let authorize = app.start_sign_in(None).await;
+    let page = app
+        .client
+        .get(&authorize)
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    let mut form = hidden_fields(&page);
+    form.push(("cccd".into(), LEVEL2_CCCD.into()));
+    form.push(("password".into(), "wrong".into()));
+    let response = app
+        .client
+        .post(app.url("/sandbox/idp/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.expect("html").contains("không đúng"));
+    assert_no_session(&app).await;
+}
+
+#[tokio::test]
+async fn the_provider_refuses_unregistered_redirect_uris_without_redirecting() {
+    let app = spawn_app().await;
+    let authorize = app.start_sign_in(None).await;
+    let evil = authorize.replace(
+        &motcua_tests::urlencode(&app.url("/auth/callback")),
+        &motcua_tests::urlencode("https://evil.example/cb"),
+    );
+    assert_ne!(evil, authorize);
+    let response = app.client.get(&evil).send().await.expect("answered");
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn logout_needs_the_csrf_token_and_then_ends_the_session() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let without = app
+        .client
+        .post(app.url("/auth/logout"))
+        .send()
+        .await
+        .expect("answered");
+    assert_api_error(without, 403, "csrf_failed").await;
+    let wrong = app
+        .client
+        .post(app.url("/auth/logout"))
+        .header("x-csrf-token", "not-the-token")
+        .send()
+        .await
+        .expect("answered");
+    assert_api_error(wrong, 403, "csrf_failed").await;
+    app.me().await;
+
+    let response = app.post_with_csrf("/auth/logout").await;
+    assert_eq!(response.status(), 204);
+    assert_api_error(app.get("/api/v1/me").await, 401, "unauthenticated").await;
+    assert_eq!(app.store.count_live_sessions().await.expect("counted"), 0);
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_can_be_ended_one_by_one_or_all_at_once() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    // A second device of the same person.
+    let phone = TestApp::second_browser(&app);
+    let authorize = phone.start_sign_in(None).await;
+    let callback = phone
+        .provider_sign_in(&authorize, LEVEL2_CCCD, DEMO_PASSWORD)
+        .await;
+    phone.client.get(callback).send().await.expect("answered");
+
+    let list = app.get_json("/api/v1/me/sessions", 200).await;
+    let sessions = list["sessions"].as_array().expect("a list");
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = sessions
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the phone")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let ended = app
+        .client
+        .delete(app.url(&format!("/api/v1/me/sessions/{other}")))
+        .header("x-csrf-token", &token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(ended.status(), 204);
+    assert_api_error(phone.get("/api/v1/me").await, 401, "session_expired").await;
+    let again = app
+        .client
+        .delete(app.url(&format!("/api/v1/me/sessions/{other}")))
+        .header("x-csrf-token", &token)
+        .send()
+        .await
+        .expect("answered");
+    assert_api_error(again, 404, "not_found").await;
+
+    assert_eq!(
+        app.post_with_csrf("/api/v1/me/sessions/revoke-all")
+            .await
+            .status(),
+        204
+    );
+    assert_no_session(&app).await;
+}
+
+#[tokio::test]
+async fn an_idle_session_ends() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    sqlx::query("update sessions set last_seen_at = 0")
+        .execute(app.store.pool())
+        .await
+        .expect("aged");
+    assert_api_error(app.get("/api/v1/me").await, 401, "session_expired").await;
+}
