@@ -1,6 +1,8 @@
 //! Helpers for black-box tests: each test gets a fresh database on the engine this run targets
 //! (`MOTCUA_TEST_DATABASE=sqlite|postgres`) and a real server on a free port.
 
+pub mod peers;
+
 use std::path::PathBuf;
 
 use motcua_server::{Application, Config, config::Secret, store::Store};
@@ -80,6 +82,8 @@ pub struct TestApp {
     /// The server's own store, for arranging data and for checking what was written.
     pub store: Store,
     pub config: Config,
+    /// The sandbox identity provider's registered client (id, secret), when the sandbox is on.
+    pub sandbox_client: Option<(String, String)>,
     _db: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
@@ -113,6 +117,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .expect("the server starts");
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let store = app.state().store.clone();
+    let sandbox_client = app
+        .state()
+        .sandbox
+        .as_ref()
+        .map(|s| (s.idp.client.id.clone(), s.idp.client.secret.clone()));
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -124,6 +133,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         client,
         store,
         config,
+        sandbox_client,
         _db: db,
         _data_dir: data_dir,
     }

@@ -300,3 +300,90 @@ async fn an_idle_session_ends() {
         .expect("aged");
     assert_api_error(app.get("/api/v1/me").await, 401, "session_expired").await;
 }
+
+/// A code from the sandbox provider and the PKCE verifier the server keeps for it.
+async fn code_and_verifier(app: &TestApp) -> (String, String) {
+    let authorize = app.start_sign_in(None).await;
+    let callback = app
+        .provider_sign_in(&authorize, LEVEL2_CCCD, DEMO_PASSWORD)
+        .await;
+    let code = callback
+        .split("code=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("a code")
+        .to_owned();
+    let (verifier,): (String,) = sqlx::query_as("select pkce_verifier from login_attempts")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("one sign-in in flight");
+    sqlx::query("delete from login_attempts")
+        .execute(app.store.pool())
+        .await
+        .expect("cleared");
+    (code, verifier)
+}
+
+async fn redeem(app: &TestApp, code: &str, verifier: &str, secret: &str) -> reqwest::Response {
+    let (client_id, _) = app.sandbox_client.clone().expect("the sandbox is on");
+    app.client
+        .post(app.url("/sandbox/idp/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &app.url("/auth/callback")),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("answered")
+}
+
+#[tokio::test]
+async fn the_sandbox_provider_refuses_what_a_real_provider_refuses() {
+    let app = spawn_app().await;
+    let (_, secret) = app.sandbox_client.clone().expect("the sandbox is on");
+
+    let (code, verifier) = code_and_verifier(&app).await;
+    let response = redeem(&app, &code, &verifier, "wrong-secret").await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.expect("json")["error"],
+        "invalid_client"
+    );
+
+    let (code, _) = code_and_verifier(&app).await;
+    let response = redeem(
+        &app,
+        &code,
+        "a-verifier-that-was-never-sent-by-this-client-xyz",
+        &secret,
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.expect("json")["error"],
+        "invalid_grant"
+    );
+
+    let (code, verifier) = code_and_verifier(&app).await;
+    let first = redeem(&app, &code, &verifier, &secret).await;
+    assert_eq!(first.status(), 200);
+    let tokens: serde_json::Value = first.json().await.expect("json");
+    assert_eq!(
+        tokens["id_token"]
+            .as_str()
+            .expect("an ID token")
+            .split('.')
+            .count(),
+        3
+    );
+    let replay = redeem(&app, &code, &verifier, &secret).await;
+    assert_eq!(replay.status(), 400, "a code works once");
+    assert_eq!(
+        replay.json::<serde_json::Value>().await.expect("json")["error"],
+        "invalid_grant"
+    );
+    assert_no_session(&app).await;
+}

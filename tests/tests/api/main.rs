@@ -2,6 +2,7 @@
 
 mod catalogue;
 mod errors;
+mod id_tokens;
 mod identity;
 mod monitoring;
 mod pwa;

@@ -1,0 +1,3 @@
+//! Peers the tests run beside the server: stand-ins that misbehave on purpose.
+
+pub mod hostile_op;
