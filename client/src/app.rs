@@ -6,8 +6,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::{
+    api,
     components::{lang_switch::LangSwitch, nav::Nav},
-    hooks::LangContext,
+    hooks::{LangContext, SessionContext, use_load},
     i18n::{apply_lang, saved_lang, tr},
     pages,
 };
@@ -38,7 +39,7 @@ fn switch(route: Route) -> Html {
         Route::Dossiers => html! { <pages::placeholder::PlaceholderPage section="dossiers" /> },
         Route::Wallet => html! { <pages::placeholder::PlaceholderPage section="wallet" /> },
         Route::Verify => html! { <pages::placeholder::PlaceholderPage section="verify" /> },
-        Route::Account => html! { <pages::placeholder::PlaceholderPage section="account" /> },
+        Route::Account => html! { <pages::account::AccountPage /> },
         Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
     }
 }
@@ -57,12 +58,23 @@ pub fn App() -> Html {
         }
     };
     use_effect_with(*lang, |lang| apply_lang(*lang));
+    let session_generation = use_state(|| 0u32);
+    let me = use_load(*session_generation, |_| api::me());
+    let session = SessionContext {
+        me: (*me).clone(),
+        reload: {
+            let generation = session_generation.clone();
+            Callback::from(move |()| generation.set(*generation + 1))
+        },
+    };
 
     html! {
         <ContextProvider<LangContext> context={context}>
-            <BrowserRouter>
-                <Frame />
-            </BrowserRouter>
+            <ContextProvider<SessionContext> context={session}>
+                <BrowserRouter>
+                    <Frame />
+                </BrowserRouter>
+            </ContextProvider<SessionContext>>
         </ContextProvider<LangContext>>
     }
 }

@@ -28,12 +28,19 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
 
+  const cacheableApi = CACHEABLE_API.some((prefix) => url.pathname.startsWith(prefix));
+  const networkOnly =
+    (url.pathname.startsWith("/api/") && !cacheableApi) ||
+    url.pathname.startsWith("/auth/") ||
+    url.pathname.startsWith("/sandbox/");
+  if (networkOnly) return; // personal data and sign-in: the network only, never cached
+
   if (request.mode === "navigate") {
     // Pages: the network first (fresh HTML after a release), the cached shell when offline.
     event.respondWith(fetch(request).catch(() => caches.match("/index.html", { cacheName: SHELL_CACHE })));
     return;
   }
-  if (CACHEABLE_API.some((prefix) => url.pathname.startsWith(prefix))) {
+  if (cacheableApi) {
     event.respondWith(
       fetch(request)
         .then((response) => {
@@ -46,9 +53,6 @@ self.addEventListener("fetch", (event) => {
         .catch(() => caches.match(request, { cacheName: DATA_CACHE }).then((hit) => hit || Response.error())),
     );
     return;
-  }
-  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/auth/") || url.pathname.startsWith("/sandbox/")) {
-    return; // the network only
   }
   // Static files: hashed names never change, so the cache is always right for them.
   event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));

@@ -131,3 +131,16 @@ async fn a_card_speaks_english_when_english_is_chosen() {
         "{text}"
     );
 }
+
+#[wasm_bindgen_test]
+fn devices_are_named_by_browser_and_system() {
+    use motcua_client::pages::account::describe_device;
+    let android = "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+    assert_eq!(
+        describe_device(android).as_deref(),
+        Some("Chrome · Android")
+    );
+    let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+    assert_eq!(describe_device(iphone).as_deref(), Some("Safari · iPhone"));
+    assert_eq!(describe_device("curl/8.0"), None);
+}

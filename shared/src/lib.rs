@@ -8,6 +8,7 @@ pub mod ids;
 pub mod lang;
 pub mod money;
 pub mod procedure;
+pub mod time;
 
 pub use error::ErrorBody;
 pub use ids::{Cccd, IdError, TaxCode};

@@ -17,7 +17,10 @@ test("the home page opens in Vietnamese with the bottom navigation on a phone", 
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  // A 401 from GET /api/v1/me is how an anonymous visitor is recognised; Chromium logs it.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 401/.test(m.text())) errors.push(m.text());
+  });
   await page.goto(`${BASE_URL}/`);
   await page.getByRole("heading", { level: 1, name: "Làm thủ tục hành chính trực tuyến" }).waitFor();
   assert.equal(await page.getAttribute("html", "lang"), "vi");
@@ -74,14 +77,13 @@ test("English can be chosen and is remembered after a reload", async () => {
   await context.close();
 });
 
-test("every section is reachable from the navigation and says honestly what is coming", async () => {
+test("every section not yet built is reachable and says honestly what is coming", async () => {
   const context = await browser.newContext(PHONE);
   const page = await context.newPage();
   await page.goto(`${BASE_URL}/`);
   const sections = [
     ["Hồ sơ", "Hồ sơ của tôi", "phone-dossiers-vi"],
     ["Ví giấy tờ", "Ví giấy tờ", "phone-wallet-vi"],
-    ["Tài khoản", "Tài khoản", "phone-account-vi"],
   ];
   for (const [link, heading, shot] of sections) {
     await page.locator("nav.nav-bottom").getByRole("link", { name: link }).click();

@@ -51,3 +51,39 @@ pub async fn procedures(text: String, level: String) -> Result<ProcedureList, Ap
     }
     get("/api/v1/procedures", &params).await
 }
+
+/// The signed-in person, or `None` when nobody is signed in (401).
+pub async fn me() -> Result<Option<motcua_shared::identity::Me>, ApiFailure> {
+    match get::<motcua_shared::identity::Me>("/api/v1/me", &[]).await {
+        Ok(me) => Ok(Some(me)),
+        Err(ApiFailure::Server { status: 401, .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// The signed-in person's devices.
+pub async fn sessions() -> Result<motcua_shared::identity::SessionList, ApiFailure> {
+    get("/api/v1/me/sessions", &[]).await
+}
+
+/// A state-changing request (`POST`/`DELETE`) carrying the session's CSRF token; no body back.
+pub async fn send(method: &str, path: &str, csrf_token: &str) -> Result<(), ApiFailure> {
+    let builder = match method {
+        "DELETE" => Request::delete(path),
+        _ => Request::post(path),
+    };
+    let response = builder
+        .header("x-csrf-token", csrf_token)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Network)?;
+    if response.ok() {
+        return Ok(());
+    }
+    let status = response.status();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(ApiFailure::Server { status, body }),
+        Err(_) => Err(ApiFailure::Unexpected),
+    }
+}

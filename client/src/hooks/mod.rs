@@ -74,3 +74,20 @@ pub fn use_title(page: String) {
         }
     });
 }
+
+/// Who is signed in, shared by every page: loaded once at start, reloaded after sign-out.
+#[derive(Clone, PartialEq)]
+pub struct SessionContext {
+    pub me: Loadable<Option<motcua_shared::identity::Me>>,
+    /// Asks for `/api/v1/me` again (after signing out, for example).
+    pub reload: Callback<()>,
+}
+
+/// The signed-in person (`Loaded(None)` when nobody is), from [`SessionContext`].
+#[hook]
+pub fn use_session() -> SessionContext {
+    use_context::<SessionContext>().unwrap_or(SessionContext {
+        me: Loadable::Loaded(Rc::new(None)),
+        reload: Callback::noop(),
+    })
+}

@@ -1,0 +1,238 @@
+//! The account page: sign in with the national e-identity; once signed in, the profile the state
+//! verified (read-only), the signed-in devices, and signing out.
+
+use motcua_shared::{
+    identity::{Acr, AuthMethod, Me},
+    time::{format_vn_date, format_vn_datetime},
+};
+use yew::prelude::*;
+
+use crate::{
+    api::{self, ApiFailure},
+    components::feedback::{Failure, Loading},
+    hooks::{Loadable, use_lang, use_load, use_session, use_title},
+    i18n::tr,
+};
+
+/// A user agent in a few words a person recognises: "Chrome · Android".
+pub fn describe_device(user_agent: &str) -> Option<String> {
+    let ua = user_agent;
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Zalo") {
+        "Zalo"
+    } else if ua.contains("CocCoc") || ua.contains("coc_coc") {
+        "Cốc Cốc"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("CriOS/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        return None;
+    };
+    let system = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") {
+        "iPhone"
+    } else if ua.contains("iPad") {
+        "iPad"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") {
+        "macOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        return Some(browser.to_owned());
+    };
+    Some(format!("{browser} · {system}"))
+}
+
+/// The `signin_error` code the server put in the address after a refused sign-in.
+fn signin_error() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("signin_error="))
+        .map(|code| {
+            code.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+}
+
+#[component]
+pub fn AccountPage() -> Html {
+    let lang = use_lang().lang;
+    let session = use_session();
+    use_title(tr(lang, "account.title"));
+    let body = match &session.me {
+        Loadable::Loading => html! { <Loading text={tr(lang, "account.loading")} /> },
+        Loadable::Failed(failure) => {
+            html! { <Failure failure={failure.clone()} on_retry={session.reload.clone()} /> }
+        }
+        Loadable::Loaded(me) => match me.as_ref() {
+            None => html! { <SignIn /> },
+            Some(me) => html! { <Profile me={me.clone()} /> },
+        },
+    };
+    html! {
+        <div class="page">
+            <h1>{ tr(lang, "account.title") }</h1>
+            { body }
+        </div>
+    }
+}
+
+#[component]
+fn SignIn() -> Html {
+    let lang = use_lang().lang;
+    let error = signin_error();
+    html! {
+        <>
+            if let Some(code) = error {
+                <div class="notice notice-error" role="alert" tabindex="-1">
+                    <h2>{ tr(lang, "account.signin_failed") }</h2>
+                    <p>{ tr(lang, &format!("signin_error.{code}")) }</p>
+                </div>
+            }
+            <p class="lead">{ tr(lang, "account.signin_lead") }</p>
+            <a class="button button-eid" href="/auth/login?return_to=%2Faccount">{ tr(lang, "account.signin_eid") }</a>
+            <p class="hint">{ tr(lang, "account.signin_hint") }</p>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ProfileProps {
+    me: Me,
+}
+
+#[component]
+fn Profile(props: &ProfileProps) -> Html {
+    let lang = use_lang().lang;
+    let session = use_session();
+    let me = &props.me;
+    let busy = use_state(|| false);
+    let failure = use_state(|| None::<ApiFailure>);
+    let sign_out = {
+        let (token, reload, busy, failure) = (
+            me.csrf_token.clone(),
+            session.reload.clone(),
+            busy.clone(),
+            failure.clone(),
+        );
+        move |path: &'static str| {
+            let (token, reload, busy, failure) =
+                (token.clone(), reload.clone(), busy.clone(), failure.clone());
+            Callback::from(move |_: MouseEvent| {
+                let (token, reload, busy, failure) =
+                    (token.clone(), reload.clone(), busy.clone(), failure.clone());
+                busy.set(true);
+                wasm_bindgen_futures::spawn_local(async move {
+                    match api::send("POST", path, &token).await {
+                        Ok(()) => reload.emit(()),
+                        Err(f) => {
+                            failure.set(Some(f));
+                            busy.set(false);
+                        }
+                    }
+                });
+            })
+        }
+    };
+    let level = match me.acr {
+        Acr::Level2 => tr(lang, "account.level2"),
+        Acr::Level1 => tr(lang, "account.level1"),
+    };
+    html! {
+        <>
+            <section class="card profile" aria-labelledby="profile-heading">
+                <div class="badges"><span class="badge badge-full">{ tr(lang, "account.verified") }</span></div>
+                <h2 id="profile-heading">{ &me.name }</h2>
+                <dl class="facts facts-stacked">
+                    <div><dt>{ tr(lang, "account.cccd") }</dt><dd>{ &me.cccd }</dd></div>
+                    if let Some(birthdate) = &me.birthdate {
+                        <div><dt>{ tr(lang, "account.birthdate") }</dt><dd>{ format_vn_date(birthdate) }</dd></div>
+                    }
+                    <div><dt>{ tr(lang, "account.level") }</dt><dd>{ level }</dd></div>
+                </dl>
+                <p class="hint">{ tr(lang, "account.verified_hint") }</p>
+            </section>
+            <Devices csrf_token={me.csrf_token.clone()} />
+            if let Some(f) = &*failure {
+                <Failure failure={f.clone()} on_retry={session.reload.clone()} />
+            }
+            <div class="actions">
+                <button type="button" class="button" disabled={*busy} onclick={sign_out("/auth/logout")}>
+                    { tr(lang, "account.sign_out") }
+                </button>
+                <button type="button" class="button button-quiet" disabled={*busy} onclick={sign_out("/api/v1/me/sessions/revoke-all")}>
+                    { tr(lang, "account.sign_out_everywhere") }
+                </button>
+            </div>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DevicesProps {
+    csrf_token: String,
+}
+
+/// The person's signed-in devices, each but this one with a way to sign it out.
+#[component]
+fn Devices(props: &DevicesProps) -> Html {
+    let lang = use_lang().lang;
+    let generation = use_state(|| 0u32);
+    let sessions = use_load(*generation, |_| api::sessions());
+    let end = {
+        let (token, generation) = (props.csrf_token.clone(), generation.clone());
+        Callback::from(move |id: String| {
+            let (token, generation) = (token.clone(), generation.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = api::send("DELETE", &format!("/api/v1/me/sessions/{id}"), &token).await;
+                generation.set(*generation + 1);
+            });
+        })
+    };
+    let list = match &*sessions {
+        Loadable::Loading => html! { <Loading text={tr(lang, "account.loading")} /> },
+        Loadable::Failed(f) => {
+            let generation = generation.clone();
+            html! { <Failure failure={f.clone()} on_retry={Callback::from(move |()| generation.set(*generation + 1))} /> }
+        }
+        Loadable::Loaded(list) => html! {
+            <ul class="devices">
+                { for list.sessions.iter().map(|s| {
+                    let method = match s.auth_method {
+                        AuthMethod::Eid => tr(lang, "account.method_eid"),
+                        AuthMethod::Passkey => tr(lang, "account.method_passkey"),
+                    };
+                    let onclick = { let (end, id) = (end.clone(), s.id.clone()); Callback::from(move |_: MouseEvent| end.emit(id.clone())) };
+                    html! {
+                        <li class="device">
+                            <div>
+                                <strong>{ s.user_agent.as_deref().and_then(describe_device).unwrap_or_else(|| tr(lang, "account.unknown_device")) }</strong>
+                                if s.current { <span class="badge">{ tr(lang, "account.this_device") }</span> }
+                                <p class="hint">{ format!("{method} · {} {}", tr(lang, "account.signed_in_at"), format_vn_datetime(s.created_at)) }</p>
+                            </div>
+                            if !s.current {
+                                <button type="button" class="button button-quiet" {onclick}>{ tr(lang, "account.end_session") }</button>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+    };
+    html! {
+        <section aria-labelledby="devices-heading">
+            <h2 id="devices-heading">{ tr(lang, "account.devices") }</h2>
+            { list }
+        </section>
+    }
+}

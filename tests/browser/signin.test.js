@@ -1,0 +1,78 @@
+// A citizen signs in on a phone with the national e-identity (the sandbox provider, over real
+// OpenID Connect redirects), sees the profile the state verified, and signs out.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { BASE_URL, PHONE, launch, screenshot } from "./helpers.js";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function signInWithEid(page, cccd, password = "demo1234") {
+  await page.goto(`${BASE_URL}/account`);
+  await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).click();
+  await page.getByRole("heading", { name: "Đăng nhập bằng tài khoản định danh điện tử" }).waitFor();
+  await page.getByLabel("Số định danh cá nhân (CCCD)").fill(cccd);
+  await page.getByLabel("Mật khẩu").fill(password);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+}
+
+test("a citizen signs in with VNeID, sees their verified profile and signs out", async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  await page.goto(`${BASE_URL}/account`);
+  await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).waitFor();
+  await screenshot(page, "phone-account-signed-out-vi");
+  await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).click();
+  await page.getByRole("heading", { name: "Đăng nhập bằng tài khoản định danh điện tử" }).waitFor();
+  await screenshot(page, "phone-sandbox-vneid-signin");
+  await page.getByLabel("Số định danh cá nhân (CCCD)").fill("001088012345");
+  await page.getByLabel("Mật khẩu").fill("demo1234");
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+
+  await page.waitForURL(`${BASE_URL}/account`);
+  await page.getByRole("heading", { level: 2, name: "Nguyễn Văn An" }).waitFor();
+  const profile = await page.locator("section.profile").innerText();
+  assert.match(profile, /001088012345/);
+  assert.match(profile, /14\/03\/1988/);
+  assert.match(profile, /Mức 2/);
+  assert.match(profile, /Nhà nước đã xác thực/);
+  await page.getByText("Thiết bị này").waitFor();
+  await screenshot(page, "phone-account-signed-in-vi");
+
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === "motcua_session");
+  assert.ok(session?.httpOnly, "the session cookie is HttpOnly");
+  assert.equal(await page.evaluate(() => document.cookie.includes("motcua_session")), false);
+  assert.equal(await page.evaluate(() => JSON.stringify(localStorage).includes("csrf")), false, "no token in storage");
+
+  await page.getByRole("button", { name: "Đăng xuất", exact: true }).click();
+  await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).waitFor();
+  const me = await page.evaluate(async () => (await fetch("/api/v1/me")).status);
+  assert.equal(me, 401);
+  await context.close();
+});
+
+test("a wrong password is refused at the provider with a message, and nothing is signed in", async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  await signInWithEid(page, "001088012345", "wrong-password");
+  await page.getByRole("alert").getByText("Số định danh cá nhân hoặc mật khẩu không đúng.").waitFor();
+  await screenshot(page, "phone-sandbox-vneid-wrong-password");
+  const me = await page.evaluate(async () => (await fetch("/api/v1/me")).status);
+  assert.equal(me, 401);
+  await context.close();
+});
+
+test("a refused sign-in is explained on the account page in the person's language", async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  await page.goto(`${BASE_URL}/account?signin_error=invalid_state`);
+  await page.getByRole("alert").getByText("Phiên đăng nhập đã hết hạn hoặc không hợp lệ. Hãy đăng nhập lại.").waitFor();
+  await screenshot(page, "phone-account-signin-error-vi");
+  await context.close();
+});
