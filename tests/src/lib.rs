@@ -95,10 +95,26 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server on a fresh database after `adjust` has changed the test configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let db = TestDatabase::new().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
+    spawn_app_at(listener, adjust).await
+}
+
+/// As [`spawn_app_with`], on a listener the test bound first (to know the server's URL before
+/// it starts, for a peer that must be told it).
+pub async fn spawn_app_at(
+    listener: tokio::net::TcpListener,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    // Server logs in test output on demand: MOTCUA_TEST_LOG=debug cargo test …
+    if let Ok(filter) = std::env::var("MOTCUA_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+    let db = TestDatabase::new().await;
     let addr = listener.local_addr().expect("bound");
     let data_dir = tempfile::tempdir().expect("a data folder");
     let mut config = Config {

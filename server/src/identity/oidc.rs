@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use motcua_shared::{Cccd, identity::Acr};
 use openidconnect::{
-    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId,
-    ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    SignatureVerificationError, TokenResponse, UserInfoClaims,
+    AdditionalClaims, AuthenticationContextClass, AuthenticationFlow, AuthorizationCode,
+    ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse, UserInfoClaims,
     core::{
         CoreClient, CoreGenderClaim, CoreIdTokenClaims, CoreJwsSigningAlgorithm,
         CoreProviderMetadata, CoreResponseType, CoreTokenResponse,
@@ -187,6 +187,9 @@ impl RelyingParty {
                 Nonce::new_random,
             )
             .add_scope(Scope::new("profile".into()))
+            // The assurance levels we accept; the provider answers with the one achieved (`acr`).
+            .add_auth_context_value(AuthenticationContextClass::new(Acr::Level1.as_str().into()))
+            .add_auth_context_value(AuthenticationContextClass::new(Acr::Level2.as_str().into()))
             .set_pkce_challenge(challenge)
             .url();
         store

@@ -1,3 +1,4 @@
 //! Peers the tests run beside the server: stand-ins that misbehave on purpose.
 
 pub mod hostile_op;
+pub mod node_op;

@@ -4,6 +4,7 @@ mod catalogue;
 mod errors;
 mod id_tokens;
 mod identity;
+mod interop;
 mod monitoring;
 mod pwa;
 mod storage;
