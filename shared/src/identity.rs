@@ -101,3 +101,24 @@ mod tests {
         assert!(Acr::Level2 > Acr::Level1);
     }
 }
+
+/// One read of the person's data, as the person sees it in their account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DataAccess {
+    /// Unix milliseconds.
+    pub at: i64,
+    /// `system` or `officer`.
+    pub accessor_kind: String,
+    pub accessor: String,
+    pub source: String,
+    pub data: String,
+    pub purpose: String,
+}
+
+/// The body of `GET /api/v1/me/data-access`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DataAccessLog {
+    pub entries: Vec<DataAccess>,
+}

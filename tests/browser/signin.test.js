@@ -42,6 +42,10 @@ test("a citizen signs in with VNeID, sees their verified profile and signs out",
   assert.match(profile, /Mức 2/);
   assert.match(profile, /Nhà nước đã xác thực/);
   await page.getByText("Thiết bị này").waitFor();
+  const log = page.locator("ol.access-log li");
+  await log.first().waitFor();
+  assert.match(await log.first().innerText(), /VNeID/);
+  assert.match(await log.first().innerText(), /Đăng nhập/);
   await screenshot(page, "phone-account-signed-in-vi");
 
   const cookies = await context.cookies();

@@ -87,3 +87,8 @@ pub async fn send(method: &str, path: &str, csrf_token: &str) -> Result<(), ApiF
         Err(_) => Err(ApiFailure::Unexpected),
     }
 }
+
+/// Who read the person's data, newest first.
+pub async fn data_access() -> Result<motcua_shared::identity::DataAccessLog, ApiFailure> {
+    get("/api/v1/me/data-access", &[]).await
+}

@@ -163,6 +163,7 @@ fn Profile(props: &ProfileProps) -> Html {
                 <p class="hint">{ tr(lang, "account.verified_hint") }</p>
             </section>
             <Devices csrf_token={me.csrf_token.clone()} />
+            <DataAccessList />
             if let Some(f) = &*failure {
                 <Failure failure={f.clone()} on_retry={session.reload.clone()} />
             }
@@ -233,6 +234,43 @@ fn Devices(props: &DevicesProps) -> Html {
         <section aria-labelledby="devices-heading">
             <h2 id="devices-heading">{ tr(lang, "account.devices") }</h2>
             { list }
+        </section>
+    }
+}
+
+/// The person's data-access log: who read their data, from where, when and why.
+#[component]
+fn DataAccessList() -> Html {
+    let lang = use_lang().lang;
+    let retries = use_state(|| 0u32);
+    let log = use_load(*retries, |_| api::data_access());
+    let body = match &*log {
+        Loadable::Loading => html! { <Loading text={tr(lang, "account.loading")} /> },
+        Loadable::Failed(f) => {
+            let retries = retries.clone();
+            html! { <Failure failure={f.clone()} on_retry={Callback::from(move |()| retries.set(*retries + 1))} /> }
+        }
+        Loadable::Loaded(log) if log.entries.is_empty() => {
+            html! { <p>{ tr(lang, "account.data_access_none") }</p> }
+        }
+        Loadable::Loaded(log) => html! {
+            <ol class="access-log">
+                { for log.entries.iter().map(|e| html! {
+                    <li>
+                        <p class="access-when">{ format_vn_datetime(e.at) }</p>
+                        <p><strong>{ &e.accessor }</strong>{ format!(" {} ", tr(lang, "account.data_access_read")) }<strong>{ &e.source }</strong></p>
+                        <p class="hint">{ format!("{}: {}", tr(lang, "account.data_access_what"), e.data) }</p>
+                        <p class="hint">{ format!("{}: {}", tr(lang, "account.data_access_why"), e.purpose) }</p>
+                    </li>
+                }) }
+            </ol>
+        },
+    };
+    html! {
+        <section aria-labelledby="access-heading">
+            <h2 id="access-heading">{ tr(lang, "account.data_access") }</h2>
+            <p class="hint">{ tr(lang, "account.data_access_hint") }</p>
+            { body }
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! Identity: sign-in with the national e-identity (OpenID Connect), server-side sessions,
 //! roles, and the signed-in person's own endpoints.
 
+pub mod data_access;
 pub mod oidc;
 pub mod session;
 
@@ -15,7 +16,7 @@ use axum_extra::extract::{
     CookieJar,
     cookie::{Cookie, SameSite},
 };
-use motcua_shared::identity::{AuthMethod, Me, SessionInfo, SessionList};
+use motcua_shared::identity::{DataAccessLog, Me, SessionInfo, SessionList};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -41,6 +42,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sessions))
         .routes(routes!(end_session))
         .routes(routes!(end_all_sessions))
+        .routes(routes!(data_access_log))
 }
 
 /// Accepts only a path on this site (`/dossiers?x=1`), never another origin (`//evil`, `https:`,
@@ -148,11 +150,10 @@ async fn callback(
                 .into_response());
         }
     };
-    let person = state.store.upsert_person(&who).await?;
     let lifetime = i64::try_from(state.config.session_absolute_hours).unwrap_or(12) * 3_600_000;
-    let secret = state
+    let (person, secret) = state
         .store
-        .create_session(&person, AuthMethod::Eid, who.acr, lifetime, &client)
+        .record_eid_sign_in(&who, lifetime, &client)
         .await?;
     tracing::info!(person = %person.cccd.masked(), acr = who.acr.as_str(), "signed in with e-ID");
     let jar = jar.add(session::session_cookie(&state.config, secret));
@@ -265,6 +266,23 @@ async fn end_all_sessions(
         StatusCode::NO_CONTENT,
     )
         .into_response())
+}
+
+/// Who read the person's data from national systems, and which officers opened their dossiers.
+/// Any signed-in caller, their own log only.
+#[utoipa::path(
+    get, path = "/me/data-access", tag = "identity",
+    responses((status = 200, description = "Newest first, at most 200 entries", body = DataAccessLog))
+)]
+async fn data_access_log(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<AppJson<DataAccessLog>, ApiError> {
+    let entries = state
+        .store
+        .data_access_of(user.person.cccd.as_str(), 200)
+        .await?;
+    Ok(AppJson(DataAccessLog { entries }))
 }
 
 #[cfg(test)]

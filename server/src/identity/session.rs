@@ -14,6 +14,7 @@ use motcua_shared::{
     Cccd,
     identity::{Acr, AuthMethod, Role},
 };
+use sqlx::{Any, Transaction};
 
 use super::oidc::EidIdentity;
 use crate::{
@@ -235,72 +236,117 @@ fn person_from(row: PersonRow) -> anyhow::Result<Person> {
 const SESSION_COLUMNS: &str = "s.secret_hash, s.public_id, s.csrf_token, s.acr, s.auth_method, \
      s.authenticated_at, s.created_at, s.last_seen_at, s.expires_at, s.user_agent";
 
-impl Store {
-    /// Records a person's e-ID sign-in: creates them, or refreshes what the provider says of them.
-    pub async fn upsert_person(&self, who: &EidIdentity) -> anyhow::Result<Person> {
-        let now = now_ms();
-        let id = uuid::Uuid::new_v4().to_string();
-        let (id,): (String,) = sqlx::query_as(
-            "insert into people (id, cccd, issuer, subject, name, birthdate, acr, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-             on conflict (cccd) do update set issuer = excluded.issuer, subject = excluded.subject, \
-               name = excluded.name, birthdate = excluded.birthdate, acr = excluded.acr, \
-               updated_at = excluded.updated_at \
-             returning id",
-        )
-        .bind(id)
-        .bind(who.cccd.as_str())
-        .bind(&who.issuer)
-        .bind(&who.subject)
-        .bind(&who.name)
-        .bind(who.birthdate.as_deref())
-        .bind(who.acr.as_str())
-        .bind(now)
-        .fetch_one(self.pool())
-        .await
-        .context("saving a person")?;
-        Ok(Person {
-            id,
-            cccd: who.cccd.clone(),
-            name: who.name.clone(),
-            birthdate: who.birthdate.clone(),
-            acr: who.acr,
-        })
-    }
+/// Creates the person or refreshes what the provider says of them, inside `tx`.
+async fn upsert_person(tx: &mut Transaction<'_, Any>, who: &EidIdentity) -> anyhow::Result<Person> {
+    let now = now_ms();
+    let (id,): (String,) = sqlx::query_as(
+        "insert into people (id, cccd, issuer, subject, name, birthdate, acr, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+         on conflict (cccd) do update set issuer = excluded.issuer, subject = excluded.subject, \
+           name = excluded.name, birthdate = excluded.birthdate, acr = excluded.acr, \
+           updated_at = excluded.updated_at \
+         returning id",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(who.cccd.as_str())
+    .bind(&who.issuer)
+    .bind(&who.subject)
+    .bind(&who.name)
+    .bind(who.birthdate.as_deref())
+    .bind(who.acr.as_str())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .context("saving a person")?;
+    Ok(Person {
+        id,
+        cccd: who.cccd.clone(),
+        name: who.name.clone(),
+        birthdate: who.birthdate.clone(),
+        acr: who.acr,
+    })
+}
 
-    /// Opens a session for `person`; returns the cookie secret (stored only as its hash).
-    pub async fn create_session(
+/// What a new session is: who, how they proved it, for how long, from where.
+pub struct NewSession<'a> {
+    pub person: &'a Person,
+    pub method: AuthMethod,
+    pub acr: Acr,
+    pub lifetime_ms: i64,
+    pub client: &'a ClientMeta,
+}
+
+/// Opens a session inside `tx`; returns the cookie secret (stored only as its hash).
+pub async fn open_session(
+    tx: &mut Transaction<'_, Any>,
+    new: &NewSession<'_>,
+) -> anyhow::Result<String> {
+    let secret = random_token(32);
+    let now = now_ms();
+    sqlx::query(
+        "insert into sessions (secret_hash, public_id, person_id, csrf_token, acr, auth_method, \
+           authenticated_at, created_at, last_seen_at, expires_at, user_agent, ip) \
+         values ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9, $10)",
+    )
+    .bind(sha256_hex(&secret))
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&new.person.id)
+    .bind(random_token(24))
+    .bind(new.acr.as_str())
+    .bind(match new.method {
+        AuthMethod::Eid => "eid",
+        AuthMethod::Passkey => "passkey",
+    })
+    .bind(now)
+    .bind(now + new.lifetime_ms)
+    .bind(new.client.user_agent.as_deref())
+    .bind(new.client.ip.as_deref())
+    .execute(&mut **tx)
+    .await
+    .context("opening a session")?;
+    Ok(secret)
+}
+
+impl Store {
+    /// Records an e-ID sign-in in one transaction: the person, their new session, and the
+    /// data-access entry for what was read from the national e-identity.
+    pub async fn record_eid_sign_in(
         &self,
-        person: &Person,
-        method: AuthMethod,
-        acr: Acr,
+        who: &EidIdentity,
         lifetime_ms: i64,
         client: &ClientMeta,
-    ) -> anyhow::Result<String> {
-        let secret = random_token(32);
-        let now = now_ms();
-        sqlx::query(
-            "insert into sessions (secret_hash, public_id, person_id, csrf_token, acr, auth_method, \
-               authenticated_at, created_at, last_seen_at, expires_at, user_agent, ip) \
-             values ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9, $10)",
+    ) -> anyhow::Result<(Person, String)> {
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
+        let person = upsert_person(&mut tx, who).await?;
+        let secret = open_session(
+            &mut tx,
+            &NewSession {
+                person: &person,
+                method: AuthMethod::Eid,
+                acr: who.acr,
+                lifetime_ms,
+                client,
+            },
         )
-        .bind(sha256_hex(&secret))
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&person.id)
-        .bind(random_token(24))
-        .bind(acr.as_str())
-        .bind(match method {
-            AuthMethod::Eid => "eid",
-            AuthMethod::Passkey => "passkey",
-        })
-        .bind(now)
-        .bind(now + lifetime_ms)
-        .bind(client.user_agent.as_deref())
-        .bind(client.ip.as_deref())
-        .execute(self.pool())
-        .await
-        .context("opening a session")?;
-        Ok(secret)
+        .await?;
+        super::data_access::record(
+            &mut tx,
+            &super::data_access::Access {
+                cccd: person.cccd.as_str(),
+                accessor_kind: "system",
+                accessor: "Cổng dịch vụ công một cửa",
+                source: "VNeID",
+                data: "Họ tên, ngày sinh, số định danh cá nhân, mức định danh",
+                purpose: "Đăng nhập",
+            },
+        )
+        .await?;
+        tx.commit().await.context("committing a sign-in")?;
+        Ok((person, secret))
     }
 
     /// The session with this secret hash if it is neither revoked, past its absolute end, nor idle too long.

@@ -387,3 +387,40 @@ async fn the_sandbox_provider_refuses_what_a_real_provider_refuses() {
     );
     assert_no_session(&app).await;
 }
+
+#[tokio::test]
+async fn the_data_access_log_shows_the_read_made_at_each_sign_in() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    let entries = log["entries"].as_array().expect("a list");
+    assert_eq!(entries.len(), 2, "{log}");
+    for entry in entries {
+        assert_eq!(entry["source"], "VNeID");
+        assert_eq!(entry["accessor_kind"], "system");
+        assert_eq!(entry["purpose"], "Đăng nhập");
+        assert!(
+            entry["data"]
+                .as_str()
+                .is_some_and(|d| d.contains("số định danh"))
+        );
+    }
+    // Another person's sign-in does not appear in this log.
+    let other = TestApp::second_browser(&app);
+    let authorize = other.start_sign_in(None).await;
+    let callback = other
+        .provider_sign_in(&authorize, LEVEL1_CCCD, DEMO_PASSWORD)
+        .await;
+    other.client.get(callback).send().await.expect("answered");
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    assert_eq!(log["entries"].as_array().map(Vec::len), Some(2));
+    assert_api_error(
+        TestApp::second_browser(&app)
+            .get("/api/v1/me/data-access")
+            .await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}

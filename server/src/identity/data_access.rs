@@ -1,0 +1,67 @@
+//! The person's data-access log: every read of their data from a national system, and every
+//! officer who opened their dossier. Written in the same transaction as what caused the read.
+
+use anyhow::Context;
+use motcua_shared::identity::DataAccess;
+use sqlx::{Any, Transaction};
+
+use crate::store::{Store, now_ms};
+
+/// One entry to record.
+#[derive(Debug, Clone)]
+pub struct Access<'a> {
+    pub cccd: &'a str,
+    pub accessor_kind: &'static str,
+    pub accessor: &'a str,
+    pub source: &'a str,
+    pub data: &'a str,
+    pub purpose: &'a str,
+}
+
+/// Appends `entry` inside `tx`.
+pub async fn record(tx: &mut Transaction<'_, Any>, entry: &Access<'_>) -> anyhow::Result<()> {
+    sqlx::query(
+        "insert into data_access_log (id, cccd, at, accessor_kind, accessor, source, data, purpose) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(entry.cccd)
+    .bind(now_ms())
+    .bind(entry.accessor_kind)
+    .bind(entry.accessor)
+    .bind(entry.source)
+    .bind(entry.data)
+    .bind(entry.purpose)
+    .execute(&mut **tx)
+    .await
+    .context("recording a data access")?;
+    Ok(())
+}
+
+impl Store {
+    /// The person's data-access log, newest first (at most `limit` entries).
+    pub async fn data_access_of(&self, cccd: &str, limit: i64) -> anyhow::Result<Vec<DataAccess>> {
+        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+            "select at, accessor_kind, accessor, source, data, purpose from data_access_log \
+             where cccd = $1 order by at desc, id limit $2",
+        )
+        .bind(cccd)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .context("reading the data-access log")?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(at, accessor_kind, accessor, source, data, purpose)| DataAccess {
+                    at,
+                    accessor_kind,
+                    accessor,
+                    source,
+                    data,
+                    purpose,
+                },
+            )
+            .collect())
+    }
+}
