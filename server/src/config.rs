@@ -68,6 +68,10 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A session ends this long after sign-in, used or not.
     pub session_absolute_hours: u64,
+    /// Sign-in starts and callbacks allowed per client IP per minute.
+    pub rate_limit_sign_in_per_minute: u32,
+    /// Passkey attempts allowed per client IP, and per account, per minute.
+    pub rate_limit_passkey_per_minute: u32,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
 }
@@ -90,6 +94,8 @@ impl Default for Config {
             oidc_client_secret: Secret::default(),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            rate_limit_sign_in_per_minute: 30,
+            rate_limit_passkey_per_minute: 10,
             log: "info".into(),
         }
     }

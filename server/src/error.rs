@@ -33,6 +33,9 @@ pub enum ApiError {
     /// 422: well-formed, but a value is not acceptable.
     #[error("{message}")]
     Validation { code: &'static str, message: String },
+    /// 429: too many attempts; try again after `retry_after_secs`.
+    #[error("Too many attempts. Wait {retry_after_secs} seconds and try again.")]
+    RateLimited { retry_after_secs: u64 },
     /// 503: a dependency (the database) does not answer.
     #[error("{0}")]
     Unavailable(String),
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,6 +69,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -110,6 +115,11 @@ impl IntoResponse for ApiError {
         };
         let mut response =
             (self.status(), Json(ErrorBody::new(self.code(), message))).into_response();
+        if let ApiError::RateLimited { retry_after_secs } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         if let ApiError::Internal(cause) = self {
             response
                 .extensions_mut()

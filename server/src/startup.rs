@@ -126,13 +126,16 @@ impl Application {
             None
         };
         let identity = Arc::new(RelyingParty::new(&config, sandbox.as_deref())?);
+        let config_for_limits = config.clone();
         let state = AppState {
             config: Arc::new(config),
             store,
             metrics: monitoring::Metrics::new()?,
             identity,
             sandbox,
+            rate_limits: crate::http::rate_limit::RateLimits::new(&config_for_limits),
         };
+        state.rate_limits.spawn_pruning();
         Ok(Application { listener, state })
     }
 

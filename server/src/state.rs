@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use crate::http::rate_limit::RateLimits;
+
 use crate::{
     Config, identity::oidc::RelyingParty, monitoring::Metrics, sandbox::Sandbox, store::Store,
 };
@@ -17,4 +19,5 @@ pub struct AppState {
     pub identity: Arc<RelyingParty>,
     /// The embedded national-system sandboxes, when configured on.
     pub sandbox: Option<Arc<Sandbox>>,
+    pub rate_limits: RateLimits,
 }

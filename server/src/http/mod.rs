@@ -1,4 +1,6 @@
-//! Cross-cutting HTTP layers: security headers, request ids and request logging.
+//! Cross-cutting HTTP layers: security headers, request logging, rate limits.
+
+pub mod rate_limit;
 
 use axum::{
     extract::{Request, State},

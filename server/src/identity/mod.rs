@@ -25,6 +25,7 @@ pub use session::{AuthUser, ClientMeta};
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery},
+    http::rate_limit::Limit,
     store::now_ms,
 };
 
@@ -65,8 +66,12 @@ struct LoginQuery {
 async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
+    client: ClientMeta,
     AppQuery(query): AppQuery<LoginQuery>,
 ) -> Result<Response, ApiError> {
+    state
+        .rate_limits
+        .check(Limit::SignIn, client.ip.as_deref().unwrap_or("-"))?;
     let return_to = match query.return_to.as_deref() {
         None | Some("") => "/account",
         Some(value) => safe_return_to(value).ok_or_else(|| {
@@ -116,6 +121,9 @@ async fn callback(
     client: ClientMeta,
     AppQuery(query): AppQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
+    state
+        .rate_limits
+        .check(Limit::SignIn, client.ip.as_deref().unwrap_or("-"))?;
     let browser_state = jar.get(session::LOGIN_COOKIE).map(|c| c.value().to_owned());
     let jar = jar.remove(session::removal_cookie(session::LOGIN_COOKIE, "/auth"));
     let outcome = match (&query.error, &query.code, &query.state) {

@@ -424,3 +424,27 @@ async fn the_data_access_log_shows_the_read_made_at_each_sign_in() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn repeated_sign_in_starts_are_rate_limited_with_retry_after() {
+    let app = motcua_tests::spawn_app_with(|c| c.rate_limit_sign_in_per_minute = 2).await;
+    for _ in 0..2 {
+        assert_eq!(app.get("/auth/login").await.status(), 303);
+    }
+    let response = app.get("/auth/login").await;
+    assert_eq!(response.status(), 429, "{:?}", response.headers());
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_api_error(response, 429, "rate_limited").await;
+    // Callbacks count against the same limit: a flood of forged callbacks is refused too.
+    assert_api_error(
+        app.get("/auth/callback?code=x&state=y").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
