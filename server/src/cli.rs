@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -23,6 +24,27 @@ enum Command {
     Migrate,
     /// Print the default configuration as TOML.
     DefaultConfig,
+    /// Make a person (by CCCD) an officer of an agency and level, or an admin.
+    GrantRole {
+        #[arg(long)]
+        cccd: String,
+        /// `officer` or `admin`.
+        #[arg(long)]
+        role: String,
+        /// The officer's agency code, for example UBND-XA.
+        #[arg(long)]
+        agency: Option<String>,
+        /// The officer's level: province, district or commune.
+        #[arg(long)]
+        level: Option<String>,
+    },
+    /// Withdraw a role from a person (by CCCD).
+    RevokeRole {
+        #[arg(long)]
+        cccd: String,
+        #[arg(long)]
+        role: String,
+    },
 }
 
 impl Cli {
@@ -53,6 +75,13 @@ impl Cli {
             match self.command {
                 Command::Serve => serve(config).await,
                 Command::Migrate => migrate(config).await,
+                Command::GrantRole {
+                    cccd,
+                    role,
+                    agency,
+                    level,
+                } => grant_role(config, &cccd, &role, agency, level).await,
+                Command::RevokeRole { cccd, role } => revoke_role(config, &cccd, &role).await,
                 Command::DefaultConfig => Ok(()),
             }
         });
@@ -89,6 +118,54 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     println!(
         "migrated the {} database; {seeded} procedures in the catalogue",
         store.engine().name()
+    );
+    store.close().await;
+    Ok(())
+}
+
+async fn grant_role(
+    config: Config,
+    cccd: &str,
+    role: &str,
+    agency: Option<String>,
+    level: Option<String>,
+) -> anyhow::Result<()> {
+    use motcua_shared::{Cccd, identity::Role, procedure::Level};
+    let cccd = Cccd::parse(cccd)?;
+    let (role, assignment) = match role {
+        "officer" => {
+            let agency_code = agency
+                .filter(|a| !a.trim().is_empty())
+                .context("an officer needs --agency")?;
+            let level = level
+                .as_deref()
+                .and_then(Level::parse)
+                .context("an officer needs --level province, district or commune")?;
+            let assignment = crate::identity::roles::Assignment { agency_code, level };
+            (Role::Officer, Some(assignment))
+        }
+        "admin" => (Role::Admin, None),
+        other => anyhow::bail!("unknown role {other:?}: use officer or admin"),
+    };
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    store.migrate().await?;
+    store.grant_role(&cccd, role, assignment.as_ref()).await?;
+    println!("granted {role:?} to {}", cccd.masked());
+    store.close().await;
+    Ok(())
+}
+
+async fn revoke_role(config: Config, cccd: &str, role: &str) -> anyhow::Result<()> {
+    let cccd = motcua_shared::Cccd::parse(cccd)?;
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    let removed = store.revoke_role(&cccd, role).await?;
+    println!(
+        "{}",
+        if removed {
+            "revoked"
+        } else {
+            "that person did not have this role"
+        }
     );
     store.close().await;
     Ok(())

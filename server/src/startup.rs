@@ -125,6 +125,9 @@ impl Application {
         } else {
             None
         };
+        if let Some(sandbox) = &sandbox {
+            crate::sandbox::people::grant_demo_roles(&store, sandbox.idp.people()).await?;
+        }
         let identity = Arc::new(RelyingParty::new(&config, sandbox.as_deref())?);
         let config_for_limits = config.clone();
         let state = AppState {

@@ -3,6 +3,7 @@
 
 pub mod data_access;
 pub mod oidc;
+pub mod roles;
 pub mod session;
 
 use axum::{
@@ -44,6 +45,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(end_session))
         .routes(routes!(end_all_sessions))
         .routes(routes!(data_access_log))
+        .routes(routes!(officer_assignment))
 }
 
 /// Accepts only a path on this site (`/dossiers?x=1`), never another origin (`//evil`, `https:`,
@@ -291,6 +293,29 @@ async fn data_access_log(
         .data_access_of(user.person.cccd.as_str(), 200)
         .await?;
     Ok(AppJson(DataAccessLog { entries }))
+}
+
+/// The officer's own assignment: the agency and level whose dossiers they work on. Officers only.
+#[utoipa::path(
+    get, path = "/officer/assignment", tag = "identity",
+    responses(
+        (status = 200, description = "The caller's assignment", body = roles::Assignment),
+        (status = 403, description = "The caller is not an officer", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn officer_assignment(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<AppJson<roles::Assignment>, ApiError> {
+    user.require(motcua_shared::identity::Role::Officer)?;
+    let assignment = state
+        .store
+        .assignment_of(&user.person.cccd)
+        .await?
+        .ok_or_else(|| {
+            ApiError::forbidden("forbidden_role", "Your officer role has no assignment.")
+        })?;
+    Ok(AppJson(assignment))
 }
 
 #[cfg(test)]

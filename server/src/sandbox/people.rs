@@ -14,11 +14,35 @@ pub struct DemoPerson {
     pub sex: String,
     pub acr: Acr,
     pub residence: String,
+    /// Demo officers: where they work.
+    #[serde(default)]
+    pub officer: Option<crate::identity::roles::Assignment>,
+    #[serde(default)]
+    pub admin: bool,
 }
 
 #[derive(Deserialize)]
 struct PeopleFile {
     person: Vec<DemoPerson>,
+}
+
+/// Grants the demo roles of the seed (officers, an admin). Idempotent.
+pub async fn grant_demo_roles(
+    store: &crate::store::Store,
+    people: &[DemoPerson],
+) -> anyhow::Result<()> {
+    use motcua_shared::identity::Role;
+    for person in people {
+        if let Some(assignment) = &person.officer {
+            store
+                .grant_role(&person.cccd, Role::Officer, Some(assignment))
+                .await?;
+        }
+        if person.admin {
+            store.grant_role(&person.cccd, Role::Admin, None).await?;
+        }
+    }
+    Ok(())
 }
 
 pub fn load() -> anyhow::Result<Vec<DemoPerson>> {

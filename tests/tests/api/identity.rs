@@ -448,3 +448,49 @@ async fn repeated_sign_in_starts_are_rate_limited_with_retry_after() {
     )
     .await;
 }
+
+/// A demo officer of the provincial traffic police (server/seed/sandbox/people.toml).
+const OFFICER_CCCD: &str = "031180009876";
+
+#[tokio::test]
+async fn a_citizen_calling_an_officer_endpoint_is_refused() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    assert_eq!(app.me().await["roles"], serde_json::json!(["citizen"]));
+    assert_api_error(
+        app.get("/api/v1/officer/assignment").await,
+        403,
+        "forbidden_role",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_officer_is_made_by_a_grant_not_by_a_claim_and_sees_their_assignment() {
+    let app = spawn_app().await;
+    app.sign_in(OFFICER_CCCD).await;
+    assert_eq!(
+        app.me().await["roles"],
+        serde_json::json!(["citizen", "officer"])
+    );
+    let assignment = app.get_json("/api/v1/officer/assignment", 200).await;
+    assert_eq!(
+        assignment,
+        serde_json::json!({"agency_code": "CA-PCSGT", "level": "province"})
+    );
+
+    // Withdrawn by an operator: the next request already sees it.
+    let cccd = motcua_shared::Cccd::parse(OFFICER_CCCD).expect("valid");
+    assert!(
+        app.store
+            .revoke_role(&cccd, "officer")
+            .await
+            .expect("revoked")
+    );
+    assert_api_error(
+        app.get("/api/v1/officer/assignment").await,
+        403,
+        "forbidden_role",
+    )
+    .await;
+}

@@ -1,0 +1,98 @@
+//! Roles beyond `citizen`: granted by an operator (`motcua-server grant-role`) or, in the demo,
+//! by the sandbox seed; never taken from a claim the person controls.
+
+use anyhow::Context;
+use motcua_shared::{Cccd, identity::Role, procedure::Level};
+use serde::{Deserialize, Serialize};
+
+use super::AuthUser;
+use crate::{
+    error::ApiError,
+    store::{Store, now_ms},
+};
+
+/// Where an officer works: the agency and the level whose dossiers they handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Assignment {
+    pub agency_code: String,
+    pub level: Level,
+}
+
+impl AuthUser {
+    /// Refuses callers without `role` (403 `forbidden_role`).
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "forbidden_role",
+                "Your account does not have the role this needs.",
+            ))
+        }
+    }
+}
+
+impl Store {
+    /// Grants `role` to the person with `cccd` (who may not have signed in yet). For officers,
+    /// the agency and level are required and replace any earlier assignment.
+    pub async fn grant_role(
+        &self,
+        cccd: &Cccd,
+        role: Role,
+        assignment: Option<&Assignment>,
+    ) -> anyhow::Result<()> {
+        let name = match role {
+            Role::Officer => "officer",
+            Role::Admin => "admin",
+            Role::Citizen | Role::Business => {
+                anyhow::bail!("citizen and business are not granted roles")
+            }
+        };
+        anyhow::ensure!(
+            (role == Role::Officer) == assignment.is_some(),
+            "an officer needs an agency and a level; an admin takes none"
+        );
+        sqlx::query(
+            "insert into role_grants (cccd, role, agency_code, level, granted_at) values ($1, $2, $3, $4, $5) \
+             on conflict (cccd, role) do update set agency_code = excluded.agency_code, level = excluded.level, \
+               granted_at = excluded.granted_at",
+        )
+        .bind(cccd.as_str())
+        .bind(name)
+        .bind(assignment.map(|a| a.agency_code.as_str()))
+        .bind(assignment.map(|a| a.level.as_str()))
+        .bind(now_ms())
+        .execute(self.pool())
+        .await
+        .context("granting a role")?;
+        Ok(())
+    }
+
+    /// Withdraws `role`; false when the person did not have it.
+    pub async fn revoke_role(&self, cccd: &Cccd, role: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query("delete from role_grants where cccd = $1 and role = $2")
+            .bind(cccd.as_str())
+            .bind(role)
+            .execute(self.pool())
+            .await
+            .context("revoking a role")?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The officer's assignment, if they are one.
+    pub async fn assignment_of(&self, cccd: &Cccd) -> anyhow::Result<Option<Assignment>> {
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "select agency_code, level from role_grants where cccd = $1 and role = 'officer'",
+        )
+        .bind(cccd.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .context("reading an assignment")?;
+        Ok(row.and_then(|(agency, level)| {
+            Some(Assignment {
+                agency_code: agency?,
+                level: Level::parse(&level?)?,
+            })
+        }))
+    }
+}
