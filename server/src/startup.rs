@@ -137,6 +137,7 @@ impl Application {
             identity,
             sandbox,
             rate_limits: crate::http::rate_limit::RateLimits::new(&config_for_limits),
+            passkeys: identity::passkeys::relying_party(&config_for_limits)?.map(Arc::new),
         };
         state.rate_limits.spawn_pruning();
         Ok(Application { listener, state })

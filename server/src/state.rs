@@ -20,4 +20,6 @@ pub struct AppState {
     /// The embedded national-system sandboxes, when configured on.
     pub sandbox: Option<Arc<Sandbox>>,
     pub rate_limits: RateLimits,
+    /// The WebAuthn relying party; `None` when the site has no domain name (passkeys unavailable).
+    pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
 }

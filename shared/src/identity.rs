@@ -122,3 +122,22 @@ pub struct DataAccess {
 pub struct DataAccessLog {
     pub entries: Vec<DataAccess>,
 }
+
+/// One of the person's passkeys, as listed in the account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasskeyInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// The body of `GET /api/v1/me/passkeys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasskeyList {
+    /// False when this site cannot offer passkeys (it is not served under a domain name).
+    pub available: bool,
+    pub passkeys: Vec<PasskeyInfo>,
+}

@@ -41,7 +41,7 @@ test("a citizen signs in with VNeID, sees their verified profile and signs out",
   assert.match(profile, /14\/03\/1988/);
   assert.match(profile, /Mức 2/);
   assert.match(profile, /Nhà nước đã xác thực/);
-  await page.getByText("Thiết bị này").waitFor();
+  await page.getByText("Thiết bị này", { exact: true }).waitFor();
   const log = page.locator("ol.access-log li");
   await log.first().waitFor();
   assert.match(await log.first().innerText(), /VNeID/);

@@ -131,7 +131,14 @@ pub async fn spawn_app_at(
     let app = Application::build_on(config.clone(), listener)
         .await
         .expect("the server starts");
-    let address = format!("http://{}", app.local_addr().expect("bound"));
+    // Reach the server by the name users see when that is this machine (cookies follow the host).
+    let public = config.public_url.trim_end_matches('/');
+    let address =
+        if public.starts_with("http://localhost:") || public.starts_with("http://127.0.0.1:") {
+            public.to_owned()
+        } else {
+            format!("http://{}", app.local_addr().expect("bound"))
+        };
     let store = app.state().store.clone();
     let sandbox_client = app
         .state()

@@ -123,7 +123,7 @@ pub fn build() -> anyhow::Result<PwaSize> {
         fs::copy(static_dir.join(name), out.join(name))
             .with_context(|| format!("copying {name}"))?;
     }
-    let shell: Vec<String> = [
+    let mut shell: Vec<String> = [
         "index.html",
         &boot,
         &js,
@@ -136,6 +136,12 @@ pub fn build() -> anyhow::Result<PwaSize> {
     .iter()
     .map(|n| format!("/{n}"))
     .collect();
+    // JS the glue imports (wasm-bindgen snippets) is part of the shell too, or the app cannot start offline.
+    shell.extend(
+        files_under(&out, "snippets")?
+            .into_iter()
+            .map(|f| format!("/{f}")),
+    );
     let version = &hex(&Sha256::digest(shell.join(",").as_bytes()))[..16];
     let sw = fs::read_to_string(static_dir.join("sw.js"))?
         .replace("{{VERSION}}", version)
@@ -170,6 +176,11 @@ pub fn measure(dist: &Path) -> anyhow::Result<PwaSize> {
             names.push(name);
         }
     }
+    names.extend(
+        files_under(dist, "snippets")?
+            .into_iter()
+            .filter(|f| f.ends_with(".js")),
+    );
     names.sort();
     for name in names {
         let raw = fs::metadata(dist.join(&name))?.len();
@@ -178,6 +189,31 @@ pub fn measure(dist: &Path) -> anyhow::Result<PwaSize> {
         size.files.push((name, raw, gz, br));
     }
     Ok(size)
+}
+
+/// Paths (relative to `root`, with `/`) of the files below `root/folder`, without compressed copies.
+fn files_under(root: &Path, folder: &str) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.join(folder)];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if !matches!(path.extension().and_then(|e| e.to_str()), Some("gz" | "br")) {
+                found.push(
+                    path.strip_prefix(root)?
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 fn write_hashed(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> anyhow::Result<String> {

@@ -118,7 +118,10 @@ impl Drop for Postgres {
 
 /// A running motcua server process with its own database, stopped on drop.
 pub struct Server {
+    /// Where to send load (127.0.0.1).
     pub base_url: String,
+    /// The origin users see (`localhost`: browsers accept passkeys for a domain name, not an IP).
+    pub public_url: String,
     pub guard: ChildGuard,
     pub log: PathBuf,
     _data: tempfile::TempDir,
@@ -130,6 +133,7 @@ pub fn start_server(binary: &Path, name: &str, extra: &[(&str, String)]) -> anyh
     let data = tempfile::Builder::new().prefix("motcua-data-").tempdir()?;
     let port = free_port()?;
     let base_url = format!("http://127.0.0.1:{port}");
+    let public_url = format!("http://localhost:{port}");
     let logs = root().join("target/xtask-logs");
     fs::create_dir_all(&logs)?;
     let log = logs.join(format!("{name}.log"));
@@ -137,7 +141,7 @@ pub fn start_server(binary: &Path, name: &str, extra: &[(&str, String)]) -> anyh
     let mut cmd = Command::new(binary);
     cmd.arg("serve")
         .env("MOTCUA_ADDR", format!("127.0.0.1:{port}"))
-        .env("MOTCUA_PUBLIC_URL", &base_url)
+        .env("MOTCUA_PUBLIC_URL", &public_url)
         .env(
             "MOTCUA_DATABASE_URL",
             format!("sqlite://{}/motcua.db", data.path().display()),
@@ -160,6 +164,7 @@ pub fn start_server(binary: &Path, name: &str, extra: &[(&str, String)]) -> anyh
     wait_healthy(&base_url, &mut guard, &log)?;
     Ok(Server {
         base_url,
+        public_url,
         guard,
         log,
         _data: data,

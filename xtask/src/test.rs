@@ -190,7 +190,7 @@ pub fn test() -> anyhow::Result<()> {
         let mut cmd = Command::new("node");
         cmd.args(["--test", "--test-concurrency=1", "tests/browser/"])
             .current_dir(&root)
-            .env("BASE_URL", &server.base_url)
+            .env("BASE_URL", &server.public_url)
             .env("MOTCUA_SERVER_BIN", root.join("target/debug/motcua-server"))
             .env("MOTCUA_WEB_DIR", root.join("client/dist"))
             .env("SCREENSHOT_DIR", root.join("target/screenshots"));

@@ -92,3 +92,113 @@ pub async fn send(method: &str, path: &str, csrf_token: &str) -> Result<(), ApiF
 pub async fn data_access() -> Result<motcua_shared::identity::DataAccessLog, ApiFailure> {
     get("/api/v1/me/data-access", &[]).await
 }
+
+/// `POST` a JSON body (with the CSRF token when signed in), decoding `T` from the answer.
+pub async fn post_json<T: DeserializeOwned>(
+    path: &str,
+    body: &serde_json::Value,
+    csrf_token: Option<&str>,
+) -> Result<T, ApiFailure> {
+    let mut builder = Request::post(path).header("accept", "application/json");
+    if let Some(token) = csrf_token {
+        builder = builder.header("x-csrf-token", token);
+    }
+    let response = builder
+        .json(body)
+        .map_err(|_| ApiFailure::Unexpected)?
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Network)?;
+    if response.ok() {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|_| ApiFailure::Unexpected);
+    }
+    let status = response.status();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(ApiFailure::Server { status, body }),
+        Err(_) => Err(ApiFailure::Unexpected),
+    }
+}
+
+/// The person's passkeys.
+pub async fn passkeys() -> Result<motcua_shared::identity::PasskeyList, ApiFailure> {
+    get("/api/v1/me/passkeys", &[]).await
+}
+
+pub mod webauthn {
+    //! The browser's WebAuthn API, through `client/js/webauthn.js`.
+
+    use serde::Deserialize;
+    use wasm_bindgen::prelude::*;
+
+    use super::{ApiFailure, post_json};
+    use motcua_shared::{ErrorBody, identity::PasskeyInfo};
+
+    #[wasm_bindgen(module = "/js/webauthn.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = passkeysSupported)]
+        pub fn supported() -> bool;
+        #[wasm_bindgen(catch, js_name = createPasskey)]
+        async fn create(options: &str) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(catch, js_name = getPasskey)]
+        async fn get(options: &str) -> Result<JsValue, JsValue>;
+    }
+
+    #[derive(Deserialize)]
+    struct Ceremony {
+        ceremony_id: String,
+        options: serde_json::Value,
+    }
+
+    /// The person closed the passkey prompt, or the device has none.
+    fn cancelled() -> ApiFailure {
+        ApiFailure::Server {
+            status: 0,
+            body: ErrorBody::new("passkey_cancelled", "The passkey prompt was closed."),
+        }
+    }
+
+    fn credential(value: JsValue) -> Result<serde_json::Value, ApiFailure> {
+        value
+            .as_string()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .ok_or(ApiFailure::Unexpected)
+    }
+
+    /// Registers a new passkey named `name` on this device.
+    pub async fn register(name: &str, csrf_token: &str) -> Result<PasskeyInfo, ApiFailure> {
+        let start: Ceremony = post_json(
+            "/api/v1/me/passkeys/registration/start",
+            &serde_json::json!({ "name": name }),
+            Some(csrf_token),
+        )
+        .await?;
+        let created = create(&start.options.to_string())
+            .await
+            .map_err(|_| cancelled())?;
+        post_json(
+            "/api/v1/me/passkeys/registration/finish",
+            &serde_json::json!({ "ceremony_id": start.ceremony_id, "credential": credential(created)? }),
+            Some(csrf_token),
+        )
+        .await
+    }
+
+    /// Signs in with a passkey of this device (the device offers the person's passkeys).
+    pub async fn sign_in() -> Result<(), ApiFailure> {
+        let start: Ceremony =
+            post_json("/auth/passkey/start", &serde_json::json!({}), None).await?;
+        let asserted = get(&start.options.to_string())
+            .await
+            .map_err(|_| cancelled())?;
+        let _: serde_json::Value = post_json(
+            "/auth/passkey/finish",
+            &serde_json::json!({ "ceremony_id": start.ceremony_id, "credential": credential(asserted)? }),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -32,7 +32,16 @@ pub fn Failure(props: &FailureProps) -> Html {
     let lang = use_lang().lang;
     let message = match &props.failure {
         ApiFailure::Network => tr(lang, "error.network"),
-        ApiFailure::Server { body, .. } => body.message.clone(),
+        // Known codes in the person's language; otherwise the server's own sentence.
+        ApiFailure::Server { body, .. } => {
+            let key = format!("error.{}", body.error);
+            let text = tr(lang, &key);
+            if text == key || text.ends_with(&key) {
+                body.message.clone()
+            } else {
+                text
+            }
+        }
         ApiFailure::Unexpected => tr(lang, "error.unexpected"),
     };
     let onclick = props.on_retry.reform(|_| ());

@@ -102,7 +102,45 @@ fn SignIn() -> Html {
             <p class="lead">{ tr(lang, "account.signin_lead") }</p>
             <a class="button button-eid" href="/auth/login?return_to=%2Faccount">{ tr(lang, "account.signin_eid") }</a>
             <p class="hint">{ tr(lang, "account.signin_hint") }</p>
+            if api::webauthn::supported() {
+                <PasskeySignIn />
+            }
         </>
+    }
+}
+
+/// "Sign in with a passkey": the device offers the person's passkeys, no number to type.
+#[component]
+fn PasskeySignIn() -> Html {
+    let lang = use_lang().lang;
+    let session = use_session();
+    let busy = use_state(|| false);
+    let failure = use_state(|| None::<ApiFailure>);
+    let onclick = {
+        let (busy, failure, reload) = (busy.clone(), failure.clone(), session.reload.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (busy, failure, reload) = (busy.clone(), failure.clone(), reload.clone());
+            busy.set(true);
+            failure.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::webauthn::sign_in().await {
+                    Ok(()) => reload.emit(()),
+                    Err(f) => failure.set(Some(f)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <div class="passkey-signin">
+            <p class="divider">{ tr(lang, "account.or") }</p>
+            <button type="button" class="button button-quiet" disabled={*busy} {onclick}>
+                { tr(lang, "account.signin_passkey") }
+            </button>
+            if let Some(f) = &*failure {
+                <Failure failure={f.clone()} on_retry={Callback::noop()} />
+            }
+        </div>
     }
 }
 
@@ -162,6 +200,7 @@ fn Profile(props: &ProfileProps) -> Html {
                 </dl>
                 <p class="hint">{ tr(lang, "account.verified_hint") }</p>
             </section>
+            <Passkeys csrf_token={me.csrf_token.clone()} />
             <Devices csrf_token={me.csrf_token.clone()} />
             <DataAccessList />
             if let Some(f) = &*failure {
@@ -270,6 +309,124 @@ fn DataAccessList() -> Html {
         <section aria-labelledby="access-heading">
             <h2 id="access-heading">{ tr(lang, "account.data_access") }</h2>
             <p class="hint">{ tr(lang, "account.data_access_hint") }</p>
+            { body }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PasskeysProps {
+    csrf_token: String,
+}
+
+/// The person's passkeys: add one on this device, see when each was used, remove one.
+#[component]
+fn Passkeys(props: &PasskeysProps) -> Html {
+    let lang = use_lang().lang;
+    let generation = use_state(|| 0u32);
+    let list = use_load(*generation, |_| api::passkeys());
+    let name = use_state(|| tr(lang, "account.passkey_default_name"));
+    let busy = use_state(|| false);
+    let failure = use_state(|| None::<ApiFailure>);
+    let on_name = {
+        let name = name.clone();
+        Callback::from(move |e: InputEvent| {
+            name.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            )
+        })
+    };
+    let on_add = {
+        let (token, name, busy, failure, generation) = (
+            props.csrf_token.clone(),
+            name.clone(),
+            busy.clone(),
+            failure.clone(),
+            generation.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let (token, label, busy, failure, generation) = (
+                token.clone(),
+                (*name).clone(),
+                busy.clone(),
+                failure.clone(),
+                generation.clone(),
+            );
+            busy.set(true);
+            failure.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::webauthn::register(&label, &token).await {
+                    Ok(_) => generation.set(*generation + 1),
+                    Err(f) => failure.set(Some(f)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let remove = {
+        let (token, generation) = (props.csrf_token.clone(), generation.clone());
+        Callback::from(move |id: String| {
+            let (token, generation) = (token.clone(), generation.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = api::send("DELETE", &format!("/api/v1/me/passkeys/{id}"), &token).await;
+                generation.set(*generation + 1);
+            });
+        })
+    };
+    let body = match &*list {
+        Loadable::Loading => html! { <Loading text={tr(lang, "account.loading")} /> },
+        Loadable::Failed(f) => {
+            let generation = generation.clone();
+            html! { <Failure failure={f.clone()} on_retry={Callback::from(move |()| generation.set(*generation + 1))} /> }
+        }
+        Loadable::Loaded(list) if !list.available || !api::webauthn::supported() => html! {
+            <p class="hint">{ tr(lang, "account.passkeys_unavailable") }</p>
+        },
+        Loadable::Loaded(list) => html! {
+            <>
+                if list.passkeys.is_empty() {
+                    <p>{ tr(lang, "account.passkeys_none") }</p>
+                } else {
+                    <ul class="devices passkeys">
+                        { for list.passkeys.iter().map(|p| {
+                            let onclick = { let (remove, id) = (remove.clone(), p.id.clone()); Callback::from(move |_: MouseEvent| remove.emit(id.clone())) };
+                            let used = match p.last_used_at {
+                                Some(at) => format!("{} {}", tr(lang, "account.passkey_used"), format_vn_datetime(at)),
+                                None => tr(lang, "account.passkey_never_used"),
+                            };
+                            html! {
+                                <li class="device">
+                                    <div>
+                                        <strong>{ &p.name }</strong>
+                                        <p class="hint">{ format!("{} {} · {used}", tr(lang, "account.passkey_added"), format_vn_datetime(p.created_at)) }</p>
+                                    </div>
+                                    <button type="button" class="button button-quiet" aria-label={format!("{} {}", tr(lang, "account.passkey_remove"), p.name)} {onclick}>
+                                        { tr(lang, "account.passkey_remove") }
+                                    </button>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                }
+                <form class="passkey-add" onsubmit={on_add}>
+                    <div class="field">
+                        <label for="passkey-name">{ tr(lang, "account.passkey_name") }</label>
+                        <input id="passkey-name" class="input" maxlength="60" required=true value={(*name).clone()} oninput={on_name} />
+                    </div>
+                    <button type="submit" class="button" disabled={*busy}>{ tr(lang, "account.passkey_add") }</button>
+                </form>
+                if let Some(f) = &*failure {
+                    <Failure failure={f.clone()} on_retry={Callback::noop()} />
+                }
+            </>
+        },
+    };
+    html! {
+        <section aria-labelledby="passkeys-heading">
+            <h2 id="passkeys-heading">{ tr(lang, "account.passkeys") }</h2>
+            <p class="hint">{ tr(lang, "account.passkeys_hint") }</p>
             { body }
         </section>
     }

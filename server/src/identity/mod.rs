@@ -3,6 +3,7 @@
 
 pub mod data_access;
 pub mod oidc;
+pub mod passkeys;
 pub mod roles;
 pub mod session;
 
@@ -36,6 +37,8 @@ pub fn auth_routes() -> Router<AppState> {
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
+        .route("/auth/passkey/start", post(passkeys::sign_in_start))
+        .route("/auth/passkey/finish", post(passkeys::sign_in_finish))
 }
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -46,6 +49,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(end_all_sessions))
         .routes(routes!(data_access_log))
         .routes(routes!(officer_assignment))
+        .routes(routes!(passkeys::list))
+        .routes(routes!(passkeys::remove))
+        .routes(routes!(passkeys::registration_start))
+        .routes(routes!(passkeys::registration_finish))
 }
 
 /// Accepts only a path on this site (`/dossiers?x=1`), never another origin (`//evil`, `https:`,

@@ -76,6 +76,19 @@ impl AuthUser {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// Step-up: refuses (403 `step_up_required`) unless the person proved who they are (e-ID
+    /// sign-in or passkey) within the last `max_age_ms`.
+    pub fn require_fresh(&self, max_age_ms: i64) -> Result<(), ApiError> {
+        if now_ms() - self.session.authenticated_at <= max_age_ms {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "step_up_required",
+                "For your safety, confirm it is you: sign in again with VNeID or a passkey.",
+            ))
+        }
+    }
 }
 
 /// Where a request comes from, for the session list and the logs.
@@ -390,6 +403,17 @@ impl Store {
             row.try_get(14)?,
         ))?;
         Ok(Some((session, person)))
+    }
+
+    /// A person by their id.
+    pub async fn person(&self, id: &str) -> anyhow::Result<Option<Person>> {
+        let row: Option<PersonRow> =
+            sqlx::query_as("select id, cccd, name, birthdate, acr from people where id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .context("reading a person")?;
+        row.map(person_from).transpose()
     }
 
     pub async fn touch_session(&self, secret_hash: &str, now: i64) -> anyhow::Result<()> {

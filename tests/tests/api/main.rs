@@ -6,5 +6,6 @@ mod id_tokens;
 mod identity;
 mod interop;
 mod monitoring;
+mod passkeys;
 mod pwa;
 mod storage;
