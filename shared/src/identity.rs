@@ -68,6 +68,28 @@ pub struct Me {
     pub authenticated_at: i64,
     /// Send it back as the `x-csrf-token` header on every state-changing request.
     pub csrf_token: String,
+    /// Organisations the person may act for.
+    pub organisations: Vec<Organisation>,
+    /// The tax code of the organisation this session acts for; `None`: the person themself.
+    pub acting_for: Option<String>,
+}
+
+/// An organisation the person represents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Organisation {
+    pub tax_code: String,
+    pub name: String,
+    /// The person's capacity: legal representative, director, authorised person…
+    pub title: String,
+}
+
+/// The body of `PUT /api/v1/me/acting-for`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActingFor {
+    /// A tax code the person represents, or `null` to act for themself.
+    pub tax_code: Option<String>,
 }
 
 /// One signed-in device, as listed in the account page.

@@ -80,3 +80,19 @@ test("a refused sign-in is explained on the account page in the person's languag
   await screenshot(page, "phone-account-signin-error-vi");
   await context.close();
 });
+
+test("a representative chooses to act for their company, and the choice holds", async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  await signInWithEid(page, "048190002468");
+  await page.getByRole("heading", { level: 2, name: "Phạm Thu Hà" }).waitFor();
+  const company = page.getByRole("radio", { name: /Công ty TNHH Thương mại Hà Thu/ });
+  assert.equal(await page.getByRole("radio", { name: /Cá nhân/ }).isChecked(), true);
+  await company.check();
+  await page.waitForFunction(async () => (await (await fetch("/api/v1/me")).json()).acting_for === "0312345673");
+  await page.reload();
+  await page.getByRole("radio", { name: /Công ty TNHH Thương mại Hà Thu/ }).waitFor();
+  assert.equal(await page.getByRole("radio", { name: /Công ty TNHH Thương mại Hà Thu/ }).isChecked(), true);
+  await screenshot(page, "phone-account-acting-for-company-vi");
+  await context.close();
+});

@@ -202,3 +202,22 @@ pub mod webauthn {
         Ok(())
     }
 }
+
+/// Chooses whom this session acts for (`None`: the person themself).
+pub async fn set_acting_for(tax_code: Option<&str>, csrf_token: &str) -> Result<(), ApiFailure> {
+    let response = Request::put("/api/v1/me/acting-for")
+        .header("x-csrf-token", csrf_token)
+        .json(&serde_json::json!({ "tax_code": tax_code }))
+        .map_err(|_| ApiFailure::Unexpected)?
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Network)?;
+    if response.ok() {
+        return Ok(());
+    }
+    let status = response.status();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(ApiFailure::Server { status, body }),
+        Err(_) => Err(ApiFailure::Unexpected),
+    }
+}

@@ -200,6 +200,9 @@ fn Profile(props: &ProfileProps) -> Html {
                 </dl>
                 <p class="hint">{ tr(lang, "account.verified_hint") }</p>
             </section>
+            if !me.organisations.is_empty() {
+                <ActingFor me={me.clone()} />
+            }
             <Passkeys csrf_token={me.csrf_token.clone()} />
             <Devices csrf_token={me.csrf_token.clone()} />
             <DataAccessList />
@@ -428,6 +431,62 @@ fn Passkeys(props: &PasskeysProps) -> Html {
             <h2 id="passkeys-heading">{ tr(lang, "account.passkeys") }</h2>
             <p class="hint">{ tr(lang, "account.passkeys_hint") }</p>
             { body }
+        </section>
+    }
+}
+
+/// Whom the person acts for in this session: themself, or an organisation they represent.
+#[component]
+fn ActingFor(props: &ProfileProps) -> Html {
+    let lang = use_lang().lang;
+    let session = use_session();
+    let me = &props.me;
+    let failure = use_state(|| None::<ApiFailure>);
+    let choose = {
+        let (token, reload, failure) = (
+            me.csrf_token.clone(),
+            session.reload.clone(),
+            failure.clone(),
+        );
+        Callback::from(move |tax_code: Option<String>| {
+            let (token, reload, failure) = (token.clone(), reload.clone(), failure.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::set_acting_for(tax_code.as_deref(), &token).await {
+                    Ok(()) => reload.emit(()),
+                    Err(f) => failure.set(Some(f)),
+                }
+            });
+        })
+    };
+    let option = |id: String, value: Option<String>, label: String, detail: String| {
+        let checked = me.acting_for == value;
+        let onchange = {
+            let (choose, value) = (choose.clone(), value.clone());
+            Callback::from(move |_: Event| choose.emit(value.clone()))
+        };
+        html! {
+            <div class="choice">
+                <input type="radio" name="acting-for" id={id.clone()} {checked} {onchange} />
+                <label for={id}><strong>{ label }</strong><span class="hint">{ detail }</span></label>
+            </div>
+        }
+    };
+    html! {
+        <section aria-labelledby="acting-heading">
+            <fieldset class="card acting-for">
+                <legend id="acting-heading"><h2>{ tr(lang, "account.acting_for") }</h2></legend>
+                <p class="hint">{ tr(lang, "account.acting_for_hint") }</p>
+                { option("acting-self".into(), None, me.name.clone(), tr(lang, "account.acting_self")) }
+                { for me.organisations.iter().map(|o| option(
+                    format!("acting-{}", o.tax_code),
+                    Some(o.tax_code.clone()),
+                    o.name.clone(),
+                    format!("{} {} · {}", tr(lang, "account.tax_code"), o.tax_code, o.title),
+                )) }
+            </fieldset>
+            if let Some(f) = &*failure {
+                <Failure failure={f.clone()} on_retry={Callback::noop()} />
+            }
         </section>
     }
 }

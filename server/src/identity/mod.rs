@@ -3,6 +3,7 @@
 
 pub mod data_access;
 pub mod oidc;
+pub mod organisations;
 pub mod passkeys;
 pub mod roles;
 pub mod session;
@@ -49,6 +50,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(end_all_sessions))
         .routes(routes!(data_access_log))
         .routes(routes!(officer_assignment))
+        .routes(routes!(organisations::set_acting_for))
         .routes(routes!(passkeys::list))
         .routes(routes!(passkeys::remove))
         .routes(routes!(passkeys::registration_start))
@@ -203,8 +205,15 @@ async fn logout(
         (status = 401, description = "Not signed in", body = motcua_shared::ErrorBody),
     )
 )]
-async fn me(user: AuthUser) -> AppJson<Me> {
-    AppJson(Me {
+async fn me(State(state): State<AppState>, user: AuthUser) -> Result<AppJson<Me>, ApiError> {
+    let organisations = state.store.organisations_of(&user.person.cccd).await?;
+    // A representation withdrawn since the switch no longer counts.
+    let acting_for = user
+        .session
+        .acting_for
+        .clone()
+        .filter(|tax_code| organisations.iter().any(|o| &o.tax_code == tax_code));
+    Ok(AppJson(Me {
         cccd: user.person.cccd.as_str().to_owned(),
         name: user.person.name.clone(),
         birthdate: user.person.birthdate.clone(),
@@ -213,7 +222,9 @@ async fn me(user: AuthUser) -> AppJson<Me> {
         auth_method: user.session.auth_method,
         authenticated_at: user.session.authenticated_at,
         csrf_token: user.session.csrf_token.clone(),
-    })
+        organisations,
+        acting_for,
+    }))
 }
 
 /// The person's signed-in devices. Any signed-in caller, their own sessions only.

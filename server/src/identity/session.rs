@@ -61,6 +61,8 @@ pub struct Session {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub user_agent: Option<String>,
+    /// The organisation (tax code) this session acts for; `None`: the person themself.
+    pub acting_for: Option<String>,
 }
 
 /// The signed-in caller. Extracting it fails with 401 without a valid session, and with 403 on
@@ -205,6 +207,7 @@ type SessionRow = (
     i64,
     i64,
     Option<String>,
+    Option<String>,
 );
 type PersonRow = (String, String, String, Option<String>, String);
 
@@ -220,6 +223,7 @@ fn session_from(row: SessionRow) -> anyhow::Result<Session> {
         last_seen_at,
         expires_at,
         user_agent,
+        acting_for,
     ) = row;
     Ok(Session {
         secret_hash,
@@ -232,6 +236,7 @@ fn session_from(row: SessionRow) -> anyhow::Result<Session> {
         last_seen_at,
         expires_at,
         user_agent,
+        acting_for,
     })
 }
 
@@ -247,7 +252,7 @@ fn person_from(row: PersonRow) -> anyhow::Result<Person> {
 }
 
 const SESSION_COLUMNS: &str = "s.secret_hash, s.public_id, s.csrf_token, s.acr, s.auth_method, \
-     s.authenticated_at, s.created_at, s.last_seen_at, s.expires_at, s.user_agent";
+     s.authenticated_at, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.acting_for";
 
 /// Creates the person or refreshes what the provider says of them, inside `tx`.
 async fn upsert_person(tx: &mut Transaction<'_, Any>, who: &EidIdentity) -> anyhow::Result<Person> {
@@ -394,13 +399,14 @@ impl Store {
             row.try_get(7)?,
             row.try_get(8)?,
             row.try_get(9)?,
+            row.try_get(10)?,
         ))?;
         let person = person_from((
-            row.try_get(10)?,
             row.try_get(11)?,
             row.try_get(12)?,
             row.try_get(13)?,
             row.try_get(14)?,
+            row.try_get(15)?,
         ))?;
         Ok(Some((session, person)))
     }
@@ -500,6 +506,15 @@ impl Store {
                 .await
                 .context("reading roles")?;
         let mut roles = vec![Role::Citizen];
+        let (represents,): (i64,) =
+            sqlx::query_as("select count(*) from representatives where cccd = $1")
+                .bind(cccd.as_str())
+                .fetch_one(self.pool())
+                .await
+                .context("reading representations")?;
+        if represents > 0 {
+            roles.push(Role::Business);
+        }
         roles.extend(granted.into_iter().filter_map(|(r,)| match r.as_str() {
             "officer" => Some(Role::Officer),
             "admin" => Some(Role::Admin),

@@ -21,9 +21,35 @@ pub struct DemoPerson {
     pub admin: bool,
 }
 
+/// A synthetic organisation with the people who may act for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DemoOrganisation {
+    pub tax_code: motcua_shared::TaxCode,
+    pub name: String,
+    pub address: String,
+    pub representatives: Vec<DemoRepresentative>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DemoRepresentative {
+    pub cccd: Cccd,
+    pub title: String,
+}
+
 #[derive(Deserialize)]
 struct PeopleFile {
     person: Vec<DemoPerson>,
+    #[serde(default)]
+    organisation: Vec<DemoOrganisation>,
+}
+
+fn file() -> anyhow::Result<PeopleFile> {
+    toml::from_str(include_str!("../../seed/sandbox/people.toml"))
+        .context("reading seed/sandbox/people.toml")
+}
+
+pub fn organisations() -> anyhow::Result<Vec<DemoOrganisation>> {
+    Ok(file()?.organisation)
 }
 
 /// Grants the demo roles of the seed (officers, an admin). Idempotent.
@@ -42,13 +68,21 @@ pub async fn grant_demo_roles(
             store.grant_role(&person.cccd, Role::Admin, None).await?;
         }
     }
+    for org in organisations()? {
+        store
+            .upsert_organisation(&org.tax_code, &org.name, &org.address)
+            .await?;
+        for rep in &org.representatives {
+            store
+                .add_representative(&org.tax_code, &rep.cccd, &rep.title)
+                .await?;
+        }
+    }
     Ok(())
 }
 
 pub fn load() -> anyhow::Result<Vec<DemoPerson>> {
-    let file: PeopleFile = toml::from_str(include_str!("../../seed/sandbox/people.toml"))
-        .context("reading seed/sandbox/people.toml")?;
-    Ok(file.person)
+    Ok(file()?.person)
 }
 
 #[cfg(test)]

@@ -51,7 +51,9 @@ async fn a_citizen_signs_in_with_the_national_eid_and_sees_themself() {
     assert_eq!(me["name"], "Nguyễn Văn An");
     assert_eq!(me["birthdate"], "1988-03-14");
     assert_eq!(me["acr"], "vneid:level2");
-    assert_eq!(me["roles"], serde_json::json!(["citizen"]));
+    // He also chairs a cooperative (sandbox seed), so he may act for a business.
+    assert_eq!(me["roles"], serde_json::json!(["citizen", "business"]));
+    assert_eq!(me["acting_for"], serde_json::Value::Null);
     assert_eq!(me["auth_method"], "eid");
 }
 
@@ -455,7 +457,7 @@ const OFFICER_CCCD: &str = "031180009876";
 #[tokio::test]
 async fn a_citizen_calling_an_officer_endpoint_is_refused() {
     let app = spawn_app().await;
-    app.sign_in(LEVEL2_CCCD).await;
+    app.sign_in(LEVEL1_CCCD).await;
     assert_eq!(app.me().await["roles"], serde_json::json!(["citizen"]));
     assert_api_error(
         app.get("/api/v1/officer/assignment").await,
@@ -493,4 +495,90 @@ async fn an_officer_is_made_by_a_grant_not_by_a_claim_and_sees_their_assignment(
         "forbidden_role",
     )
     .await;
+}
+
+/// A demo person who represents two organisations (server/seed/sandbox/people.toml).
+const REPRESENTATIVE_CCCD: &str = "048190002468";
+
+async fn put_acting_for(app: &TestApp, tax_code: serde_json::Value) -> reqwest::Response {
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    app.client
+        .put(app.url("/api/v1/me/acting-for"))
+        .header("x-csrf-token", token)
+        .json(&serde_json::json!({ "tax_code": tax_code }))
+        .send()
+        .await
+        .expect("answered")
+}
+
+#[tokio::test]
+async fn a_representative_switches_between_themself_and_their_organisations() {
+    let app = spawn_app().await;
+    app.sign_in(REPRESENTATIVE_CCCD).await;
+    let me = app.me().await;
+    assert!(
+        me["roles"]
+            .as_array()
+            .is_some_and(|r| r.contains(&"business".into()))
+    );
+    let orgs: Vec<&str> = me["organisations"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|o| o["tax_code"].as_str())
+        .collect();
+    assert_eq!(orgs, ["0312345673", "0401234566"]);
+
+    let response = put_acting_for(&app, "0312345673".into()).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.me().await["acting_for"], "0312345673");
+
+    // Another person's company, a malformed number, and back to themself.
+    let other = put_acting_for(&app, "0100109106".into()).await;
+    assert_api_error(other, 403, "not_a_representative").await;
+    let malformed = put_acting_for(&app, "0100109107".into()).await;
+    assert_api_error(malformed, 422, "invalid_tax_code").await;
+    assert_eq!(
+        app.me().await["acting_for"],
+        "0312345673",
+        "a refused switch changes nothing"
+    );
+    assert_eq!(
+        put_acting_for(&app, serde_json::Value::Null).await.status(),
+        200
+    );
+    assert_eq!(app.me().await["acting_for"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn acting_for_is_per_session_and_needs_the_csrf_token() {
+    let app = spawn_app().await;
+    app.sign_in(REPRESENTATIVE_CCCD).await;
+    let without = app
+        .client
+        .put(app.url("/api/v1/me/acting-for"))
+        .json(&serde_json::json!({ "tax_code": "0312345673" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_api_error(without, 403, "csrf_failed").await;
+    assert_eq!(
+        put_acting_for(&app, "0312345673".into()).await.status(),
+        200
+    );
+    let laptop = TestApp::second_browser(&app);
+    let authorize = laptop.start_sign_in(None).await;
+    let callback = laptop
+        .provider_sign_in(&authorize, REPRESENTATIVE_CCCD, DEMO_PASSWORD)
+        .await;
+    laptop.client.get(callback).send().await.expect("answered");
+    let me: serde_json::Value = laptop.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(
+        me["acting_for"],
+        serde_json::Value::Null,
+        "the other device still acts for the person"
+    );
 }
