@@ -56,6 +56,35 @@ test("a passkey added after an e-ID sign-in then signs in alone, keeping level 2
   await page.locator("ul.devices").getByText(/Khóa truy cập · đăng nhập lúc/).waitFor();
   assert.match(await page.locator("ul.passkeys").innerText(), /dùng lần cuối/);
   await screenshot(page, "phone-account-passkey-signed-in-vi");
+
+  // Step-up on this same session with the passkey: its verification time moves forward, and the
+  // step-up's ceremony cannot be replayed as a sign-in.
+  const outcome = await page.evaluate(async () => {
+    const decode = (t) => Uint8Array.from(atob(t.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((t.length + 3) % 4)), (c) => c.charCodeAt(0)).buffer;
+    const encode = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const me = await (await fetch("/api/v1/me")).json();
+    const headers = { "content-type": "application/json", "x-csrf-token": me.csrf_token };
+    const start = await (await fetch("/api/v1/me/step-up/passkey/start", { method: "POST", headers, body: "{}" })).json();
+    const pk = start.options.publicKey;
+    const c = await navigator.credentials.get({
+      publicKey: { ...pk, challenge: decode(pk.challenge), allowCredentials: pk.allowCredentials.map((a) => ({ ...a, id: decode(a.id) })) },
+    });
+    const credential = {
+      id: c.id, rawId: encode(c.rawId), type: c.type, extensions: {},
+      response: {
+        authenticatorData: encode(c.response.authenticatorData), clientDataJSON: encode(c.response.clientDataJSON),
+        signature: encode(c.response.signature), userHandle: c.response.userHandle ? encode(c.response.userHandle) : null,
+      },
+    };
+    const body = JSON.stringify({ ceremony_id: start.ceremony_id, credential });
+    const finish = await fetch("/api/v1/me/step-up/passkey/finish", { method: "POST", headers, body });
+    const after = await (await fetch("/api/v1/me")).json();
+    const replay = await fetch("/auth/passkey/finish", { method: "POST", headers: { "content-type": "application/json" }, body });
+    return { finish: finish.status, before: me.authenticated_at, after: after.authenticated_at, replay: replay.status };
+  });
+  assert.equal(outcome.finish, 204);
+  assert.ok(outcome.after > outcome.before, "the session counts as freshly verified");
+  assert.equal(outcome.replay, 400, "a used step-up ceremony is gone");
   await context.close();
 });
 

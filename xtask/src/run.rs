@@ -56,10 +56,15 @@ pub fn run() -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     anyhow::ensure!(ready, "motcua-server did not answer on {addr} within 30 s");
+    println!("\n  motcua is running at {url}\n");
+    println!("  Demo data: the public catalogue of 8 procedures; SQLite database in ./data/.");
+    println!("  Sign in at {url}/account with the national e-ID sandbox (password demo1234):");
+    for line in demo_accounts(&root) {
+        println!("    {line}");
+    }
     println!(
-        "\n  motcua is running at {url}\n\n  \
-         Demo data: the public catalogue of 8 procedures (SQLite database in ./data/).\n  \
-         Demo accounts: none yet. Sign-in through the national e-ID sandbox arrives with the identity work.\n  \
+        "\n  Passkeys need a domain name: to try them, run with MOTCUA_PUBLIC_URL=http://localhost:8080\n  \
+         and open http://localhost:8080.\n  \
          API: {url}/api/openapi.json   Metrics: {url}/metrics\n\n  Stop with Ctrl-C.\n"
     );
     let status = server.child.wait()?;
@@ -68,4 +73,57 @@ pub fn run() -> anyhow::Result<()> {
         "motcua-server exited with {status}"
     );
     Ok(())
+}
+
+/// The sandbox's demo people, one line each: CCCD, name, e-ID level and roles.
+fn demo_accounts(root: &std::path::Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(root.join("server/seed/sandbox/people.toml")) else {
+        return vec!["(server/seed/sandbox/people.toml is missing)".into()];
+    };
+    let Ok(seed) = text.parse::<toml::Table>() else {
+        return vec!["(server/seed/sandbox/people.toml does not parse)".into()];
+    };
+    let representatives: Vec<String> = seed
+        .get("organisation")
+        .and_then(|o| o.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o.get("representatives").and_then(|r| r.as_array()))
+        .flatten()
+        .filter_map(|r| r.get("cccd").and_then(|c| c.as_str()).map(str::to_owned))
+        .collect();
+    seed.get("person")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let get = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            let level = if get("acr").ends_with('2') {
+                "level 2"
+            } else {
+                "level 1"
+            };
+            let mut roles = vec!["citizen".to_owned()];
+            if representatives.iter().any(|c| c == get("cccd")) {
+                roles.push("business".into());
+            }
+            if let Some(officer) = p.get("officer") {
+                let agency = officer
+                    .get("agency_code")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?");
+                let level = officer.get("level").and_then(|v| v.as_str()).unwrap_or("?");
+                roles.push(format!("officer of {agency} ({level})"));
+            }
+            if p.get("admin").and_then(|v| v.as_bool()) == Some(true) {
+                roles.push("admin".into());
+            }
+            format!(
+                "{}  {:<16} {level}  {}",
+                get("cccd"),
+                get("name"),
+                roles.join(", ")
+            )
+        })
+        .collect()
 }

@@ -16,28 +16,61 @@ pub enum ApiFailure {
     Unexpected,
 }
 
-/// GET `path` with query `params`, decoding `T`.
-pub async fn get<T: DeserializeOwned>(
+/// Sends one request: JSON body and CSRF token when given. A non-2xx answer becomes
+/// [`ApiFailure::Server`] with the shared error body.
+async fn request(
+    method: &str,
     path: &str,
     params: &[(&str, &str)],
-) -> Result<T, ApiFailure> {
-    let response = Request::get(path)
+    body: Option<&serde_json::Value>,
+    csrf_token: Option<&str>,
+) -> Result<gloo_net::http::Response, ApiFailure> {
+    let builder = match method {
+        "POST" => Request::post(path),
+        "PUT" => Request::put(path),
+        "DELETE" => Request::delete(path),
+        _ => Request::get(path),
+    };
+    let mut builder = builder
         .query(params.iter().copied())
-        .header("accept", "application/json")
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Network)?;
+        .header("accept", "application/json");
+    if let Some(token) = csrf_token {
+        builder = builder.header("x-csrf-token", token);
+    }
+    let sent = match body {
+        Some(body) => {
+            builder
+                .json(body)
+                .map_err(|_| ApiFailure::Unexpected)?
+                .send()
+                .await
+        }
+        None => builder.send().await,
+    };
+    let response = sent.map_err(|_| ApiFailure::Network)?;
     if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|_| ApiFailure::Unexpected);
+        return Ok(response);
     }
     let status = response.status();
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(ApiFailure::Server { status, body }),
         Err(_) => Err(ApiFailure::Unexpected),
     }
+}
+
+async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> Result<T, ApiFailure> {
+    response
+        .json::<T>()
+        .await
+        .map_err(|_| ApiFailure::Unexpected)
+}
+
+/// GET `path` with query `params`, decoding `T`.
+pub async fn get<T: DeserializeOwned>(
+    path: &str,
+    params: &[(&str, &str)],
+) -> Result<T, ApiFailure> {
+    read(request("GET", path, params, None, None).await?).await
 }
 
 /// The catalogue narrowed by search text and level (empty strings mean no filter).
@@ -68,24 +101,9 @@ pub async fn sessions() -> Result<motcua_shared::identity::SessionList, ApiFailu
 
 /// A state-changing request (`POST`/`DELETE`) carrying the session's CSRF token; no body back.
 pub async fn send(method: &str, path: &str, csrf_token: &str) -> Result<(), ApiFailure> {
-    let builder = match method {
-        "DELETE" => Request::delete(path),
-        _ => Request::post(path),
-    };
-    let response = builder
-        .header("x-csrf-token", csrf_token)
-        .header("accept", "application/json")
-        .send()
+    request(method, path, &[], None, Some(csrf_token))
         .await
-        .map_err(|_| ApiFailure::Network)?;
-    if response.ok() {
-        return Ok(());
-    }
-    let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiFailure::Server { status, body }),
-        Err(_) => Err(ApiFailure::Unexpected),
-    }
+        .map(|_| ())
 }
 
 /// Who read the person's data, newest first.
@@ -99,27 +117,7 @@ pub async fn post_json<T: DeserializeOwned>(
     body: &serde_json::Value,
     csrf_token: Option<&str>,
 ) -> Result<T, ApiFailure> {
-    let mut builder = Request::post(path).header("accept", "application/json");
-    if let Some(token) = csrf_token {
-        builder = builder.header("x-csrf-token", token);
-    }
-    let response = builder
-        .json(body)
-        .map_err(|_| ApiFailure::Unexpected)?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Network)?;
-    if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|_| ApiFailure::Unexpected);
-    }
-    let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiFailure::Server { status, body }),
-        Err(_) => Err(ApiFailure::Unexpected),
-    }
+    read(request("POST", path, &[], Some(body), csrf_token).await?).await
 }
 
 /// The person's passkeys.
@@ -205,19 +203,14 @@ pub mod webauthn {
 
 /// Chooses whom this session acts for (`None`: the person themself).
 pub async fn set_acting_for(tax_code: Option<&str>, csrf_token: &str) -> Result<(), ApiFailure> {
-    let response = Request::put("/api/v1/me/acting-for")
-        .header("x-csrf-token", csrf_token)
-        .json(&serde_json::json!({ "tax_code": tax_code }))
-        .map_err(|_| ApiFailure::Unexpected)?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::Network)?;
-    if response.ok() {
-        return Ok(());
-    }
-    let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiFailure::Server { status, body }),
-        Err(_) => Err(ApiFailure::Unexpected),
-    }
+    let body = serde_json::json!({ "tax_code": tax_code });
+    request(
+        "PUT",
+        "/api/v1/me/acting-for",
+        &[],
+        Some(&body),
+        Some(csrf_token),
+    )
+    .await
+    .map(|_| ())
 }

@@ -45,10 +45,21 @@ pub fn Failure(props: &FailureProps) -> Html {
         ApiFailure::Unexpected => tr(lang, "error.unexpected"),
     };
     let onclick = props.on_retry.reform(|_| ());
+    // Step-up: the way forward is to prove it is you again, then come back here.
+    let step_up = matches!(&props.failure, ApiFailure::Server { body, .. } if body.error == "step_up_required");
+    let here = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_else(|| "/".into());
     html! {
         <div class="notice notice-error" role="alert">
             <p>{ message }</p>
-            <button type="button" class="button" {onclick}>{ tr(lang, "error.retry") }</button>
+            if step_up {
+                <a class="button button-eid" href={format!("/auth/login?return_to={}", js_sys::encode_uri_component(&here))}>
+                    { tr(lang, "account.signin_eid") }
+                </a>
+            } else {
+                <button type="button" class="button" {onclick}>{ tr(lang, "error.retry") }</button>
+            }
         </div>
     }
 }

@@ -55,6 +55,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(passkeys::remove))
         .routes(routes!(passkeys::registration_start))
         .routes(routes!(passkeys::registration_finish))
+        .routes(routes!(passkeys::step_up_start))
+        .routes(routes!(passkeys::step_up_finish))
 }
 
 /// Accepts only a path on this site (`/dossiers?x=1`), never another origin (`//evil`, `https:`,

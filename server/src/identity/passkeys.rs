@@ -16,8 +16,8 @@ use motcua_shared::identity::{AuthMethod, PasskeyInfo, PasskeyList};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
 use super::{
@@ -306,7 +306,8 @@ pub async fn sign_in_finish(
         .take_ceremony(&body.ceremony_id, "authentication")
         .await?
         .ok_or_else(invalid_ceremony)?;
-    if ceremony.expires_at <= now_ms() {
+    // A step-up ceremony (bound to a session) cannot be turned into a sign-in.
+    if ceremony.session_hash.is_some() || ceremony.expires_at <= now_ms() {
         return Err(invalid_ceremony());
     }
     let authentication: DiscoverableAuthentication =
@@ -541,5 +542,146 @@ impl Store {
         .await?;
         tx.commit().await.context("committing a passkey sign-in")?;
         Ok(secret)
+    }
+}
+
+/// Starts a step-up with one of the person's passkeys, bound to the current session.
+/// Signed-in callers; CSRF token required.
+#[utoipa::path(
+    post, path = "/me/step-up/passkey/start", tag = "identity",
+    responses(
+        (status = 200, description = "Options for navigator.credentials.get", body = CeremonyStart),
+        (status = 409, description = "No passkey to confirm with (no_passkeys)", body = motcua_shared::ErrorBody),
+    )
+)]
+pub async fn step_up_start(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<AppJson<CeremonyStart>, ApiError> {
+    let webauthn = webauthn(&state)?;
+    state
+        .rate_limits
+        .check(Limit::Passkey, &format!("account:{}", user.person.id))?;
+    let passkeys: Vec<Passkey> = state
+        .store
+        .passkeys_of(&user.person.id)
+        .await?
+        .into_iter()
+        .map(|(_, _, p)| p)
+        .collect();
+    if passkeys.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "no_passkeys",
+            message: "You have no passkey yet: sign in again with VNeID instead.".into(),
+        });
+    }
+    let (challenge, authentication) = webauthn
+        .start_passkey_authentication(&passkeys)
+        .context("starting a passkey step-up")?;
+    let ceremony_id = random_token(24);
+    state
+        .store
+        .save_ceremony(
+            &ceremony_id,
+            "authentication",
+            Some(&user.session.secret_hash),
+            None,
+            &serde_json::to_string(&authentication).context("encoding a ceremony")?,
+        )
+        .await?;
+    Ok(AppJson(CeremonyStart {
+        ceremony_id,
+        options: serde_json::to_value(&challenge).context("encoding WebAuthn options")?,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StepUpFinish {
+    pub ceremony_id: String,
+    #[schema(value_type = Object)]
+    pub credential: PublicKeyCredential,
+}
+
+/// Completes a passkey step-up: the current session counts as freshly verified.
+/// Signed-in callers, the session that started it; CSRF token required.
+#[utoipa::path(
+    post, path = "/me/step-up/passkey/finish", tag = "identity",
+    request_body = StepUpFinish,
+    responses(
+        (status = 204, description = "Verified"),
+        (status = 400, description = "Expired or reused", body = motcua_shared::ErrorBody),
+        (status = 401, description = "The passkey was not verified", body = motcua_shared::ErrorBody),
+    )
+)]
+pub async fn step_up_finish(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppJson(body): AppJson<StepUpFinish>,
+) -> Result<StatusCode, ApiError> {
+    let webauthn = webauthn(&state)?;
+    let ceremony = state
+        .store
+        .take_ceremony(&body.ceremony_id, "authentication")
+        .await?
+        .ok_or_else(invalid_ceremony)?;
+    if ceremony.session_hash.as_deref() != Some(user.session.secret_hash.as_str())
+        || ceremony.expires_at <= now_ms()
+    {
+        return Err(invalid_ceremony());
+    }
+    let authentication: PasskeyAuthentication =
+        serde_json::from_str(&ceremony.state).context("decoding a ceremony")?;
+    let result = webauthn
+        .finish_passkey_authentication(&body.credential, &authentication)
+        .map_err(|e| {
+            tracing::info!(error = %e, "passkey step-up refused");
+            ApiError::unauthorized("passkey_rejected", "This passkey could not be verified.")
+        })?;
+    let credential_id = URL_SAFE_NO_PAD.encode(result.cred_id());
+    let (_, mut passkey) = state
+        .store
+        .passkey_by_credential(&credential_id)
+        .await?
+        .filter(|(person, _)| person.id == user.person.id)
+        .ok_or_else(|| {
+            ApiError::unauthorized("passkey_rejected", "This passkey could not be verified.")
+        })?;
+    passkey.update_credential(&result);
+    state
+        .store
+        .record_step_up(&user.session.secret_hash, &credential_id, &passkey)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+impl Store {
+    /// A passkey step-up in one transaction: the passkey's counter and the session's verification time.
+    pub async fn record_step_up(
+        &self,
+        session_hash: &str,
+        credential_id: &str,
+        passkey: &Passkey,
+    ) -> anyhow::Result<()> {
+        let now = now_ms();
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
+        sqlx::query("update passkeys set passkey = $1, last_used_at = $2 where credential_id = $3")
+            .bind(serde_json::to_string(passkey).context("encoding a passkey")?)
+            .bind(now)
+            .bind(credential_id)
+            .execute(&mut *tx)
+            .await
+            .context("updating a passkey")?;
+        sqlx::query("update sessions set authenticated_at = $1 where secret_hash = $2")
+            .bind(now)
+            .bind(session_hash)
+            .execute(&mut *tx)
+            .await
+            .context("refreshing a session's verification")?;
+        tx.commit().await.context("committing a step-up")?;
+        Ok(())
     }
 }

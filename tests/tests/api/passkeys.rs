@@ -168,3 +168,10 @@ async fn passkeys_are_unavailable_on_a_bare_ip_address() {
         .expect("answered");
     assert_api_error(response, 503, "unavailable").await;
 }
+
+#[tokio::test]
+async fn a_passkey_step_up_needs_a_passkey() {
+    let app = app().await;
+    let response = post(&app, "/api/v1/me/step-up/passkey/start", &json!({})).await;
+    assert_api_error(response, 409, "no_passkeys").await;
+}
