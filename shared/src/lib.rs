@@ -1,6 +1,7 @@
 //! What the motcua server and PWA must agree on: the JSON shapes of the API, the parsed
 //! domain newtypes, and validation that both sides run. No I/O: this crate builds for wasm32.
 
+pub mod calendar;
 pub mod error;
 pub mod health;
 pub mod identity;

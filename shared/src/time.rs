@@ -2,10 +2,10 @@
 //! saving), written the Vietnamese way: `14/03/1988`, `23/11/2026 14:05`.
 
 /// Vietnam's offset from UTC, in milliseconds.
-const VIETNAM_OFFSET_MS: i64 = 7 * 3_600_000;
+pub(crate) const VIETNAM_OFFSET_MS: i64 = 7 * 3_600_000;
 
 /// (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's civil-from-days).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -16,6 +16,17 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// Days from 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// `dd/mm/yyyy HH:MM` in Vietnam's time.

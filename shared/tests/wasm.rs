@@ -19,3 +19,16 @@ fn money_and_languages_format_the_same_in_the_browser() {
     assert_eq!(Vnd(115_000).to_string(), "115.000 ₫");
     assert_eq!(Lang::from_tag("en-US"), Some(Lang::En));
 }
+
+#[wasm_bindgen_test]
+fn deadlines_are_computed_the_same_in_the_browser() {
+    use motcua_shared::calendar::{Calendar, Day};
+    let calendar = Calendar::vietnam().expect("the built-in calendar reads");
+    let received = Day::from_ymd(2026, 2, 13)
+        .expect("a date")
+        .at_minute(9 * 60);
+    let deadline = Day::from_ymd(2026, 2, 27)
+        .expect("a date")
+        .at_minute(17 * 60);
+    assert_eq!(calendar.deadline(received, 5), deadline);
+}
