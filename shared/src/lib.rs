@@ -2,6 +2,7 @@
 //! domain newtypes, and validation that both sides run. No I/O: this crate builds for wasm32.
 
 pub mod calendar;
+pub mod dossier;
 pub mod error;
 pub mod health;
 pub mod identity;
