@@ -45,6 +45,17 @@ enum Command {
         #[arg(long)]
         role: String,
     },
+    /// The audit log: `audit verify` checks its hash chain and names the first broken entry.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the chain; exit 1 at the first broken entry.
+    Verify,
 }
 
 impl Cli {
@@ -82,6 +93,9 @@ impl Cli {
                     level,
                 } => grant_role(config, &cccd, &role, agency, level).await,
                 Command::RevokeRole { cccd, role } => revoke_role(config, &cccd, &role).await,
+                Command::Audit {
+                    command: AuditCommand::Verify,
+                } => verify_audit(config).await,
                 Command::DefaultConfig => Ok(()),
             }
         });
@@ -149,7 +163,9 @@ async fn grant_role(
     };
     let store = Store::connect(config.database_url.expose(), 1).await?;
     store.migrate().await?;
-    store.grant_role(&cccd, role, assignment.as_ref()).await?;
+    store
+        .grant_role(&cccd, role, assignment.as_ref(), Some("operator"))
+        .await?;
     println!("granted {role:?} to {}", cccd.masked());
     store.close().await;
     Ok(())
@@ -158,7 +174,7 @@ async fn grant_role(
 async fn revoke_role(config: Config, cccd: &str, role: &str) -> anyhow::Result<()> {
     let cccd = motcua_shared::Cccd::parse(cccd)?;
     let store = Store::connect(config.database_url.expose(), 1).await?;
-    let removed = store.revoke_role(&cccd, role).await?;
+    let removed = store.revoke_role(&cccd, role, "operator").await?;
     println!(
         "{}",
         if removed {
@@ -169,4 +185,19 @@ async fn revoke_role(config: Config, cccd: &str, role: &str) -> anyhow::Result<(
     );
     store.close().await;
     Ok(())
+}
+
+async fn verify_audit(config: Config) -> anyhow::Result<()> {
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    let report = store.verify_audit_chain().await?;
+    store.close().await;
+    match report {
+        crate::audit::ChainReport::Intact { entries } => {
+            println!("audit log intact: {entries} entries");
+            Ok(())
+        }
+        crate::audit::ChainReport::Broken { seq, why } => {
+            anyhow::bail!("audit log broken at entry {seq}: {why}")
+        }
+    }
 }

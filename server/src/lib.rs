@@ -1,6 +1,7 @@
 //! The motcua API server as a library: the binary, the black-box tests and the bench all start
 //! it through [`startup::Application`].
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod error;

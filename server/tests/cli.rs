@@ -95,3 +95,46 @@ async fn grant_role_and_revoke_role_change_what_the_store_says() {
         vec![Role::Citizen]
     );
 }
+
+#[tokio::test]
+async fn audit_verify_reports_an_intact_chain_and_names_the_first_broken_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/motcua.db", dir.path().display());
+    for (role, extra) in [
+        ("admin", vec![]),
+        ("officer", vec!["--agency", "UBND-XA", "--level", "commune"]),
+    ] {
+        let out = server(&db)
+            .args(["grant-role", "--cccd", "048190002468", "--role", role])
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let intact = server(&db)
+        .args(["audit", "verify"])
+        .output()
+        .expect("runs");
+    assert!(intact.status.success());
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 2 entries"));
+
+    let store = Store::connect(&db, 1).await.expect("connects");
+    sqlx::query("update audit_log set actor = 'someone else' where seq = 2")
+        .execute(store.pool())
+        .await
+        .expect("tampered");
+    let broken = server(&db)
+        .args(["audit", "verify"])
+        .output()
+        .expect("runs");
+    assert!(!broken.status.success());
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("broken at entry 2"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+}

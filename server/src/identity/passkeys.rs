@@ -422,6 +422,11 @@ impl Store {
     ) -> anyhow::Result<PasskeyInfo> {
         let id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
         let now = now_ms();
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
         sqlx::query(
             "insert into passkeys (credential_id, person_id, name, passkey, created_at) values ($1, $2, $3, $4, $5)",
         )
@@ -430,9 +435,21 @@ impl Store {
         .bind(name)
         .bind(serde_json::to_string(passkey).context("encoding a passkey")?)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .context("saving a passkey")?;
+        let who = format!("person:{person_id}");
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor: &who,
+                action: "identity.passkey_added",
+                subject: &who,
+                details: serde_json::json!({ "passkey": id, "name": name }),
+            },
+        )
+        .await?;
+        tx.commit().await.context("committing a passkey")?;
         Ok(PasskeyInfo {
             id,
             name: name.to_owned(),
@@ -498,13 +515,33 @@ impl Store {
         person_id: &str,
         credential_id: &str,
     ) -> anyhow::Result<bool> {
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
         let done = sqlx::query("delete from passkeys where person_id = $1 and credential_id = $2")
             .bind(person_id)
             .bind(credential_id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .context("removing a passkey")?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let who = format!("person:{person_id}");
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor: &who,
+                action: "identity.passkey_removed",
+                subject: &who,
+                details: serde_json::json!({ "passkey": credential_id }),
+            },
+        )
+        .await?;
+        tx.commit().await.context("committing a passkey removal")?;
+        Ok(true)
     }
 
     /// Records a passkey sign-in in one transaction: the passkey's new counter and the session.
@@ -537,6 +574,17 @@ impl Store {
                 acr: person.acr,
                 lifetime_ms,
                 client,
+            },
+        )
+        .await?;
+        let who = format!("person:{}", person.id);
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor: &who,
+                action: "identity.sign_in",
+                subject: &who,
+                details: serde_json::json!({ "method": "passkey", "acr": person.acr.as_str(), "passkey": credential_id }),
             },
         )
         .await?;
@@ -681,6 +729,23 @@ impl Store {
             .execute(&mut *tx)
             .await
             .context("refreshing a session's verification")?;
+        let (person_id,): (String,) =
+            sqlx::query_as("select person_id from sessions where secret_hash = $1")
+                .bind(session_hash)
+                .fetch_one(&mut *tx)
+                .await
+                .context("reading a session's person")?;
+        let who = format!("person:{person_id}");
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor: &who,
+                action: "identity.step_up",
+                subject: &who,
+                details: serde_json::json!({ "method": "passkey", "passkey": credential_id }),
+            },
+        )
+        .await?;
         tx.commit().await.context("committing a step-up")?;
         Ok(())
     }

@@ -40,6 +40,7 @@ impl Store {
         cccd: &Cccd,
         role: Role,
         assignment: Option<&Assignment>,
+        audited_by: Option<&str>,
     ) -> anyhow::Result<()> {
         let name = match role {
             Role::Officer => "officer",
@@ -52,6 +53,11 @@ impl Store {
             (role == Role::Officer) == assignment.is_some(),
             "an officer needs an agency and a level; an admin takes none"
         );
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
         sqlx::query(
             "insert into role_grants (cccd, role, agency_code, level, granted_at) values ($1, $2, $3, $4, $5) \
              on conflict (cccd, role) do update set agency_code = excluded.agency_code, level = excluded.level, \
@@ -62,21 +68,57 @@ impl Store {
         .bind(assignment.map(|a| a.agency_code.as_str()))
         .bind(assignment.map(|a| a.level.as_str()))
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .context("granting a role")?;
+        if let Some(actor) = audited_by {
+            let subject = format!("cccd:{}", cccd.as_str());
+            let details = serde_json::json!({ "role": name, "assignment": assignment });
+            crate::audit::append(
+                &mut tx,
+                &crate::audit::Event {
+                    actor,
+                    action: "identity.role_granted",
+                    subject: &subject,
+                    details,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.context("committing a role grant")?;
         Ok(())
     }
 
-    /// Withdraws `role`; false when the person did not have it.
-    pub async fn revoke_role(&self, cccd: &Cccd, role: &str) -> anyhow::Result<bool> {
+    /// Withdraws `role`, recorded in the audit log as done by `actor`; false when the person did not have it.
+    pub async fn revoke_role(&self, cccd: &Cccd, role: &str, actor: &str) -> anyhow::Result<bool> {
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
         let done = sqlx::query("delete from role_grants where cccd = $1 and role = $2")
             .bind(cccd.as_str())
             .bind(role)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .context("revoking a role")?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let subject = format!("cccd:{}", cccd.as_str());
+        let details = serde_json::json!({ "role": role });
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor,
+                action: "identity.role_revoked",
+                subject: &subject,
+                details,
+            },
+        )
+        .await?;
+        tx.commit().await.context("committing a role withdrawal")?;
+        Ok(true)
     }
 
     /// The officer's assignment, if they are one.

@@ -363,6 +363,17 @@ impl Store {
             },
         )
         .await?;
+        let who_id = format!("person:{}", person.id);
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor: &who_id,
+                action: "identity.sign_in",
+                subject: &who_id,
+                details: serde_json::json!({ "method": "eid", "acr": who.acr.as_str(), "issuer": who.issuer }),
+            },
+        )
+        .await?;
         tx.commit().await.context("committing a sign-in")?;
         Ok((person, secret))
     }

@@ -61,11 +61,13 @@ pub async fn grant_demo_roles(
     for person in people {
         if let Some(assignment) = &person.officer {
             store
-                .grant_role(&person.cccd, Role::Officer, Some(assignment))
+                .grant_role(&person.cccd, Role::Officer, Some(assignment), None)
                 .await?;
         }
         if person.admin {
-            store.grant_role(&person.cccd, Role::Admin, None).await?;
+            store
+                .grant_role(&person.cccd, Role::Admin, None, None)
+                .await?;
         }
     }
     for org in organisations()? {

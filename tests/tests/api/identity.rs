@@ -485,7 +485,7 @@ async fn an_officer_is_made_by_a_grant_not_by_a_claim_and_sees_their_assignment(
     let cccd = motcua_shared::Cccd::parse(OFFICER_CCCD).expect("valid");
     assert!(
         app.store
-            .revoke_role(&cccd, "officer")
+            .revoke_role(&cccd, "officer", "operator")
             .await
             .expect("revoked")
     );

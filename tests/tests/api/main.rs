@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP API, one module per area. One binary keeps linking fast.
 
+mod audit;
 mod catalogue;
 mod errors;
 mod id_tokens;
