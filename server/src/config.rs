@@ -68,6 +68,14 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A session ends this long after sign-in, used or not.
     pub session_absolute_hours: u64,
+    /// The national population database's base URL. Empty with the sandbox on: the sandbox's.
+    pub population_registry_url: String,
+    /// The driving-licence register's base URL. Empty with the sandbox on: the sandbox's.
+    pub licence_registry_url: String,
+    /// The health-certificate register's base URL. Empty with the sandbox on: the sandbox's.
+    pub health_registry_url: String,
+    /// The platform's API key at the national data-exchange platform.
+    pub registry_api_key: Secret,
     /// Sign-in starts and callbacks allowed per client IP per minute.
     pub rate_limit_sign_in_per_minute: u32,
     /// Passkey attempts allowed per client IP, and per account, per minute.
@@ -94,6 +102,10 @@ impl Default for Config {
             oidc_client_secret: Secret::default(),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            population_registry_url: String::new(),
+            licence_registry_url: String::new(),
+            health_registry_url: String::new(),
+            registry_api_key: Secret::default(),
             rate_limit_sign_in_per_minute: 30,
             rate_limit_passkey_per_minute: 10,
             log: "info".into(),

@@ -1,6 +1,7 @@
 //! The motcua API server as a library: the binary, the black-box tests and the bench all start
 //! it through [`startup::Application`].
 
+pub mod adapters;
 pub mod audit;
 pub mod cli;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod http;
 pub mod identity;
 pub mod monitoring;
 pub mod procedures;
+pub mod records;
 pub mod sandbox;
 pub mod security;
 pub mod startup;

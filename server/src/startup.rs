@@ -40,9 +40,12 @@ pub fn app(state: AppState) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api",
-            OpenApiRouter::new()
-                .merge(monitoring::routes())
-                .nest("/v1", procedures::routes().merge(identity::api_routes())),
+            OpenApiRouter::new().merge(monitoring::routes()).nest(
+                "/v1",
+                procedures::routes()
+                    .merge(identity::api_routes())
+                    .merge(crate::records::routes()),
+            ),
         )
         .split_for_parts();
     let openapi = Arc::new(openapi);
@@ -130,6 +133,10 @@ impl Application {
         }
         let identity = Arc::new(RelyingParty::new(&config, sandbox.as_deref())?);
         let config_for_limits = config.clone();
+        let registries = Arc::new(crate::adapters::Registries::new(
+            &config,
+            sandbox.as_deref(),
+        )?);
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -138,6 +145,7 @@ impl Application {
             sandbox,
             rate_limits: crate::http::rate_limit::RateLimits::new(&config_for_limits),
             passkeys: identity::passkeys::relying_party(&config_for_limits)?.map(Arc::new),
+            registries,
         };
         state.rate_limits.spawn_pruning();
         Ok(Application { listener, state })

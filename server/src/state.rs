@@ -22,4 +22,6 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     /// The WebAuthn relying party; `None` when the site has no domain name (passkeys unavailable).
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Clients of the national registers.
+    pub registries: Arc<crate::adapters::Registries>,
 }

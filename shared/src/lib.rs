@@ -10,6 +10,7 @@ pub mod ids;
 pub mod lang;
 pub mod money;
 pub mod procedure;
+pub mod registry;
 pub mod time;
 
 pub use error::ErrorBody;

@@ -48,6 +48,13 @@ test("a citizen signs in with VNeID, sees their verified profile and signs out",
   assert.match(await log.first().innerText(), /Đăng nhập/);
   await screenshot(page, "phone-account-signed-in-vi");
 
+  // Once-only: what the national registers hold, read on request and logged at once.
+  await page.getByRole("button", { name: "Xem thông tin cư trú và giấy phép lái xe" }).click();
+  await page.getByText(/Hàng Bông/).waitFor();
+  assert.match(await page.locator("section", { has: page.locator("#records-heading") }).innerText(), /Còn hiệu lực/);
+  await page.locator("ol.access-log li", { hasText: "CSDL quốc gia về dân cư" }).waitFor();
+  await screenshot(page, "phone-account-records-vi");
+
   const cookies = await context.cookies();
   const session = cookies.find((c) => c.name === "motcua_session");
   assert.ok(session?.httpOnly, "the session cookie is HttpOnly");

@@ -84,6 +84,8 @@ pub struct TestApp {
     pub config: Config,
     /// The sandbox identity provider's registered client (id, secret), when the sandbox is on.
     pub sandbox_client: Option<(String, String)>,
+    /// The sandbox registers' API key (what the platform sends them), when the sandbox is on.
+    pub sandbox_registry_key: Option<String>,
     _db: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
@@ -145,6 +147,11 @@ pub async fn spawn_app_at(
         .sandbox
         .as_ref()
         .map(|s| (s.idp.client.id.clone(), s.idp.client.secret.clone()));
+    let sandbox_registry_key = app
+        .state()
+        .sandbox
+        .as_ref()
+        .map(|s| s.registries.api_key.clone());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -157,6 +164,7 @@ pub async fn spawn_app_at(
         store,
         config,
         sandbox_client,
+        sandbox_registry_key,
         _db: db,
         _data_dir: data_dir,
     }

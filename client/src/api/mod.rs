@@ -214,3 +214,8 @@ pub async fn set_acting_for(tax_code: Option<&str>, csrf_token: &str) -> Result<
     .await
     .map(|_| ())
 }
+
+/// The person's records, read now from the national registers (each read is logged).
+pub async fn my_records() -> Result<motcua_shared::registry::MyRecords, ApiFailure> {
+    get("/api/v1/me/records", &[]).await
+}

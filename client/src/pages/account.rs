@@ -156,6 +156,12 @@ fn Profile(props: &ProfileProps) -> Html {
     let me = &props.me;
     let busy = use_state(|| false);
     let failure = use_state(|| None::<ApiFailure>);
+    // Reading the registers adds entries to the data-access log: show them at once.
+    let access_generation = use_state(|| 0u32);
+    let bump_access = {
+        let generation = access_generation.clone();
+        Callback::from(move |()| generation.set(*generation + 1))
+    };
     let sign_out = {
         let (token, reload, busy, failure) = (
             me.csrf_token.clone(),
@@ -204,8 +210,9 @@ fn Profile(props: &ProfileProps) -> Html {
                 <ActingFor me={me.clone()} />
             }
             <Passkeys csrf_token={me.csrf_token.clone()} />
+            <Records on_read={bump_access.clone()} />
             <Devices csrf_token={me.csrf_token.clone()} />
-            <DataAccessList />
+            <DataAccessList generation={*access_generation} />
             if let Some(f) = &*failure {
                 <Failure failure={f.clone()} on_retry={session.reload.clone()} />
             }
@@ -280,12 +287,18 @@ fn Devices(props: &DevicesProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct DataAccessProps {
+    /// Changes when something new may have been logged.
+    generation: u32,
+}
+
 /// The person's data-access log: who read their data, from where, when and why.
 #[component]
-fn DataAccessList() -> Html {
+fn DataAccessList(props: &DataAccessProps) -> Html {
     let lang = use_lang().lang;
     let retries = use_state(|| 0u32);
-    let log = use_load(*retries, |_| api::data_access());
+    let log = use_load((*retries, props.generation), |_| api::data_access());
     let body = match &*log {
         Loadable::Loading => html! { <Loading text={tr(lang, "account.loading")} /> },
         Loadable::Failed(f) => {
@@ -487,6 +500,82 @@ fn ActingFor(props: &ProfileProps) -> Html {
             if let Some(f) = &*failure {
                 <Failure failure={f.clone()} on_retry={Callback::noop()} />
             }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct RecordsProps {
+    on_read: Callback<()>,
+}
+
+/// What the national registers hold about the person, read only when asked (each read is logged).
+#[component]
+fn Records(props: &RecordsProps) -> Html {
+    let lang = use_lang().lang;
+    let state = use_state(|| None::<Loadable<motcua_shared::registry::MyRecords>>);
+    let onclick = {
+        let (state, on_read) = (state.clone(), props.on_read.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (state, on_read) = (state.clone(), on_read.clone());
+            state.set(Some(Loadable::Loading));
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = api::my_records().await;
+                state.set(Some(match result {
+                    Ok(records) => Loadable::Loaded(std::rc::Rc::new(records)),
+                    Err(f) => Loadable::Failed(f),
+                }));
+                on_read.emit(());
+            });
+        })
+    };
+    let body = match &*state {
+        None => html! {
+            <button type="button" class="button button-quiet" {onclick}>{ tr(lang, "records.read") }</button>
+        },
+        Some(Loadable::Loading) => html! { <Loading text={tr(lang, "records.loading")} /> },
+        Some(Loadable::Failed(f)) => {
+            html! { <Failure failure={f.clone()} on_retry={Callback::noop()} /> }
+        }
+        Some(Loadable::Loaded(records)) => html! {
+            <>
+                if let Some(p) = &records.population {
+                    <div class="card record">
+                        <h3>{ tr(lang, "records.population") }</h3>
+                        <dl class="facts facts-stacked">
+                            <div><dt>{ tr(lang, "records.residence") }</dt><dd>{ &p.permanent_residence }</dd></div>
+                            <div><dt>{ tr(lang, "records.household") }</dt><dd>{ format!("{} · {}", p.household_id, tr(lang, &format!("records.relation_{}", p.household_relation))) }</dd></div>
+                        </dl>
+                    </div>
+                }
+                if records.driving_licences.is_empty() {
+                    <p>{ tr(lang, "records.no_licence") }</p>
+                }
+                { for records.driving_licences.iter().map(|l| {
+                    let (badge, status) = match l.status {
+                        motcua_shared::registry::LicenceStatus::Valid => ("badge badge-full", "records.licence_valid"),
+                        motcua_shared::registry::LicenceStatus::Suspended => ("badge badge-partial", "records.licence_suspended"),
+                        motcua_shared::registry::LicenceStatus::Revoked => ("badge badge-partial", "records.licence_revoked"),
+                    };
+                    html! {
+                        <div class="card record">
+                            <div class="badges"><span class={badge}>{ tr(lang, status) }</span></div>
+                            <h3>{ format!("{} {}", tr(lang, "records.licence"), l.classes.join(", ")) }</h3>
+                            <dl class="facts">
+                                <div><dt>{ tr(lang, "records.licence_number") }</dt><dd>{ &l.number }</dd></div>
+                                <div><dt>{ tr(lang, "records.expires") }</dt><dd>{ l.expires_on.as_deref().map(format_vn_date).unwrap_or_else(|| tr(lang, "records.no_expiry")) }</dd></div>
+                            </dl>
+                        </div>
+                    }
+                }) }
+            </>
+        },
+    };
+    html! {
+        <section aria-labelledby="records-heading">
+            <h2 id="records-heading">{ tr(lang, "records.title") }</h2>
+            <p class="hint">{ tr(lang, "records.hint") }</p>
+            { body }
         </section>
     }
 }

@@ -132,6 +132,13 @@ impl SandboxIdp {
     }
 }
 
+impl SandboxIdp {
+    /// A secret every instance sharing the data folder derives alike, for another sandbox.
+    pub fn derived_secret(&self, label: &str) -> String {
+        sha256_hex(&format!("sandbox-{label}:{}", key_fingerprint(&self.key)))
+    }
+}
+
 fn key_fingerprint(key: &SigningKey) -> String {
     sha256_hex(&URL_SAFE_NO_PAD.encode(key.to_bytes()))
 }

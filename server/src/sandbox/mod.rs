@@ -4,6 +4,7 @@
 
 pub mod idp;
 pub mod people;
+pub mod registries;
 
 use std::sync::Arc;
 
@@ -14,16 +15,24 @@ use crate::{AppState, Config};
 /// The sandboxes of one server instance.
 pub struct Sandbox {
     pub idp: Arc<idp::SandboxIdp>,
+    pub registries: Arc<registries::SandboxRegistries>,
 }
 
 impl Sandbox {
     pub fn load(config: &Config) -> anyhow::Result<Sandbox> {
         let people = people::load()?;
-        let idp = idp::SandboxIdp::load(config, people)?;
-        Ok(Sandbox { idp: Arc::new(idp) })
+        let idp = idp::SandboxIdp::load(config, people.clone())?;
+        let registries =
+            registries::SandboxRegistries::load(idp.derived_secret("registries"), people)?;
+        Ok(Sandbox {
+            idp: Arc::new(idp),
+            registries: Arc::new(registries),
+        })
     }
 
     pub fn routes(&self) -> Router<AppState> {
-        Router::new().nest("/sandbox/idp", idp::routes(self.idp.clone()))
+        Router::new()
+            .nest("/sandbox/idp", idp::routes(self.idp.clone()))
+            .merge(registries::routes(self.registries.clone()))
     }
 }

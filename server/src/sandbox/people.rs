@@ -14,6 +14,10 @@ pub struct DemoPerson {
     pub sex: String,
     pub acr: Acr,
     pub residence: String,
+    #[serde(default)]
+    pub household_id: String,
+    #[serde(default)]
+    pub household_relation: String,
     /// Demo officers: where they work.
     #[serde(default)]
     pub officer: Option<crate::identity::roles::Assignment>,
@@ -41,6 +45,20 @@ struct PeopleFile {
     person: Vec<DemoPerson>,
     #[serde(default)]
     organisation: Vec<DemoOrganisation>,
+    #[serde(default)]
+    licence: Vec<motcua_shared::registry::DrivingLicence>,
+    #[serde(default)]
+    health_certificate: Vec<motcua_shared::registry::HealthCertificate>,
+}
+
+/// The driving-licence register's records.
+pub fn licences() -> anyhow::Result<Vec<motcua_shared::registry::DrivingLicence>> {
+    Ok(file()?.licence)
+}
+
+/// The health-certificate register's records.
+pub fn health_certificates() -> anyhow::Result<Vec<motcua_shared::registry::HealthCertificate>> {
+    Ok(file()?.health_certificate)
 }
 
 fn file() -> anyhow::Result<PeopleFile> {

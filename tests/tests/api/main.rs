@@ -9,4 +9,5 @@ mod interop;
 mod monitoring;
 mod passkeys;
 mod pwa;
+mod records;
 mod storage;

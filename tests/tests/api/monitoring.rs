@@ -49,6 +49,7 @@ async fn the_openapi_document_lists_every_api_route() {
         "/api/v1/me/step-up/passkey/start",
         "/api/v1/me/step-up/passkey/finish",
         "/api/v1/officer/assignment",
+        "/api/v1/me/records",
     ] {
         assert!(
             doc["paths"][path].is_object(),

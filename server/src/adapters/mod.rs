@@ -1,0 +1,155 @@
+//! Clients of the national systems the platform reads: JSON over HTTP with the platform's API
+//! key, as through the national data-exchange platform. With the sandbox on and no address
+//! configured, they reach the embedded sandboxes over HTTP like any other server.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use motcua_shared::{
+    Cccd,
+    registry::{DrivingLicence, HealthCertificate, PopulationRecord},
+};
+use serde::de::DeserializeOwned;
+
+use crate::{Config, sandbox::Sandbox};
+
+/// Why a national system gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    #[error("{0} is not configured")]
+    NotConfigured(&'static str),
+    #[error("{0} did not answer: {1}")]
+    Unavailable(&'static str, String),
+    #[error("{0} refused the request with status {1}")]
+    Refused(&'static str, u16),
+    #[error("{0} answered something unreadable: {1}")]
+    Malformed(&'static str, String),
+}
+
+struct Endpoint {
+    name: &'static str,
+    base: Option<String>,
+}
+
+/// The registers the platform reads.
+pub struct Registries {
+    http: reqwest::Client,
+    api_key: String,
+    population: Endpoint,
+    licences: Endpoint,
+    health: Endpoint,
+}
+
+impl Registries {
+    pub fn new(config: &Config, sandbox: Option<&Sandbox>) -> anyhow::Result<Registries> {
+        let public = config.public_url.trim_end_matches('/');
+        let pick = |name: &'static str, configured: &str, sandbox_path: &str| Endpoint {
+            name,
+            base: if !configured.is_empty() {
+                Some(configured.trim_end_matches('/').to_owned())
+            } else {
+                sandbox.map(|_| format!("{public}{sandbox_path}"))
+            },
+        };
+        let api_key = match (config.registry_api_key.expose(), sandbox) {
+            ("", Some(sandbox)) => sandbox.registries.api_key.clone(),
+            (key, _) => key.to_owned(),
+        };
+        Ok(Registries {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .context("an HTTP client for the national registers")?,
+            api_key,
+            population: pick(
+                "the population database",
+                &config.population_registry_url,
+                "/sandbox/population",
+            ),
+            licences: pick(
+                "the driving-licence register",
+                &config.licence_registry_url,
+                "/sandbox/licences",
+            ),
+            health: pick(
+                "the health-certificate register",
+                &config.health_registry_url,
+                "/sandbox/health",
+            ),
+        })
+    }
+
+    /// GET `path` from `endpoint`; 404 is `None`.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+    ) -> Result<Option<T>, AdapterError> {
+        let base = endpoint
+            .base
+            .as_deref()
+            .ok_or(AdapterError::NotConfigured(endpoint.name))?;
+        let response = self
+            .http
+            .get(format!("{base}{path}"))
+            .header("x-api-key", &self.api_key)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| AdapterError::Unavailable(endpoint.name, e.to_string()))?;
+        match response.status().as_u16() {
+            200 => response
+                .json::<T>()
+                .await
+                .map(Some)
+                .map_err(|e| AdapterError::Malformed(endpoint.name, e.to_string())),
+            404 => Ok(None),
+            status => Err(AdapterError::Refused(endpoint.name, status)),
+        }
+    }
+
+    /// The person's record in the national population database.
+    pub async fn population_record(
+        &self,
+        cccd: &Cccd,
+    ) -> Result<Option<PopulationRecord>, AdapterError> {
+        let record: Option<PopulationRecord> = self
+            .get(&self.population, &format!("/v1/people/{}", cccd.as_str()))
+            .await?;
+        // Never trust an answer about someone else.
+        Ok(record.filter(|r| r.cccd == cccd.as_str()))
+    }
+
+    /// The driving licences the person holds.
+    pub async fn licences_of(&self, cccd: &Cccd) -> Result<Vec<DrivingLicence>, AdapterError> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            licences: Vec<DrivingLicence>,
+        }
+        let list: Option<List> = self
+            .get(
+                &self.licences,
+                &format!("/v1/licences?holder_cccd={}", cccd.as_str()),
+            )
+            .await?;
+        Ok(list
+            .map(|l| l.licences)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| l.holder_cccd == cccd.as_str())
+            .collect())
+    }
+
+    /// A driver's health certificate by its code.
+    pub async fn health_certificate(
+        &self,
+        code: &str,
+    ) -> Result<Option<HealthCertificate>, AdapterError> {
+        if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Ok(None);
+        }
+        self.get(&self.health, &format!("/v1/certificates/{code}"))
+            .await
+    }
+}

@@ -1,0 +1,122 @@
+//! The sandbox national registers (population, driving licences, drivers' health certificates):
+//! JSON over HTTP with an API key, as the national data-exchange platform serves them, answered
+//! from the synthetic seed.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, Request, State},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use motcua_shared::registry::{DrivingLicence, HealthCertificate, PopulationRecord};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::people::DemoPerson;
+use crate::security::same_secret;
+
+pub struct SandboxRegistries {
+    pub api_key: String,
+    people: Vec<DemoPerson>,
+    licences: Vec<DrivingLicence>,
+    certificates: Vec<HealthCertificate>,
+}
+
+impl SandboxRegistries {
+    pub fn load(api_key: String, people: Vec<DemoPerson>) -> anyhow::Result<SandboxRegistries> {
+        Ok(SandboxRegistries {
+            api_key,
+            people,
+            licences: super::people::licences()?,
+            certificates: super::people::health_certificates()?,
+        })
+    }
+}
+
+type Shared = Arc<SandboxRegistries>;
+
+pub fn routes(registries: Shared) -> Router<crate::AppState> {
+    Router::new()
+        .route("/sandbox/population/v1/people/{cccd}", get(person))
+        .route("/sandbox/licences/v1/licences", get(licences_of))
+        .route("/sandbox/licences/v1/licences/{number}", get(licence))
+        .route("/sandbox/health/v1/certificates/{code}", get(certificate))
+        .layer(middleware::from_fn_with_state(
+            registries.clone(),
+            require_api_key,
+        ))
+        .with_state(registries)
+}
+
+/// Every register refuses callers without the platform's API key.
+async fn require_api_key(
+    State(registries): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = request
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !same_secret(key, &registries.api_key) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_api_key"})),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response()
+}
+
+async fn person(State(registries): State<Shared>, Path(cccd): Path<String>) -> Response {
+    match registries.people.iter().find(|p| p.cccd.as_str() == cccd) {
+        Some(p) => Json(PopulationRecord {
+            cccd: p.cccd.as_str().to_owned(),
+            full_name: p.name.clone(),
+            birth_date: p.birthdate.clone(),
+            sex: p.sex.clone(),
+            permanent_residence: p.residence.clone(),
+            household_id: p.household_id.clone(),
+            household_relation: p.household_relation.clone(),
+        })
+        .into_response(),
+        None => not_found(),
+    }
+}
+
+#[derive(Deserialize)]
+struct HolderQuery {
+    holder_cccd: String,
+}
+
+async fn licences_of(State(registries): State<Shared>, Query(q): Query<HolderQuery>) -> Response {
+    let licences: Vec<&DrivingLicence> = registries
+        .licences
+        .iter()
+        .filter(|l| l.holder_cccd == q.holder_cccd)
+        .collect();
+    Json(json!({ "licences": licences })).into_response()
+}
+
+async fn licence(State(registries): State<Shared>, Path(number): Path<String>) -> Response {
+    match registries.licences.iter().find(|l| l.number == number) {
+        Some(l) => Json(l).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn certificate(State(registries): State<Shared>, Path(code): Path<String>) -> Response {
+    match registries.certificates.iter().find(|c| c.code == code) {
+        Some(c) => Json(c).into_response(),
+        None => not_found(),
+    }
+}

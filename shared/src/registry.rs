@@ -1,0 +1,65 @@
+//! What the national registers answer about a person, as the platform shows it back to them.
+
+use serde::{Deserialize, Serialize};
+
+/// A person's record in the national population database (CSDL quốc gia về dân cư).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PopulationRecord {
+    pub cccd: String,
+    pub full_name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// `male` or `female`.
+    pub sex: String,
+    /// Permanent residence, written out.
+    pub permanent_residence: String,
+    pub household_id: String,
+    /// Relation to the head of household: `head`, `spouse`, `child`, …
+    pub household_relation: String,
+}
+
+/// Whether a driving licence can be used or renewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum LicenceStatus {
+    Valid,
+    Suspended,
+    Revoked,
+}
+
+/// A driving licence in the national driving-licence register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DrivingLicence {
+    pub number: String,
+    pub holder_cccd: String,
+    /// Classes such as `B`, `C1`, `A1`.
+    pub classes: Vec<String>,
+    pub issued_on: String,
+    /// `None`: no expiry (motorbike classes).
+    pub expires_on: Option<String>,
+    pub status: LicenceStatus,
+}
+
+/// An electronic driver's health certificate, from the health-certificate register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthCertificate {
+    pub code: String,
+    pub holder_cccd: String,
+    pub examined_on: String,
+    pub valid_until: String,
+    /// Licence classes the holder is fit to drive.
+    pub fit_for_classes: Vec<String>,
+    pub clinic: String,
+}
+
+/// The body of `GET /api/v1/me/records`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyRecords {
+    pub population: Option<PopulationRecord>,
+    pub driving_licences: Vec<DrivingLicence>,
+}
