@@ -32,3 +32,19 @@ fn deadlines_are_computed_the_same_in_the_browser() {
         .at_minute(17 * 60);
     assert_eq!(calendar.deadline(received, 5), deadline);
 }
+
+#[wasm_bindgen_test]
+fn e_forms_validate_the_same_in_the_browser() {
+    use motcua_shared::{calendar::Day, eform::Form};
+    let form: Form = serde_json::from_str(
+        r#"{"fields": [{"name": "phone", "label": {"vi": "Số điện thoại", "en": "Phone"}, "type": "phone", "required": true}]}"#,
+    )
+    .expect("the form reads");
+    let today = Day::from_ymd(2026, 11, 23).expect("a date");
+    let ok: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"phone": "0912 345 678"}"#).expect("json");
+    assert!(form.validate(&ok, today).is_empty());
+    let bad: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"phone": "12"}"#).expect("json");
+    assert_eq!(form.validate(&bad, today)[0].code, "invalid_phone");
+}
