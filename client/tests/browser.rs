@@ -67,6 +67,7 @@ fn licence() -> Procedure {
         fee_vnd: Vnd(135_000),
         online_fee_vnd: Vnd(115_000),
         time_limit_working_days: 5,
+        form: None,
         required_documents: vec![RequiredDocument {
             code: "health-certificate".into(),
             name: text("Giấy khám sức khỏe", "Health certificate"),

@@ -8,14 +8,14 @@ use serde_json::{Map, Value};
 use crate::{Cccd, Localized, TaxCode, calendar::Day};
 
 /// A procedure's form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Form {
     pub fields: Vec<Field>,
 }
 
 /// One question of a form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Field {
     /// The key of the answer, unique within its form or group.
@@ -37,7 +37,7 @@ pub struct Field {
 }
 
 /// A field's type and its own rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldKind {
@@ -70,6 +70,8 @@ pub enum FieldKind {
     },
     /// A repeatable group of fields (children, household members, …).
     Group {
+        // A group holds fields: the schema must not recurse into itself.
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         fields: Vec<Field>,
         #[serde(default)]
         min: usize,

@@ -98,6 +98,9 @@ pub struct Procedure {
     /// The legal time limit for a result, in working days (0: the same day).
     pub time_limit_working_days: u16,
     pub required_documents: Vec<RequiredDocument>,
+    /// The e-form, on `GET /api/v1/procedures/{code}` (left out of the catalogue listing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::eform::Form>,
 }
 
 /// The body of `GET /api/v1/procedures`.

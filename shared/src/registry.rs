@@ -17,6 +17,9 @@ pub struct PopulationRecord {
     pub household_id: String,
     /// Relation to the head of household: `head`, `spouse`, `child`, …
     pub household_relation: String,
+    /// The mobile number registered with the e-identity, when there is one.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// Whether a driving licence can be used or renewed.
@@ -54,6 +57,28 @@ pub struct HealthCertificate {
     /// Licence classes the holder is fit to drive.
     pub fit_for_classes: Vec<String>,
     pub clinic: String,
+}
+
+/// A pre-filled answer: its value, where it came from, and whether the person may change it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PrefilledValue {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: serde_json::Value,
+    /// The source named by the form field, such as `population.full_name`.
+    pub source: String,
+    /// Verified by the state: locked, and checked again at submission.
+    pub locked: bool,
+}
+
+/// The body of `GET /api/v1/procedures/{code}/prefill`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Prefill {
+    /// By field name.
+    pub values: std::collections::BTreeMap<String, PrefilledValue>,
+    /// Sources that could not be read (the person fills those fields in).
+    pub unavailable: Vec<String>,
 }
 
 /// The body of `GET /api/v1/me/records`.

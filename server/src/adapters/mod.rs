@@ -141,6 +141,31 @@ impl Registries {
             .collect())
     }
 
+    /// The person's drivers' health certificates, newest examination first.
+    pub async fn health_certificates_of(
+        &self,
+        cccd: &Cccd,
+    ) -> Result<Vec<HealthCertificate>, AdapterError> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            certificates: Vec<HealthCertificate>,
+        }
+        let list: Option<List> = self
+            .get(
+                &self.health,
+                &format!("/v1/certificates?holder_cccd={}", cccd.as_str()),
+            )
+            .await?;
+        let mut found: Vec<HealthCertificate> = list
+            .map(|l| l.certificates)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.holder_cccd == cccd.as_str())
+            .collect();
+        found.sort_by(|a, b| b.examined_on.cmp(&a.examined_on));
+        Ok(found)
+    }
+
     /// A driver's health certificate by its code.
     pub async fn health_certificate(
         &self,

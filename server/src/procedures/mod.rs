@@ -1,5 +1,6 @@
 //! The public catalogue of administrative procedures: its HTTP routes, its storage and its seed.
 
+pub mod prefill;
 mod seed;
 mod storage;
 
@@ -26,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_procedures))
         .routes(routes!(get_procedure))
+        .routes(routes!(get_prefill))
 }
 
 /// The catalogue changes rarely: let browsers and the service worker reuse it for a while.
@@ -123,4 +125,44 @@ async fn get_procedure(
         [(header::CACHE_CONTROL, CATALOGUE_CACHE)],
         AppJson(procedure),
     ))
+}
+
+/// The procedure's e-form pre-filled for the signed-in person from the national registers
+/// (values from the state are locked). Any signed-in caller, about themself; each read is logged.
+#[utoipa::path(
+    get,
+    path = "/procedures/{code}/prefill",
+    tag = "procedures",
+    params(("code" = String, Path, description = "The procedure's code")),
+    responses(
+        (status = 200, description = "Pre-filled values by field", body = motcua_shared::registry::Prefill),
+        (status = 401, description = "Not signed in", body = motcua_shared::ErrorBody),
+        (status = 404, description = "No procedure has this code", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn get_prefill(
+    State(state): State<AppState>,
+    user: crate::identity::AuthUser,
+    AppPath(code): AppPath<String>,
+) -> Result<AppJson<motcua_shared::registry::Prefill>, ApiError> {
+    let procedure =
+        state.store.procedure(&code).await?.ok_or_else(|| {
+            ApiError::NotFound("No procedure in the catalogue has this code.".into())
+        })?;
+    let Some(form) = procedure.form else {
+        return Ok(AppJson(motcua_shared::registry::Prefill {
+            values: Default::default(),
+            unavailable: Vec::new(),
+        }));
+    };
+    let purpose = format!("Điền sẵn tờ khai: {}", procedure.name.vi);
+    let data = prefill::read_registers(
+        &state.registries,
+        &state.store,
+        &user.person.cccd,
+        &form,
+        &purpose,
+    )
+    .await?;
+    Ok(AppJson(prefill::prefill(&form, &user.person.cccd, &data)))
 }

@@ -36,6 +36,19 @@ pub fn load_seed() -> anyhow::Result<Vec<(i64, Procedure)>> {
             p.online_fee_vnd <= p.fee_vnd,
             "{name}: the online fee is above the counter fee"
         );
+        if let Some(form) = &p.form {
+            form.check()
+                .map_err(|e| anyhow::anyhow!("{name}: the form is not valid: {e}"))?;
+            for field in &form.fields {
+                if let Some(source) = &field.source {
+                    anyhow::ensure!(
+                        super::prefill::KNOWN_SOURCES.contains(&source.as_str()),
+                        "{name}: field {} names an unknown source {source}",
+                        field.name
+                    );
+                }
+            }
+        }
         anyhow::ensure!(
             out.iter().all(|(_, other)| other.code != p.code),
             "{name}: procedure code {} is used twice",

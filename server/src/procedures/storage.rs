@@ -85,7 +85,15 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .context("listing procedures")?;
-        rows.into_iter().map(|(json,)| decode(&json)).collect()
+        // The listing leaves the e-forms out: they are read one procedure at a time.
+        rows.into_iter()
+            .map(|(json,)| {
+                decode(&json).map(|mut p| {
+                    p.form = None;
+                    p
+                })
+            })
+            .collect()
     }
 
     /// One procedure by its code.

@@ -18,6 +18,8 @@ pub struct DemoPerson {
     pub household_id: String,
     #[serde(default)]
     pub household_relation: String,
+    #[serde(default)]
+    pub phone: Option<String>,
     /// Demo officers: where they work.
     #[serde(default)]
     pub officer: Option<crate::identity::roles::Assignment>,

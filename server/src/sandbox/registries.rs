@@ -44,6 +44,7 @@ pub fn routes(registries: Shared) -> Router<crate::AppState> {
         .route("/sandbox/population/v1/people/{cccd}", get(person))
         .route("/sandbox/licences/v1/licences", get(licences_of))
         .route("/sandbox/licences/v1/licences/{number}", get(licence))
+        .route("/sandbox/health/v1/certificates", get(certificates_of))
         .route("/sandbox/health/v1/certificates/{code}", get(certificate))
         .layer(middleware::from_fn_with_state(
             registries.clone(),
@@ -87,6 +88,7 @@ async fn person(State(registries): State<Shared>, Path(cccd): Path<String>) -> R
             permanent_residence: p.residence.clone(),
             household_id: p.household_id.clone(),
             household_relation: p.household_relation.clone(),
+            phone: p.phone.clone(),
         })
         .into_response(),
         None => not_found(),
@@ -112,6 +114,18 @@ async fn licence(State(registries): State<Shared>, Path(number): Path<String>) -
         Some(l) => Json(l).into_response(),
         None => not_found(),
     }
+}
+
+async fn certificates_of(
+    State(registries): State<Shared>,
+    Query(q): Query<HolderQuery>,
+) -> Response {
+    let found: Vec<&HealthCertificate> = registries
+        .certificates
+        .iter()
+        .filter(|c| c.holder_cccd == q.holder_cccd)
+        .collect();
+    Json(json!({ "certificates": found })).into_response()
 }
 
 async fn certificate(State(registries): State<Shared>, Path(code): Path<String>) -> Response {

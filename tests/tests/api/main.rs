@@ -8,6 +8,7 @@ mod identity;
 mod interop;
 mod monitoring;
 mod passkeys;
+mod prefill;
 mod pwa;
 mod records;
 mod storage;

@@ -50,6 +50,7 @@ async fn the_openapi_document_lists_every_api_route() {
         "/api/v1/me/step-up/passkey/finish",
         "/api/v1/officer/assignment",
         "/api/v1/me/records",
+        "/api/v1/procedures/{code}/prefill",
     ] {
         assert!(
             doc["paths"][path].is_object(),
