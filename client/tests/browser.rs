@@ -68,6 +68,7 @@ fn licence() -> Procedure {
         online_fee_vnd: Vnd(115_000),
         time_limit_working_days: 5,
         form: None,
+        eligibility: Vec::new(),
         required_documents: vec![RequiredDocument {
             code: "health-certificate".into(),
             name: text("Giấy khám sức khỏe", "Health certificate"),

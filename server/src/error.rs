@@ -39,6 +39,13 @@ pub enum ApiError {
     /// 429: too many attempts; try again after `retry_after_secs`.
     #[error("Too many attempts. Wait {retry_after_secs} seconds and try again.")]
     RateLimited { retry_after_secs: u64 },
+    /// 422: form answers that do not hold, each field with what to fix.
+    #[error("{message}")]
+    InvalidAnswers {
+        code: &'static str,
+        message: String,
+        fields: Vec<motcua_shared::eform::FieldError>,
+    },
     /// 503: a dependency (the database) does not answer.
     #[error("{0}")]
     Unavailable(String),
@@ -57,7 +64,9 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation { .. } | ApiError::InvalidAnswers { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,7 +79,8 @@ impl ApiError {
             | ApiError::Validation { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Forbidden { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::InvalidAnswers { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -118,8 +128,11 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response =
-            (self.status(), Json(ErrorBody::new(self.code(), message))).into_response();
+        let mut body = ErrorBody::new(self.code(), message);
+        if let ApiError::InvalidAnswers { fields, .. } = &self {
+            body.fields = fields.clone();
+        }
+        let mut response = (self.status(), Json(body)).into_response();
         if let ApiError::RateLimited { retry_after_secs } = &self {
             response
                 .headers_mut()

@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod dossiers;
 pub mod error;
 pub mod http;
 pub mod identity;

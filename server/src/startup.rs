@@ -44,7 +44,8 @@ pub fn app(state: AppState) -> Router {
                 "/v1",
                 procedures::routes()
                     .merge(identity::api_routes())
-                    .merge(crate::records::routes()),
+                    .merge(crate::records::routes())
+                    .merge(crate::dossiers::routes()),
             ),
         )
         .split_for_parts();

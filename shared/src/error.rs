@@ -11,6 +11,9 @@ pub struct ErrorBody {
     pub error: String,
     /// What went wrong and how to fix it, for people.
     pub message: String,
+    /// For form answers: what is wrong with each field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<crate::eform::FieldError>,
 }
 
 impl ErrorBody {
@@ -18,6 +21,7 @@ impl ErrorBody {
         Self {
             error: error.into(),
             message: message.into(),
+            fields: Vec::new(),
         }
     }
 }

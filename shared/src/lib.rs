@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod dossier;
+pub mod dossier_api;
 pub mod eform;
 pub mod error;
 pub mod health;

@@ -101,6 +101,10 @@ pub struct Procedure {
     /// The e-form, on `GET /api/v1/procedures/{code}` (left out of the catalogue listing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<crate::eform::Form>,
+    /// Named eligibility checks run at submission against the national registers, such as
+    /// `licence_renewable` or `health_certificate_fit`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eligibility: Vec<String>,
 }
 
 /// The body of `GET /api/v1/procedures`.

@@ -36,6 +36,12 @@ pub fn load_seed() -> anyhow::Result<Vec<(i64, Procedure)>> {
             p.online_fee_vnd <= p.fee_vnd,
             "{name}: the online fee is above the counter fee"
         );
+        for check in &p.eligibility {
+            anyhow::ensure!(
+                crate::dossiers::eligibility::KNOWN_CHECKS.contains(&check.as_str()),
+                "{name}: unknown eligibility check {check}"
+            );
+        }
         if let Some(form) = &p.form {
             form.check()
                 .map_err(|e| anyhow::anyhow!("{name}: the form is not valid: {e}"))?;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod catalogue;
+mod dossiers;
 mod errors;
 mod id_tokens;
 mod identity;

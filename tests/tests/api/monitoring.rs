@@ -51,6 +51,9 @@ async fn the_openapi_document_lists_every_api_route() {
         "/api/v1/officer/assignment",
         "/api/v1/me/records",
         "/api/v1/procedures/{code}/prefill",
+        "/api/v1/dossiers",
+        "/api/v1/dossiers/{id}",
+        "/api/v1/dossiers/{id}/withdraw",
     ] {
         assert!(
             doc["paths"][path].is_object(),

@@ -1,0 +1,275 @@
+//! Dossiers: filing a procedure (validated, verified against the registers, idempotent, with a
+//! receipt number and a legal deadline), the applicant's list and withdrawal. Officers' work on
+//! dossiers comes through the same state machine (`motcua_shared::dossier`).
+
+pub mod eligibility;
+pub mod storage;
+
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use motcua_shared::{
+    calendar::{Calendar, Day},
+    dossier::{Actor, Context, DossierAction, transition},
+    dossier_api::{DossierList, DossierView, SubmitDossier},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    AppState,
+    error::{ApiError, AppJson, AppPath},
+    identity::AuthUser,
+    procedures::prefill,
+    store::now_ms,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit, list))
+        .routes(routes!(get_one))
+        .routes(routes!(withdraw))
+}
+
+fn valid_key(key: &str) -> bool {
+    (8..=100).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Files a dossier. Any signed-in caller, for themself or the organisation the session acts for;
+/// CSRF token required. A retry with the same `idempotency_key` returns the same dossier (200).
+#[utoipa::path(
+    post, path = "/dossiers", tag = "dossiers",
+    request_body = SubmitDossier,
+    responses(
+        (status = 201, description = "Filed", body = DossierView),
+        (status = 200, description = "Already filed with this key", body = DossierView),
+        (status = 422, description = "Answers to fix, a changed verified value, or not eligible; `fields` says what", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn submit(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppJson(body): AppJson<SubmitDossier>,
+) -> Result<Response, ApiError> {
+    if !valid_key(&body.idempotency_key) {
+        return Err(ApiError::validation(
+            "invalid_idempotency_key",
+            "idempotency_key must be 8 to 100 letters, digits, - or _",
+        ));
+    }
+    if let Some(existing) = state
+        .store
+        .dossier_for_key(&user.person.id, &body.idempotency_key)
+        .await?
+    {
+        return Ok((StatusCode::OK, Json(existing.view)).into_response());
+    }
+    let procedure = state
+        .store
+        .procedure(&body.procedure_code)
+        .await?
+        .ok_or_else(|| {
+            ApiError::validation(
+                "unknown_procedure",
+                "No procedure in the catalogue has this code.",
+            )
+        })?;
+    let form = procedure.form.clone().ok_or_else(|| {
+        ApiError::validation("no_eform", "This procedure cannot be filed online yet.")
+    })?;
+    let now = now_ms();
+    let today = Day::of_instant(now);
+    let problems = form.validate(&body.answers, today);
+    if !problems.is_empty() {
+        return Err(ApiError::InvalidAnswers {
+            code: "invalid_answers",
+            message: "Some answers need fixing.".into(),
+            fields: problems,
+        });
+    }
+    // Verified values are checked again now: what the form showed may have been altered.
+    let purpose = format!("Kiểm tra hồ sơ khi nộp: {}", procedure.name.vi);
+    let data = prefill::read_registers(
+        &state.registries,
+        &state.store,
+        &user.person.cccd,
+        &form,
+        &purpose,
+    )
+    .await?;
+    if !data.unavailable.is_empty() {
+        return Err(ApiError::Unavailable("A national register did not answer, so the dossier cannot be checked. Please try again later.".into()));
+    }
+    let mut verified = Vec::new();
+    let mut changed = Vec::new();
+    for field in &form.fields {
+        let Some(source) = field.source.as_deref() else {
+            continue;
+        };
+        let Some(expected) = prefill::source_value(source, &user.person.cccd, &data) else {
+            continue;
+        };
+        match body.answers.get(&field.name) {
+            Some(given) if *given == expected => verified.push(field.name.clone()),
+            _ if source == "population.phone" => {}
+            _ => changed.push(motcua_shared::eform::FieldError {
+                field: field.name.clone(),
+                code: "locked_field_changed".into(),
+                message: motcua_shared::Localized {
+                    vi: "Thông tin này do cơ sở dữ liệu quốc gia cung cấp và không được sửa."
+                        .into(),
+                    en: "This value comes from the national register and cannot be changed.".into(),
+                },
+            }),
+        }
+    }
+    if !changed.is_empty() {
+        return Err(ApiError::InvalidAnswers {
+            code: "locked_field_changed",
+            message: "Values verified by the state were changed.".into(),
+            fields: changed,
+        });
+    }
+    let mut refusals = Vec::new();
+    for check in &procedure.eligibility {
+        if let Some(refusal) = eligibility::run(
+            check,
+            &body.answers,
+            &user.person.cccd,
+            &data,
+            &state.registries,
+            today,
+        )
+        .await?
+        {
+            refusals.push(refusal);
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(ApiError::InvalidAnswers {
+            code: "not_eligible",
+            message: "The registers show this procedure cannot go ahead.".into(),
+            fields: refusals,
+        });
+    }
+    let calendar = Calendar::vietnam()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the holiday calendar: {e}")))?;
+    let deadline_at = calendar.deadline(now, u32::from(procedure.time_limit_working_days));
+    let created = state
+        .store
+        .create_dossier(&storage::NewDossier {
+            procedure: &procedure,
+            applicant_id: &user.person.id,
+            acting_for: user.session.acting_for.as_deref(),
+            answers: &body.answers,
+            verified_fields: &verified,
+            deadline_at,
+            idempotency_key: &body.idempotency_key,
+        })
+        .await?;
+    match created {
+        Some(dossier) => Ok((StatusCode::CREATED, Json(dossier.view)).into_response()),
+        None => {
+            let existing = state
+                .store
+                .dossier_for_key(&user.person.id, &body.idempotency_key)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("an idempotency key without its dossier"))
+                })?;
+            Ok((StatusCode::OK, Json(existing.view)).into_response())
+        }
+    }
+}
+
+/// The signed-in person's dossiers, newest first. Their own only.
+#[utoipa::path(get, path = "/dossiers", tag = "dossiers", responses((status = 200, description = "Newest first", body = DossierList)))]
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<AppJson<DossierList>, ApiError> {
+    let dossiers = state
+        .store
+        .dossiers_of(&user.person.id)
+        .await?
+        .into_iter()
+        .map(|d| d.view)
+        .collect();
+    Ok(AppJson(DossierList { dossiers }))
+}
+
+async fn own_dossier(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+) -> Result<storage::Dossier, ApiError> {
+    // Someone else's dossier is answered exactly like a missing one.
+    state
+        .store
+        .dossier(id)
+        .await?
+        .filter(|d| d.applicant_id == user.person.id)
+        .ok_or_else(|| ApiError::NotFound("You have no dossier with this id.".into()))
+}
+
+/// One of the person's dossiers. Their own only (another's is 404).
+#[utoipa::path(
+    get, path = "/dossiers/{id}", tag = "dossiers",
+    params(("id" = String, Path, description = "The dossier's id")),
+    responses((status = 200, description = "The dossier", body = DossierView), (status = 404, description = "No such dossier of yours", body = motcua_shared::ErrorBody))
+)]
+async fn get_one(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<DossierView>, ApiError> {
+    Ok(AppJson(own_dossier(&state, &user, &id).await?.view))
+}
+
+/// Withdraws a dossier before processing starts. The applicant only; CSRF token required.
+#[utoipa::path(
+    post, path = "/dossiers/{id}/withdraw", tag = "dossiers",
+    params(("id" = String, Path, description = "The dossier's id")),
+    responses(
+        (status = 200, description = "Withdrawn", body = DossierView),
+        (status = 409, description = "Too late: processing has started, or it is closed", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn withdraw(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<DossierView>, ApiError> {
+    let dossier = own_dossier(&state, &user, &id).await?;
+    let context = Context {
+        clock_started: dossier.received_at.is_some(),
+    };
+    let to = transition(
+        dossier.view.status,
+        DossierAction::Withdraw,
+        Actor::Applicant,
+        None,
+        context,
+    )
+    .map_err(|e| ApiError::Conflict {
+        code: "transition_not_allowed",
+        message: format!("This dossier can no longer be withdrawn: {e}."),
+    })?;
+    let actor = format!("person:{}", user.person.id);
+    if !state
+        .store
+        .apply_transition(&dossier, &actor, "withdrawn", to, None)
+        .await?
+    {
+        return Err(ApiError::Conflict {
+            code: "changed_meanwhile",
+            message: "The dossier changed meanwhile. Reload it and try again.".into(),
+        });
+    }
+    Ok(AppJson(own_dossier(&state, &user, &id).await?.view))
+}

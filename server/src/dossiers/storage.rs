@@ -1,0 +1,326 @@
+//! Dossier queries. Each change writes the dossier, its event, an audit entry and an outbox
+//! event in one transaction.
+
+use anyhow::Context;
+use motcua_shared::{dossier::DossierStatus, dossier_api::DossierView, procedure::Procedure};
+use serde_json::{Map, Value};
+use sqlx::{Any, Transaction};
+
+use crate::{
+    audit,
+    store::{Store, now_ms},
+};
+
+/// A dossier as stored, with what the server needs beyond the applicant's view.
+#[derive(Debug, Clone)]
+pub struct Dossier {
+    pub view: DossierView,
+    pub applicant_id: String,
+    pub level: String,
+    pub received_at: Option<i64>,
+    pub version: i64,
+}
+
+const COLUMNS: &str = "id, receipt_number, procedure_code, agency_code, status, submitted_at, deadline_at, \
+     status_reason, verified_fields, answers, applicant_id, level, received_at, version";
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    i64,
+);
+
+fn decode(row: Row) -> anyhow::Result<Dossier> {
+    let (
+        id,
+        receipt_number,
+        procedure_code,
+        agency_code,
+        status,
+        submitted_at,
+        deadline_at,
+        status_reason,
+        verified,
+        answers,
+        applicant_id,
+        level,
+        received_at,
+        version,
+    ) = row;
+    Ok(Dossier {
+        view: DossierView {
+            id,
+            receipt_number,
+            procedure_code,
+            agency_code,
+            status: DossierStatus::parse(&status)
+                .with_context(|| format!("unknown stored status {status}"))?,
+            submitted_at,
+            deadline_at,
+            status_reason,
+            verified_fields: serde_json::from_str(&verified).context("decoding verified fields")?,
+            answers: serde_json::from_str::<Map<String, Value>>(&answers)
+                .context("decoding answers")?,
+        },
+        applicant_id,
+        level,
+        received_at,
+        version,
+    })
+}
+
+/// What a new dossier is.
+pub struct NewDossier<'a> {
+    pub procedure: &'a Procedure,
+    pub applicant_id: &'a str,
+    pub acting_for: Option<&'a str>,
+    pub answers: &'a Map<String, Value>,
+    pub verified_fields: &'a [String],
+    pub deadline_at: i64,
+    pub idempotency_key: &'a str,
+}
+
+/// `AGENCY-YYYYMMDD-NNNN`, numbered per agency and Vietnamese day.
+async fn next_receipt_number(
+    tx: &mut Transaction<'_, Any>,
+    agency: &str,
+    now: i64,
+) -> anyhow::Result<String> {
+    let (y, m, d) = motcua_shared::calendar::Day::of_instant(now).ymd();
+    let day = format!("{y:04}{m:02}{d:02}");
+    let (n,): (i64,) = sqlx::query_as(
+        "insert into receipt_counters (agency_code, day, last) values ($1, $2, 1) \
+         on conflict (agency_code, day) do update set last = receipt_counters.last + 1 returning last",
+    )
+    .bind(agency)
+    .bind(&day)
+    .fetch_one(&mut **tx)
+    .await
+    .context("numbering a receipt")?;
+    Ok(format!("{agency}-{day}-{n:04}"))
+}
+
+/// Records a transition's trail: the event, the audit entry and the outbox event.
+pub async fn record_transition(
+    tx: &mut Transaction<'_, Any>,
+    dossier_id: &str,
+    actor: &str,
+    action: &str,
+    from: Option<DossierStatus>,
+    to: DossierStatus,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
+    let now = now_ms();
+    sqlx::query(
+        "insert into dossier_events (id, dossier_id, at, actor, action, from_status, to_status, reason) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(dossier_id)
+    .bind(now)
+    .bind(actor)
+    .bind(action)
+    .bind(from.map(DossierStatus::as_str))
+    .bind(to.as_str())
+    .bind(reason)
+    .execute(&mut **tx)
+    .await
+    .context("recording a dossier event")?;
+    let subject = format!("dossier:{dossier_id}");
+    let details = serde_json::json!({ "from": from.map(DossierStatus::as_str), "to": to.as_str(), "reason": reason });
+    audit::append(
+        tx,
+        &audit::Event {
+            actor,
+            action: &format!("dossier.{action}"),
+            subject: &subject,
+            details: details.clone(),
+        },
+    )
+    .await?;
+    sqlx::query("insert into outbox (id, topic, payload, created_at) values ($1, $2, $3, $4)")
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(format!("dossier.{action}"))
+        .bind(serde_json::json!({ "dossier_id": dossier_id, "to": to.as_str() }).to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .context("queueing a dossier event")?;
+    Ok(())
+}
+
+impl Store {
+    /// Files a dossier. `Ok(None)` when the idempotency key was already used meanwhile (the
+    /// caller then returns the dossier that key made).
+    pub async fn create_dossier(&self, new: &NewDossier<'_>) -> anyhow::Result<Option<Dossier>> {
+        let now = now_ms();
+        let id = uuid::Uuid::new_v4().to_string();
+        let p = new.procedure;
+        // The key's row refers to the dossier, so the dossier is written first; a key already
+        // taken (read here, or claimed by a concurrent submission below) leaves nothing behind.
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
+        let taken: Option<(String,)> = sqlx::query_as(
+            "select dossier_id from idempotency_keys where person_id = $1 and key = $2",
+        )
+        .bind(new.applicant_id)
+        .bind(new.idempotency_key)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("reading an idempotency key")?;
+        if taken.is_some() {
+            return Ok(None);
+        }
+        let receipt = next_receipt_number(&mut tx, &p.agency.code, now).await?;
+        sqlx::query(
+            "insert into dossiers (id, receipt_number, procedure_code, applicant_id, acting_for, agency_code, level, \
+               status, answers, verified_fields, time_limit_working_days, submitted_at, deadline_at, updated_at, version) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, $11, $12, $11, 1)",
+        )
+        .bind(&id)
+        .bind(&receipt)
+        .bind(&p.code)
+        .bind(new.applicant_id)
+        .bind(new.acting_for)
+        .bind(&p.agency.code)
+        .bind(p.level.as_str())
+        .bind(serde_json::to_string(new.answers).context("encoding answers")?)
+        .bind(serde_json::to_string(new.verified_fields).context("encoding verified fields")?)
+        .bind(i64::from(p.time_limit_working_days))
+        .bind(now)
+        .bind(new.deadline_at)
+        .execute(&mut *tx)
+        .await
+        .context("filing a dossier")?;
+        let inserted = sqlx::query(
+            "insert into idempotency_keys (person_id, key, dossier_id, created_at) values ($1, $2, $3, $4) \
+             on conflict (person_id, key) do nothing",
+        )
+        .bind(new.applicant_id)
+        .bind(new.idempotency_key)
+        .bind(&id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("saving an idempotency key")?;
+        if inserted.rows_affected() == 0 {
+            // A concurrent submission with the same key won: this one leaves nothing behind.
+            tx.rollback().await.context("rolling back a duplicate")?;
+            return Ok(None);
+        }
+        let actor = format!("person:{}", new.applicant_id);
+        record_transition(
+            &mut tx,
+            &id,
+            &actor,
+            "submitted",
+            None,
+            DossierStatus::Submitted,
+            None,
+        )
+        .await?;
+        tx.commit().await.context("committing a dossier")?;
+        self.dossier(&id).await
+    }
+
+    pub async fn dossier(&self, id: &str) -> anyhow::Result<Option<Dossier>> {
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from dossiers where id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .context("reading a dossier")?;
+        row.map(decode).transpose()
+    }
+
+    /// The dossier a person's idempotency key made.
+    pub async fn dossier_for_key(
+        &self,
+        person_id: &str,
+        key: &str,
+    ) -> anyhow::Result<Option<Dossier>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "select dossier_id from idempotency_keys where person_id = $1 and key = $2",
+        )
+        .bind(person_id)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await
+        .context("reading an idempotency key")?;
+        match row {
+            Some((id,)) => self.dossier(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The person's dossiers, newest first.
+    pub async fn dossiers_of(&self, person_id: &str) -> anyhow::Result<Vec<Dossier>> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from dossiers where applicant_id = $1 order by submitted_at desc, id"
+        )))
+        .bind(person_id)
+        .fetch_all(self.pool())
+        .await
+        .context("listing dossiers")?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// Applies a checked transition if nobody changed the dossier since `version` was read.
+    /// False when it was changed meanwhile.
+    pub async fn apply_transition(
+        &self,
+        dossier: &Dossier,
+        actor: &str,
+        action: &str,
+        to: DossierStatus,
+        reason: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
+        let updated = sqlx::query(
+            "update dossiers set status = $1, status_reason = coalesce($2, status_reason), updated_at = $3, \
+               version = version + 1 where id = $4 and version = $5",
+        )
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(now_ms())
+        .bind(&dossier.view.id)
+        .bind(dossier.version)
+        .execute(&mut *tx)
+        .await
+        .context("changing a dossier's status")?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        record_transition(
+            &mut tx,
+            &dossier.view.id,
+            actor,
+            action,
+            Some(dossier.view.status),
+            to,
+            reason,
+        )
+        .await?;
+        tx.commit().await.context("committing a transition")?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,259 @@
+//! Filing a procedure: pre-filled answers submitted with nothing typed, a receipt number and a
+//! legal deadline; refusals for a suspended licence, a forged verified value and bad answers; one
+//! dossier per idempotency key; another person's dossier is invisible; withdrawal.
+
+use motcua_server::audit::ChainReport;
+use motcua_shared::calendar::Calendar;
+use motcua_tests::{LEVEL2_CCCD, TestApp, assert_api_error, spawn_app};
+use serde_json::{Map, Value, json};
+
+const RENEWAL: &str = "1.002804";
+const SUSPENDED_LICENCE_HOLDER: &str = "031180009876";
+
+/// The pre-filled answers plus the one choice the person makes.
+async fn prefilled_answers(app: &TestApp) -> Map<String, Value> {
+    let prefill = app
+        .get_json(&format!("/api/v1/procedures/{RENEWAL}/prefill"), 200)
+        .await;
+    let mut answers: Map<String, Value> = prefill["values"]
+        .as_object()
+        .expect("values")
+        .iter()
+        .map(|(k, v)| (k.clone(), v["value"].clone()))
+        .collect();
+    answers.insert("delivery".into(), json!("post"));
+    answers
+}
+
+async fn submit(app: &TestApp, answers: &Map<String, Value>, key: &str) -> reqwest::Response {
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    app.client
+        .post(app.url("/api/v1/dossiers"))
+        .header("x-csrf-token", token)
+        .json(&json!({ "procedure_code": RENEWAL, "answers": answers, "idempotency_key": key }))
+        .send()
+        .await
+        .expect("answered")
+}
+
+#[tokio::test]
+async fn a_renewal_filed_with_only_a_choice_gets_a_receipt_number_and_a_legal_deadline() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let answers = prefilled_answers(&app).await;
+    let response = submit(&app, &answers, "tap-0001-renewal").await;
+    assert_eq!(response.status(), 201);
+    let dossier: Value = response.json().await.expect("json");
+    let receipt = dossier["receipt_number"]
+        .as_str()
+        .expect("a receipt number");
+    assert!(
+        receipt.starts_with("CA-PCSGT-") && receipt.ends_with("-0001"),
+        "{receipt}"
+    );
+    assert_eq!(dossier["status"], "submitted");
+    let submitted_at = dossier["submitted_at"].as_i64().expect("a time");
+    let expected = Calendar::vietnam()
+        .expect("reads")
+        .deadline(submitted_at, 5);
+    assert_eq!(dossier["deadline_at"].as_i64(), Some(expected));
+    let verified: Vec<&str> = dossier["verified_fields"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for field in [
+        "full_name",
+        "birth_date",
+        "cccd",
+        "residence",
+        "licence_number",
+        "health_certificate",
+    ] {
+        assert!(
+            verified.contains(&field),
+            "{field} not verified: {verified:?}"
+        );
+    }
+    let mine = app.get_json("/api/v1/dossiers", 200).await;
+    assert_eq!(mine["dossiers"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.store.verify_audit_chain().await.expect("verified"),
+        ChainReport::Intact { entries: 2 }
+    );
+}
+
+#[tokio::test]
+async fn a_double_submit_makes_one_dossier() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let answers = prefilled_answers(&app).await;
+    let first: Value = submit(&app, &answers, "double-tap-42")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let again = submit(&app, &answers, "double-tap-42").await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(first["id"], again["id"]);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (client, url, answers) = (
+            app.client.clone(),
+            app.url("/api/v1/dossiers"),
+            answers.clone(),
+        );
+        let token = app.me().await["csrf_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({ "procedure_code": RENEWAL, "answers": answers, "idempotency_key": "burst-0007" });
+            let r = client.post(url).header("x-csrf-token", token).json(&body).send().await.expect("answered");
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.expect("json");
+            (status, v["id"].as_str().unwrap_or_default().to_owned())
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (status, id) = t.await.expect("joined");
+        assert!(status == 200 || status == 201, "{status}");
+        ids.push(id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one dossier for one key");
+    let (count,): (i64,) = sqlx::query_as("select count(*) from dossiers")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("counted");
+    assert_eq!(count, 2, "the first key's dossier and the burst's");
+}
+
+#[tokio::test]
+async fn a_suspended_licence_is_refused_with_the_reason() {
+    let app = spawn_app().await;
+    app.sign_in(SUSPENDED_LICENCE_HOLDER).await;
+    let answers = prefilled_answers(&app).await;
+    let body = assert_api_error(
+        submit(&app, &answers, "suspended-001").await,
+        422,
+        "not_eligible",
+    )
+    .await;
+    assert_eq!(body["fields"][0]["code"], "licence_suspended");
+    assert!(
+        body["fields"][0]["message"]["vi"]
+            .as_str()
+            .is_some_and(|m| m.contains("tạm giữ"))
+    );
+    assert_eq!(
+        app.get_json("/api/v1/dossiers", 200).await["dossiers"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_forged_verified_value_is_refused() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let mut answers = prefilled_answers(&app).await;
+    answers.insert("full_name".into(), json!("Nguyễn Văn Ăn"));
+    let body = assert_api_error(
+        submit(&app, &answers, "forged-0001").await,
+        422,
+        "locked_field_changed",
+    )
+    .await;
+    assert_eq!(body["fields"][0]["field"], "full_name");
+}
+
+#[tokio::test]
+async fn answers_that_do_not_hold_are_listed_field_by_field() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let mut answers = prefilled_answers(&app).await;
+    answers.remove("delivery");
+    answers.insert("phone".into(), json!("12345"));
+    let body = assert_api_error(
+        submit(&app, &answers, "bad-answers-1").await,
+        422,
+        "invalid_answers",
+    )
+    .await;
+    let fields: Vec<(&str, &str)> = body["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap_or(""),
+                f["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(fields.contains(&("delivery", "required")), "{fields:?}");
+    assert!(fields.contains(&("phone", "invalid_phone")), "{fields:?}");
+}
+
+#[tokio::test]
+async fn another_person_cannot_see_or_withdraw_a_dossier_and_the_owner_withdraws_once() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let answers = prefilled_answers(&app).await;
+    let dossier: Value = submit(&app, &answers, "owner-0001")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = dossier["id"].as_str().expect("an id");
+
+    let other = TestApp::second_browser(&app);
+    let authorize = other.start_sign_in(None).await;
+    let callback = other
+        .provider_sign_in(&authorize, "079195004321", motcua_tests::DEMO_PASSWORD)
+        .await;
+    other.client.get(callback).send().await.expect("answered");
+    assert_api_error(
+        other.get(&format!("/api/v1/dossiers/{id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    let withdrawn = app
+        .post_with_csrf(&format!("/api/v1/dossiers/{id}/withdraw"))
+        .await;
+    assert_eq!(withdrawn.status(), 200);
+    assert_eq!(
+        withdrawn.json::<Value>().await.expect("json")["status"],
+        "withdrawn"
+    );
+    let again = app
+        .post_with_csrf(&format!("/api/v1/dossiers/{id}/withdraw"))
+        .await;
+    assert_api_error(again, 409, "transition_not_allowed").await;
+    assert!(matches!(
+        app.store.verify_audit_chain().await.expect("verified"),
+        ChainReport::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn filing_needs_the_csrf_token() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/dossiers"))
+        .json(&json!({ "procedure_code": RENEWAL, "answers": {}, "idempotency_key": "no-csrf-01" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_api_error(response, 403, "csrf_failed").await;
+}
