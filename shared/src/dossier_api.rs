@@ -41,3 +41,30 @@ pub struct DossierView {
 pub struct DossierList {
     pub dossiers: Vec<DossierView>,
 }
+
+/// A dossier as an officer sees it in the queue and when opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfficerDossier {
+    #[serde(flatten)]
+    pub dossier: DossierView,
+    pub applicant_name: String,
+    /// The actions this officer can take now.
+    pub actions: Vec<crate::dossier::DossierAction>,
+}
+
+/// The body of `GET /api/v1/officer/dossiers`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfficerQueue {
+    pub dossiers: Vec<OfficerDossier>,
+}
+
+/// The body of `POST /api/v1/officer/dossiers/{id}/actions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfficerAction {
+    pub action: crate::dossier::DossierAction,
+    /// Required to ask for a supplement or to refuse; the applicant reads it.
+    pub reason: Option<String>,
+}

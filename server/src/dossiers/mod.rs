@@ -3,6 +3,7 @@
 //! dossiers comes through the same state machine (`motcua_shared::dossier`).
 
 pub mod eligibility;
+pub mod officer;
 pub mod storage;
 
 use axum::{
@@ -31,6 +32,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(submit, list))
         .routes(routes!(get_one))
         .routes(routes!(withdraw))
+        .routes(routes!(officer::queue))
+        .routes(routes!(officer::open))
+        .routes(routes!(officer::act))
 }
 
 fn valid_key(key: &str) -> bool {

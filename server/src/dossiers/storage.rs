@@ -19,10 +19,11 @@ pub struct Dossier {
     pub level: String,
     pub received_at: Option<i64>,
     pub version: i64,
+    pub paused_days_left: Option<i64>,
 }
 
 const COLUMNS: &str = "id, receipt_number, procedure_code, agency_code, status, submitted_at, deadline_at, \
-     status_reason, verified_fields, answers, applicant_id, level, received_at, version";
+     status_reason, verified_fields, answers, applicant_id, level, received_at, version, paused_days_left";
 
 type Row = (
     String,
@@ -39,6 +40,7 @@ type Row = (
     String,
     Option<i64>,
     i64,
+    Option<i64>,
 );
 
 fn decode(row: Row) -> anyhow::Result<Dossier> {
@@ -57,6 +59,7 @@ fn decode(row: Row) -> anyhow::Result<Dossier> {
         level,
         received_at,
         version,
+        paused_days_left,
     ) = row;
     Ok(Dossier {
         view: DossierView {
@@ -77,7 +80,18 @@ fn decode(row: Row) -> anyhow::Result<Dossier> {
         level,
         received_at,
         version,
+        paused_days_left,
     })
+}
+
+/// A dossier's legal clock after a transition.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub received_at: Option<i64>,
+    /// `None` while paused.
+    pub deadline_at: Option<i64>,
+    /// Working days left while paused.
+    pub paused_days_left: Option<i64>,
 }
 
 /// What a new dossier is.
@@ -280,8 +294,8 @@ impl Store {
         rows.into_iter().map(decode).collect()
     }
 
-    /// Applies a checked transition if nobody changed the dossier since `version` was read.
-    /// False when it was changed meanwhile.
+    /// Applies a checked transition if nobody changed the dossier since `version` was read,
+    /// leaving its clock as it is. False when it was changed meanwhile.
     pub async fn apply_transition(
         &self,
         dossier: &Dossier,
@@ -290,6 +304,25 @@ impl Store {
         to: DossierStatus,
         reason: Option<&str>,
     ) -> anyhow::Result<bool> {
+        let clock = Clock {
+            received_at: dossier.received_at,
+            deadline_at: dossier.view.deadline_at,
+            paused_days_left: dossier.paused_days_left,
+        };
+        self.apply_transition_with(dossier, actor, action, to, reason, &clock)
+            .await
+    }
+
+    /// As [`Store::apply_transition`], also setting the dossier's clock.
+    pub async fn apply_transition_with(
+        &self,
+        dossier: &Dossier,
+        actor: &str,
+        action: &str,
+        to: DossierStatus,
+        reason: Option<&str>,
+        clock: &Clock,
+    ) -> anyhow::Result<bool> {
         let mut tx = self
             .pool()
             .begin()
@@ -297,11 +330,15 @@ impl Store {
             .context("starting a transaction")?;
         let updated = sqlx::query(
             "update dossiers set status = $1, status_reason = coalesce($2, status_reason), updated_at = $3, \
-               version = version + 1 where id = $4 and version = $5",
+               received_at = $4, deadline_at = $5, paused_days_left = $6, version = version + 1 \
+             where id = $7 and version = $8",
         )
         .bind(to.as_str())
         .bind(reason)
         .bind(now_ms())
+        .bind(clock.received_at)
+        .bind(clock.deadline_at)
+        .bind(clock.paused_days_left)
         .bind(&dossier.view.id)
         .bind(dossier.version)
         .execute(&mut *tx)
@@ -322,5 +359,54 @@ impl Store {
         .await?;
         tx.commit().await.context("committing a transition")?;
         Ok(true)
+    }
+
+    /// An officer's queue: open dossiers of their agency and level, most urgent first, with the
+    /// applicant's name.
+    pub async fn queue(
+        &self,
+        agency_code: &str,
+        level: &str,
+    ) -> anyhow::Result<Vec<(Dossier, String)>> {
+        let columns: Vec<String> = COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let sql = format!(
+            "select {}, p.name from dossiers d join people p on p.id = d.applicant_id \
+             where d.agency_code = $1 and d.level = $2 \
+               and d.status not in ('rejected', 'result_issued', 'withdrawn') \
+             order by d.deadline_at is null, d.deadline_at, d.submitted_at",
+            columns.join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(agency_code)
+            .bind(level)
+            .fetch_all(self.pool())
+            .await
+            .context("reading a queue")?;
+        use sqlx::Row as _;
+        rows.into_iter()
+            .map(|r| {
+                let row: Row = (
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                    r.try_get(6)?,
+                    r.try_get(7)?,
+                    r.try_get(8)?,
+                    r.try_get(9)?,
+                    r.try_get(10)?,
+                    r.try_get(11)?,
+                    r.try_get(12)?,
+                    r.try_get(13)?,
+                    r.try_get(14)?,
+                );
+                Ok((decode(row)?, r.try_get::<String, _>(15)?))
+            })
+            .collect()
     }
 }

@@ -54,6 +54,9 @@ async fn the_openapi_document_lists_every_api_route() {
         "/api/v1/dossiers",
         "/api/v1/dossiers/{id}",
         "/api/v1/dossiers/{id}/withdraw",
+        "/api/v1/officer/dossiers",
+        "/api/v1/officer/dossiers/{id}",
+        "/api/v1/officer/dossiers/{id}/actions",
     ] {
         assert!(
             doc["paths"][path].is_object(),

@@ -89,5 +89,10 @@ async fn missing_files_are_404_not_the_shell_and_the_api_never_falls_back_to_it(
     let (app, _dir) = app_with_pwa().await;
     assert_eq!(app.get("/missing-0123456789abcdef.js").await.status(), 404);
     assert_eq!(app.get("/favicon.ico").await.status(), 404);
-    assert_api_error(app.get("/api/v1/no-such-collection").await, 404, "not_found").await;
+    assert_api_error(
+        app.get("/api/v1/no-such-collection").await,
+        404,
+        "not_found",
+    )
+    .await;
 }
