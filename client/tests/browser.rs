@@ -67,8 +67,6 @@ fn licence() -> Procedure {
         fee_vnd: Vnd(135_000),
         online_fee_vnd: Vnd(115_000),
         time_limit_working_days: 5,
-        form: None,
-        eligibility: Vec::new(),
         required_documents: vec![RequiredDocument {
             code: "health-certificate".into(),
             name: text("Giấy khám sức khỏe", "Health certificate"),

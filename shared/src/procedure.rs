@@ -98,7 +98,15 @@ pub struct Procedure {
     /// The legal time limit for a result, in working days (0: the same day).
     pub time_limit_working_days: u16,
     pub required_documents: Vec<RequiredDocument>,
-    /// The e-form, on `GET /api/v1/procedures/{code}` (left out of the catalogue listing).
+}
+
+/// A procedure with its e-form and eligibility checks: `GET /api/v1/procedures/{code}`. Kept
+/// apart from [`Procedure`] so the catalogue listing (and the PWA code reading it) stays small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcedureDetail {
+    #[serde(flatten)]
+    pub procedure: Procedure,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<crate::eform::Form>,
     /// Named eligibility checks run at submission against the national registers, such as

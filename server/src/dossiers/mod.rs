@@ -97,7 +97,7 @@ async fn submit(
         });
     }
     // Verified values are checked again now: what the form showed may have been altered.
-    let purpose = format!("Kiểm tra hồ sơ khi nộp: {}", procedure.name.vi);
+    let purpose = format!("Kiểm tra hồ sơ khi nộp: {}", procedure.procedure.name.vi);
     let data = prefill::read_registers(
         &state.registries,
         &state.store,
@@ -163,11 +163,12 @@ async fn submit(
     }
     let calendar = Calendar::vietnam()
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("the holiday calendar: {e}")))?;
-    let deadline_at = calendar.deadline(now, u32::from(procedure.time_limit_working_days));
+    let deadline_at =
+        calendar.deadline(now, u32::from(procedure.procedure.time_limit_working_days));
     let created = state
         .store
         .create_dossier(&storage::NewDossier {
-            procedure: &procedure,
+            procedure: &procedure.procedure,
             applicant_id: &user.person.id,
             acting_for: user.session.acting_for.as_deref(),
             answers: &body.answers,

@@ -12,7 +12,7 @@ use axum::{
     http::{HeaderValue, header},
     response::IntoResponse,
 };
-use motcua_shared::procedure::{Level, OnlineLevel, Procedure, ProcedureList};
+use motcua_shared::procedure::{Level, OnlineLevel, ProcedureList};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -109,7 +109,7 @@ async fn list_procedures(
     tag = "procedures",
     params(("code" = String, Path, description = "The procedure's code in the national catalogue")),
     responses(
-        (status = 200, description = "The procedure", body = Procedure),
+        (status = 200, description = "The procedure with its e-form", body = motcua_shared::procedure::ProcedureDetail),
         (status = 404, description = "No procedure has this code", body = motcua_shared::ErrorBody),
     )
 )]
@@ -155,7 +155,7 @@ async fn get_prefill(
             unavailable: Vec::new(),
         }));
     };
-    let purpose = format!("Điền sẵn tờ khai: {}", procedure.name.vi);
+    let purpose = format!("Điền sẵn tờ khai: {}", procedure.procedure.name.vi);
     let data = prefill::read_registers(
         &state.registries,
         &state.store,

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use include_dir::{Dir, include_dir};
-use motcua_shared::procedure::Procedure;
+use motcua_shared::procedure::ProcedureDetail;
 use serde::Deserialize;
 
 use crate::store::Store;
@@ -15,13 +15,13 @@ struct SeedFile {
     /// Place in the published catalogue.
     position: i64,
     #[serde(flatten)]
-    procedure: Procedure,
+    procedure: ProcedureDetail,
 }
 
 /// Every seeded procedure with its position, checked: codes unique, online fee never above the
 /// counter fee.
-pub fn load_seed() -> anyhow::Result<Vec<(i64, Procedure)>> {
-    let mut out: Vec<(i64, Procedure)> = Vec::new();
+pub fn load_seed() -> anyhow::Result<Vec<(i64, ProcedureDetail)>> {
+    let mut out: Vec<(i64, ProcedureDetail)> = Vec::new();
     for file in SEED
         .files()
         .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
@@ -31,18 +31,19 @@ pub fn load_seed() -> anyhow::Result<Vec<(i64, Procedure)>> {
             .contents_utf8()
             .with_context(|| format!("{name} is not UTF-8"))?;
         let seed: SeedFile = toml::from_str(text).with_context(|| format!("reading {name}"))?;
-        let p = seed.procedure;
+        let detail = seed.procedure;
+        let p = &detail.procedure;
         anyhow::ensure!(
             p.online_fee_vnd <= p.fee_vnd,
             "{name}: the online fee is above the counter fee"
         );
-        for check in &p.eligibility {
+        for check in &detail.eligibility {
             anyhow::ensure!(
                 crate::dossiers::eligibility::KNOWN_CHECKS.contains(&check.as_str()),
                 "{name}: unknown eligibility check {check}"
             );
         }
-        if let Some(form) = &p.form {
+        if let Some(form) = &detail.form {
             form.check()
                 .map_err(|e| anyhow::anyhow!("{name}: the form is not valid: {e}"))?;
             for field in &form.fields {
@@ -56,13 +57,13 @@ pub fn load_seed() -> anyhow::Result<Vec<(i64, Procedure)>> {
             }
         }
         anyhow::ensure!(
-            out.iter().all(|(_, other)| other.code != p.code),
+            out.iter().all(|(_, other)| other.procedure.code != p.code),
             "{name}: procedure code {} is used twice",
             p.code
         );
-        out.push((seed.position, p));
+        out.push((seed.position, detail));
     }
-    out.sort_by_key(|(position, p)| (*position, p.code.clone()));
+    out.sort_by_key(|(position, d)| (*position, d.procedure.code.clone()));
     Ok(out)
 }
 
@@ -85,15 +86,15 @@ mod tests {
         assert!(seed.len() >= 8, "{} procedures", seed.len());
         assert!(
             seed.iter()
-                .any(|(_, p)| p.online_level == OnlineLevel::Partial)
+                .any(|(_, d)| d.procedure.online_level == OnlineLevel::Partial)
         );
         assert!(
             seed.iter()
-                .any(|(_, p)| p.online_level == OnlineLevel::Full)
+                .any(|(_, d)| d.procedure.online_level == OnlineLevel::Full)
         );
         assert!(
             seed.iter()
-                .all(|(_, p)| !p.name.vi.is_empty() && !p.name.en.is_empty())
+                .all(|(_, d)| !d.procedure.name.vi.is_empty() && !d.procedure.name.en.is_empty())
         );
     }
 }

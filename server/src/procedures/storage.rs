@@ -1,7 +1,7 @@
 //! Catalogue queries.
 
 use anyhow::Context;
-use motcua_shared::procedure::{Level, OnlineLevel, Procedure};
+use motcua_shared::procedure::{Level, OnlineLevel, Procedure, ProcedureDetail};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::store::{Store, now_ms};
@@ -31,10 +31,11 @@ impl Store {
     /// Adds a procedure to the catalogue or replaces its definition.
     pub async fn upsert_procedure(
         &self,
-        procedure: &Procedure,
+        detail: &ProcedureDetail,
         position: i64,
     ) -> anyhow::Result<()> {
-        let definition = serde_json::to_string(procedure).context("encoding a procedure")?;
+        let definition = serde_json::to_string(detail).context("encoding a procedure")?;
+        let procedure = &detail.procedure;
         let search_text = fold_for_search(&format!(
             "{} {} {}",
             procedure.name.vi, procedure.name.en, procedure.code
@@ -87,17 +88,12 @@ impl Store {
         .context("listing procedures")?;
         // The listing leaves the e-forms out: they are read one procedure at a time.
         rows.into_iter()
-            .map(|(json,)| {
-                decode(&json).map(|mut p| {
-                    p.form = None;
-                    p
-                })
-            })
+            .map(|(json,)| decode(&json).map(|d| d.procedure))
             .collect()
     }
 
     /// One procedure by its code.
-    pub async fn procedure(&self, code: &str) -> anyhow::Result<Option<Procedure>> {
+    pub async fn procedure(&self, code: &str) -> anyhow::Result<Option<ProcedureDetail>> {
         let row: Option<(String,)> =
             sqlx::query_as("select definition from procedures where code = $1")
                 .bind(code)
@@ -108,7 +104,7 @@ impl Store {
     }
 }
 
-fn decode(json: &str) -> anyhow::Result<Procedure> {
+fn decode(json: &str) -> anyhow::Result<ProcedureDetail> {
     serde_json::from_str(json).context("decoding a stored procedure")
 }
 

@@ -21,22 +21,19 @@ async fn a_procedure_reads_back_as_it_was_saved_and_an_upsert_replaces_it() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
     let seed = load_seed().expect("the seed reads");
-    let (_, mut procedure) = seed.into_iter().next().expect("one procedure");
-    store.upsert_procedure(&procedure, 5).await.expect("saved");
+    let (_, mut detail) = seed.into_iter().next().expect("one procedure");
+    store.upsert_procedure(&detail, 5).await.expect("saved");
     assert_eq!(
-        store.procedure(&procedure.code).await.expect("read"),
-        Some(procedure.clone())
+        store.procedure(&detail.procedure.code).await.expect("read"),
+        Some(detail.clone())
     );
 
-    procedure.name.vi = "Cấp đổi giấy phép lái xe (đã sửa)".into();
-    procedure.level = Level::District;
-    store
-        .upsert_procedure(&procedure, 1)
-        .await
-        .expect("replaced");
+    detail.procedure.name.vi = "Cấp đổi giấy phép lái xe (đã sửa)".into();
+    detail.procedure.level = Level::District;
+    store.upsert_procedure(&detail, 1).await.expect("replaced");
     assert_eq!(
-        store.procedure(&procedure.code).await.expect("read"),
-        Some(procedure.clone())
+        store.procedure(&detail.procedure.code).await.expect("read"),
+        Some(detail.clone())
     );
     let all = store
         .list_procedures(&CatalogueFilter::default())
@@ -76,7 +73,7 @@ async fn listings_follow_the_position_then_the_code() {
         .into_iter()
         .map(|p| p.code)
         .collect();
-    let mut expected: Vec<String> = seed.into_iter().map(|(_, p)| p.code).collect();
+    let mut expected: Vec<String> = seed.into_iter().map(|(_, d)| d.procedure.code).collect();
     expected.reverse();
     assert_eq!(listed, expected);
 }
