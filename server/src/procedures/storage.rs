@@ -86,9 +86,12 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .context("listing procedures")?;
-        // The listing leaves the e-forms out: they are read one procedure at a time.
+        // The listing leaves the e-forms out: the stored detail is read straight into the small
+        // catalogue type, so forms are skipped, not built and dropped.
         rows.into_iter()
-            .map(|(json,)| decode(&json).map(|d| d.procedure))
+            .map(|(json,)| {
+                serde_json::from_str::<Procedure>(&json).context("decoding a stored procedure")
+            })
             .collect()
     }
 
