@@ -95,6 +95,26 @@ fn invalid_ceremony() -> ApiError {
     )
 }
 
+/// Takes (deletes) a ceremony before anything is checked, so it is single-use whatever happens;
+/// then checks it belongs to `session` (`None`: a sign-in, bound to no session) and has not
+/// expired, and decodes its state.
+async fn take_ceremony_state<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    id: &str,
+    kind: &str,
+    session: Option<&str>,
+) -> Result<(Ceremony, T), ApiError> {
+    let ceremony = store
+        .take_ceremony(id, kind)
+        .await?
+        .ok_or_else(invalid_ceremony)?;
+    if ceremony.session_hash.as_deref() != session || ceremony.expires_at <= now_ms() {
+        return Err(invalid_ceremony());
+    }
+    let state = serde_json::from_str(&ceremony.state).context("decoding a ceremony")?;
+    Ok((ceremony, state))
+}
+
 /// Starts registering a passkey. Signed-in callers, for themselves; needs a recent sign-in and the CSRF token.
 #[utoipa::path(
     post, path = "/me/passkeys/registration/start", tag = "identity",
@@ -170,19 +190,13 @@ pub async fn registration_finish(
     AppJson(body): AppJson<RegistrationFinish>,
 ) -> Result<Response, ApiError> {
     let webauthn = webauthn(&state)?;
-    // Taken (deleted) before anything is checked: a ceremony is single-use whatever happens.
-    let ceremony = state
-        .store
-        .take_ceremony(&body.ceremony_id, "registration")
-        .await?
-        .ok_or_else(invalid_ceremony)?;
-    if ceremony.session_hash.as_deref() != Some(user.session.secret_hash.as_str())
-        || ceremony.expires_at <= now_ms()
-    {
-        return Err(invalid_ceremony());
-    }
-    let registration: PasskeyRegistration =
-        serde_json::from_str(&ceremony.state).context("decoding a ceremony")?;
+    let (ceremony, registration): (_, PasskeyRegistration) = take_ceremony_state(
+        &state.store,
+        &body.ceremony_id,
+        "registration",
+        Some(&user.session.secret_hash),
+    )
+    .await?;
     let passkey = webauthn
         .finish_passkey_registration(&body.credential, &registration)
         .map_err(|e| {
@@ -301,17 +315,9 @@ pub async fn sign_in_finish(
         &format!("ip:{}", client.ip.as_deref().unwrap_or("-")),
     )?;
     let webauthn = webauthn(&state)?;
-    let ceremony = state
-        .store
-        .take_ceremony(&body.ceremony_id, "authentication")
-        .await?
-        .ok_or_else(invalid_ceremony)?;
-    // A step-up ceremony (bound to a session) cannot be turned into a sign-in.
-    if ceremony.session_hash.is_some() || ceremony.expires_at <= now_ms() {
-        return Err(invalid_ceremony());
-    }
-    let authentication: DiscoverableAuthentication =
-        serde_json::from_str(&ceremony.state).context("decoding a ceremony")?;
+    // Bound to no session: a step-up ceremony (bound to one) cannot be turned into a sign-in.
+    let (_, authentication): (_, DiscoverableAuthentication) =
+        take_ceremony_state(&state.store, &body.ceremony_id, "authentication", None).await?;
     let rejected = || {
         ApiError::unauthorized(
             "passkey_rejected",
@@ -667,18 +673,13 @@ pub async fn step_up_finish(
     AppJson(body): AppJson<StepUpFinish>,
 ) -> Result<StatusCode, ApiError> {
     let webauthn = webauthn(&state)?;
-    let ceremony = state
-        .store
-        .take_ceremony(&body.ceremony_id, "authentication")
-        .await?
-        .ok_or_else(invalid_ceremony)?;
-    if ceremony.session_hash.as_deref() != Some(user.session.secret_hash.as_str())
-        || ceremony.expires_at <= now_ms()
-    {
-        return Err(invalid_ceremony());
-    }
-    let authentication: PasskeyAuthentication =
-        serde_json::from_str(&ceremony.state).context("decoding a ceremony")?;
+    let (_, authentication): (_, PasskeyAuthentication) = take_ceremony_state(
+        &state.store,
+        &body.ceremony_id,
+        "authentication",
+        Some(&user.session.secret_hash),
+    )
+    .await?;
     let result = webauthn
         .finish_passkey_authentication(&body.credential, &authentication)
         .map_err(|e| {
