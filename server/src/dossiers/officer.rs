@@ -114,12 +114,7 @@ pub async fn open(
         .await?
         .context("a dossier's applicant is missing")?;
     let accessor = format!("{} (cán bộ {})", user.person.name, assignment.agency_code);
-    let mut tx = state
-        .store
-        .pool()
-        .begin()
-        .await
-        .context("starting a transaction")?;
+    let mut tx = state.store.begin_write().await?;
     data_access::record(
         &mut tx,
         &Access {

@@ -183,11 +183,7 @@ impl Store {
         let p = new.procedure;
         // The key's row refers to the dossier, so the dossier is written first; a key already
         // taken (read here, or claimed by a concurrent submission below) leaves nothing behind.
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         let taken: Option<(String,)> = sqlx::query_as(
             "select dossier_id from idempotency_keys where person_id = $1 and key = $2",
         )
@@ -323,11 +319,7 @@ impl Store {
         reason: Option<&str>,
         clock: &Clock,
     ) -> anyhow::Result<bool> {
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "update dossiers set status = $1, status_reason = coalesce($2, status_reason), updated_at = $3, \
                received_at = $4, deadline_at = $5, paused_days_left = $6, version = version + 1 \

@@ -320,11 +320,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         use anyhow::Context;
         let now = now_ms();
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("delete from login_attempts where expires_at < $1")
             .bind(now)
             .execute(&mut *tx)

@@ -372,11 +372,7 @@ impl Store {
         state: &str,
     ) -> anyhow::Result<()> {
         let now = now_ms();
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("delete from webauthn_ceremonies where expires_at < $1")
             .bind(now)
             .execute(&mut *tx)
@@ -428,11 +424,7 @@ impl Store {
     ) -> anyhow::Result<PasskeyInfo> {
         let id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
         let now = now_ms();
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "insert into passkeys (credential_id, person_id, name, passkey, created_at) values ($1, $2, $3, $4, $5)",
         )
@@ -521,11 +513,7 @@ impl Store {
         person_id: &str,
         credential_id: &str,
     ) -> anyhow::Result<bool> {
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("delete from passkeys where person_id = $1 and credential_id = $2")
             .bind(person_id)
             .bind(credential_id)
@@ -560,11 +548,7 @@ impl Store {
         lifetime_ms: i64,
         client: &ClientMeta,
     ) -> anyhow::Result<String> {
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("update passkeys set passkey = $1, last_used_at = $2 where credential_id = $3")
             .bind(serde_json::to_string(passkey).context("encoding a passkey")?)
             .bind(now_ms())
@@ -712,11 +696,7 @@ impl Store {
         passkey: &Passkey,
     ) -> anyhow::Result<()> {
         let now = now_ms();
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("update passkeys set passkey = $1, last_used_at = $2 where credential_id = $3")
             .bind(serde_json::to_string(passkey).context("encoding a passkey")?)
             .bind(now)

@@ -53,11 +53,7 @@ impl Store {
             (role == Role::Officer) == assignment.is_some(),
             "an officer needs an agency and a level; an admin takes none"
         );
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "insert into role_grants (cccd, role, agency_code, level, granted_at) values ($1, $2, $3, $4, $5) \
              on conflict (cccd, role) do update set agency_code = excluded.agency_code, level = excluded.level, \
@@ -91,11 +87,7 @@ impl Store {
 
     /// Withdraws `role`, recorded in the audit log as done by `actor`; false when the person did not have it.
     pub async fn revoke_role(&self, cccd: &Cccd, role: &str, actor: &str) -> anyhow::Result<bool> {
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("delete from role_grants where cccd = $1 and role = $2")
             .bind(cccd.as_str())
             .bind(role)

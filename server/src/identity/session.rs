@@ -334,11 +334,7 @@ impl Store {
         lifetime_ms: i64,
         client: &ClientMeta,
     ) -> anyhow::Result<(Person, String)> {
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = self.begin_write().await?;
         let person = upsert_person(&mut tx, who).await?;
         let secret = open_session(
             &mut tx,

@@ -142,11 +142,7 @@ pub async fn read_registers(
         None => {}
     }
     if !read.is_empty() {
-        let mut tx = store
-            .pool()
-            .begin()
-            .await
-            .context("starting a transaction")?;
+        let mut tx = store.begin_write().await?;
         for (source, what) in read {
             data_access::record(
                 &mut tx,

@@ -52,12 +52,7 @@ async fn my_records(
         state.registries.population_record(cccd),
         state.registries.licences_of(cccd)
     )?;
-    let mut tx = state
-        .store
-        .pool()
-        .begin()
-        .await
-        .context("starting a transaction")?;
+    let mut tx = state.store.begin_write().await?;
     for (source, data) in [
         (
             "CSDL quốc gia về dân cư",

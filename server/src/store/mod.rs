@@ -94,6 +94,17 @@ impl Store {
         &self.pool
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first fails, without waiting, when
+    /// another connection wrote meanwhile (SQLITE_BUSY_SNAPSHOT). PostgreSQL's default is right.
+    pub async fn begin_write(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("begin immediate").await,
+            Engine::Postgres => self.pool.begin().await,
+        };
+        tx.context("starting a transaction")
+    }
+
     /// Applies this engine's pending migrations.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.engine

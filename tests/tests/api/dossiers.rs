@@ -102,7 +102,7 @@ async fn a_double_submit_makes_one_dossier() {
     let again: Value = again.json().await.expect("json");
     assert_eq!(first["id"], again["id"]);
     let mut tasks = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..8 {
         let (client, url, answers) = (
             app.client.clone(),
             app.url("/api/v1/dossiers"),
