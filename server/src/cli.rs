@@ -37,6 +37,12 @@ enum Command {
         /// The officer's level: province, district or commune.
         #[arg(long)]
         level: Option<String>,
+        /// The officer's unit at that level: a province, district or commune code.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The officer leads the unit's one-stop desk and receives escalations.
+        #[arg(long)]
+        lead: bool,
     },
     /// Withdraw a role from a person (by CCCD).
     RevokeRole {
@@ -91,7 +97,9 @@ impl Cli {
                     role,
                     agency,
                     level,
-                } => grant_role(config, &cccd, &role, agency, level).await,
+                    unit,
+                    lead,
+                } => grant_role(config, &cccd, &role, agency, level, unit, lead).await,
                 Command::RevokeRole { cccd, role } => revoke_role(config, &cccd, &role).await,
                 Command::Audit {
                     command: AuditCommand::Verify,
@@ -143,6 +151,8 @@ async fn grant_role(
     role: &str,
     agency: Option<String>,
     level: Option<String>,
+    unit: Option<String>,
+    lead: bool,
 ) -> anyhow::Result<()> {
     use motcua_shared::{Cccd, identity::Role, procedure::Level};
     let cccd = Cccd::parse(cccd)?;
@@ -155,7 +165,15 @@ async fn grant_role(
                 .as_deref()
                 .and_then(Level::parse)
                 .context("an officer needs --level province, district or commune")?;
-            let assignment = crate::identity::roles::Assignment { agency_code, level };
+            let unit_code = unit
+                .filter(|u| motcua_shared::units::get(u).is_some_and(|unit| unit.level == level))
+                .context("an officer needs --unit: a listed unit code at their level")?;
+            let assignment = crate::identity::roles::Assignment {
+                agency_code,
+                level,
+                unit_code,
+                lead,
+            };
             (Role::Officer, Some(assignment))
         }
         "admin" => (Role::Admin, None),

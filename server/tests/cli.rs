@@ -64,6 +64,31 @@ async fn grant_role_and_revoke_role_change_what_the_store_says() {
             "UBND-XA",
             "--level",
             "commune",
+            "--unit",
+            "002",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        !ok.status.success(),
+        "a unit that is not a commune is refused"
+    );
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("--unit"));
+
+    let ok = server(&db)
+        .args([
+            "grant-role",
+            "--cccd",
+            "031180009876",
+            "--role",
+            "officer",
+            "--agency",
+            "UBND-XA",
+            "--level",
+            "commune",
+            "--unit",
+            "00070",
+            "--lead",
         ])
         .output()
         .expect("runs");
@@ -84,6 +109,8 @@ async fn grant_role_and_revoke_role_change_what_the_store_says() {
         .expect("read")
         .expect("assigned");
     assert_eq!(assignment.agency_code, "UBND-XA");
+    assert_eq!(assignment.unit_code, "00070");
+    assert!(assignment.lead);
 
     let revoked = server(&db)
         .args(["revoke-role", "--cccd", "031180009876", "--role", "officer"])
@@ -102,7 +129,12 @@ async fn audit_verify_reports_an_intact_chain_and_names_the_first_broken_entry()
     let db = format!("sqlite://{}/motcua.db", dir.path().display());
     for (role, extra) in [
         ("admin", vec![]),
-        ("officer", vec!["--agency", "UBND-XA", "--level", "commune"]),
+        (
+            "officer",
+            vec![
+                "--agency", "UBND-XA", "--level", "commune", "--unit", "00070",
+            ],
+        ),
     ] {
         let out = server(&db)
             .args(["grant-role", "--cccd", "048190002468", "--role", role])

@@ -160,6 +160,33 @@ impl Calendar {
         count
     }
 
+    /// The instant `hours` office hours after `unix_ms`. Office hours are 08:00–12:00 and
+    /// 13:00–17:00 of working days (8 a day), so 8 hours from Friday 10:00 is Monday 10:00, and a
+    /// dossier filed at night starts counting when the office opens. For the receipt clock.
+    pub fn add_office_hours(&self, unix_ms: i64, hours: u32) -> i64 {
+        const SPANS: [(i64, i64); 2] = [(8 * 60, 12 * 60), (13 * 60, CLOSING_MINUTE)];
+        let mut left = i64::from(hours.min(MAX_WORKING_DAYS * 8)) * 60;
+        let mut day = Day::of_instant(unix_ms);
+        let mut minute = (unix_ms + VIETNAM_OFFSET_MS).rem_euclid(DAY_MS) / 60_000;
+        loop {
+            if self.is_working_day(day) {
+                for (open, close) in SPANS {
+                    let start = minute.max(open);
+                    if start >= close {
+                        continue;
+                    }
+                    if start + left <= close {
+                        return day.at_minute(start + left);
+                    }
+                    left -= close - start;
+                    minute = close;
+                }
+            }
+            day = self.next_working_day(day);
+            minute = 0;
+        }
+    }
+
     /// The whole working days still allowed when the clock stops at `paused_ms` (a supplement is
     /// requested) before `deadline_ms`.
     pub fn working_days_left(&self, deadline_ms: i64, paused_ms: i64) -> u32 {
@@ -180,6 +207,35 @@ mod tests {
         Day::from_ymd(y, m, d)
             .expect("a date")
             .at_minute(hour * 60 + minute)
+    }
+
+    #[test]
+    fn eight_office_hours_run_over_lunch_nights_weekends_and_holidays() {
+        let vn = vn();
+        // Monday 10:00 → Tuesday 10:00; Monday 14:30 → Tuesday 14:30.
+        assert_eq!(
+            vn.add_office_hours(at(2026, 11, 23, 10, 0), 8),
+            at(2026, 11, 24, 10, 0)
+        );
+        assert_eq!(
+            vn.add_office_hours(at(2026, 11, 23, 14, 30), 8),
+            at(2026, 11, 24, 14, 30)
+        );
+        // Filed Friday at 21:00: counts from Monday 08:00, due Monday 17:00.
+        assert_eq!(
+            vn.add_office_hours(at(2026, 11, 27, 21, 0), 8),
+            at(2026, 11, 30, 17, 0)
+        );
+        // Filed during lunch: counts from 13:00.
+        assert_eq!(
+            vn.add_office_hours(at(2026, 11, 23, 12, 20), 2),
+            at(2026, 11, 23, 15, 0)
+        );
+        // Tết 2026 (16–20 February, Monday–Friday): Friday 13 February 16:00 → Monday 23 February 16:00.
+        assert_eq!(
+            vn.add_office_hours(at(2026, 2, 13, 16, 0), 8),
+            at(2026, 2, 23, 16, 0)
+        );
     }
 
     #[test]

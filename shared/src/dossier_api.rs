@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::dossier::DossierStatus;
+use crate::{Localized, dossier::DossierStatus};
 
 /// The body of `POST /api/v1/dossiers`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,41 @@ pub struct DossierView {
     pub verified_fields: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub answers: Map<String, Value>,
+    /// The procedure's name when filed.
+    pub procedure_name: Localized,
+    /// The territorial unit (province, district or commune code) handling it.
+    pub unit_code: String,
+    /// Receipt must be acknowledged (or a supplement asked) by then: 8 office hours after
+    /// submission. `None` once received.
+    pub receive_by: Option<i64>,
+    /// Working days the paused clock still holds, while a supplement is asked.
+    pub paused_days_left: Option<i64>,
+    /// When the result was found late; the applicant was sent an apology with the new date.
+    pub overdue_at: Option<i64>,
+    /// The status timeline, oldest first; filled when one dossier is read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<DossierEvent>,
+}
+
+/// One step of a dossier's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DossierEvent {
+    pub at: i64,
+    /// `submitted`, `received`, `supplement_requested`, `resubmitted`, `processing_started`,
+    /// `approved`, `rejected`, `result_issued`, `withdrawn`, `overdue`, `claimed`, `assigned`.
+    pub action: String,
+    pub status: DossierStatus,
+    /// Given by an officer (a reason, a new date), shown to the applicant.
+    pub reason: Option<String>,
+}
+
+/// The body of `POST /api/v1/dossiers/{id}/resubmit`: the answers, supplemented.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Resubmission {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: Map<String, Value>,
 }
 
 /// The body of `GET /api/v1/dossiers`.
@@ -49,6 +84,10 @@ pub struct OfficerDossier {
     #[serde(flatten)]
     pub dossier: DossierView,
     pub applicant_name: String,
+    /// The officer who claimed it or was assigned it.
+    pub assignee_name: Option<String>,
+    /// Claimed by or assigned to the officer reading it.
+    pub mine: bool,
     /// The actions this officer can take now.
     pub actions: Vec<crate::dossier::DossierAction>,
 }
@@ -58,6 +97,14 @@ pub struct OfficerDossier {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfficerQueue {
     pub dossiers: Vec<OfficerDossier>,
+}
+
+/// The body of `POST /api/v1/officer/dossiers/{id}/assign` (the unit's lead only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssignDossier {
+    /// The CCCD of an officer of the same agency, level and unit.
+    pub officer_cccd: String,
 }
 
 /// The body of `POST /api/v1/officer/dossiers/{id}/actions`.

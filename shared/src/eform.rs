@@ -399,12 +399,22 @@ fn check_value(
                     })
                     && a.len() == 4
             });
-            (!complete).then(|| {
-                error(
+            if !complete {
+                return Some(error(
                     path,
                     "incomplete_address",
                     "Chọn tỉnh, huyện, xã và nhập số nhà, đường.",
                     "Choose the province, district and commune, and enter the street address.",
+                ));
+            }
+            let nested =
+                crate::units::Address::from_value(value).is_some_and(|a| a.is_consistent());
+            (!nested).then(|| {
+                error(
+                    path,
+                    "unknown_address_unit",
+                    "Xã không thuộc huyện, hoặc huyện không thuộc tỉnh đã chọn. Chọn lại.",
+                    "The commune is not in the district, or the district not in the province. Choose again.",
                 )
             })
         }
@@ -604,5 +614,46 @@ mod tests {
             equals: "yes".into(),
         });
         assert!(f.check().is_err(), "a condition on a missing field");
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn form() -> Form {
+        serde_json::from_value(json!({ "fields": [
+            { "name": "home", "label": {"vi": "Địa chỉ", "en": "Address"}, "type": "address", "required": true }
+        ]}))
+        .expect("the form reads")
+    }
+
+    fn check(home: Value) -> Vec<String> {
+        let answers = json!({ "home": home })
+            .as_object()
+            .cloned()
+            .expect("an object");
+        form()
+            .validate(&answers, Day::from_ymd(2026, 11, 23).expect("a date"))
+            .into_iter()
+            .map(|e| e.code)
+            .collect()
+    }
+
+    #[test]
+    fn an_address_needs_listed_units_that_nest() {
+        let good = json!({ "province": "01", "district": "002", "commune": "00070", "street": "12 Hàng Bông" });
+        assert_eq!(check(good), Vec::<String>::new());
+        let elsewhere =
+            json!({ "province": "01", "district": "002", "commune": "26740", "street": "1" });
+        assert_eq!(check(elsewhere), vec!["unknown_address_unit"]);
+        let unknown =
+            json!({ "province": "99", "district": "999", "commune": "99999", "street": "1" });
+        assert_eq!(check(unknown), vec!["unknown_address_unit"]);
+        let no_street =
+            json!({ "province": "01", "district": "002", "commune": "00070", "street": " " });
+        assert_eq!(check(no_street), vec!["incomplete_address"]);
     }
 }

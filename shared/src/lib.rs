@@ -14,6 +14,7 @@ pub mod money;
 pub mod procedure;
 pub mod registry;
 pub mod time;
+pub mod units;
 
 pub use error::ErrorBody;
 pub use ids::{Cccd, IdError, TaxCode};

@@ -113,6 +113,21 @@ pub struct ProcedureDetail {
     /// `licence_renewable` or `health_certificate_fit`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub eligibility: Vec<String>,
+    /// The address field of the form whose unit, at the procedure's level, handles the dossier
+    /// (the applicant's residence, a building site). Required when there is a form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<String>,
+    /// The e-identity level filing needs; level 2 also needs a fresh proof (step-up).
+    #[serde(default = "level1", skip_serializing_if = "is_level1")]
+    pub min_acr: crate::identity::Acr,
+}
+
+fn level1() -> crate::identity::Acr {
+    crate::identity::Acr::Level1
+}
+
+fn is_level1(acr: &crate::identity::Acr) -> bool {
+    *acr == crate::identity::Acr::Level1
 }
 
 /// The body of `GET /api/v1/procedures`.

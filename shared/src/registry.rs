@@ -14,6 +14,9 @@ pub struct PopulationRecord {
     pub sex: String,
     /// Permanent residence, written out.
     pub permanent_residence: String,
+    /// Permanent residence by administrative unit.
+    #[serde(default)]
+    pub residence_address: Option<crate::units::Address>,
     pub household_id: String,
     /// Relation to the head of household: `head`, `spouse`, `child`, …
     pub household_relation: String,

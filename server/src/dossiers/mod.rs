@@ -15,8 +15,12 @@ use axum::{
 use motcua_shared::{
     calendar::{Calendar, Day},
     dossier::{Actor, Context, DossierAction, transition},
-    dossier_api::{DossierList, DossierView, SubmitDossier},
+    dossier_api::{DossierList, DossierView, Resubmission, SubmitDossier},
+    identity::Acr,
+    procedure::ProcedureDetail,
+    units::Address,
 };
+use serde_json::{Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -32,9 +36,51 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(submit, list))
         .routes(routes!(get_one))
         .routes(routes!(withdraw))
+        .routes(routes!(resubmit))
         .routes(routes!(officer::queue))
         .routes(routes!(officer::open))
+        .routes(routes!(officer::claim))
+        .routes(routes!(officer::assign))
         .routes(routes!(officer::act))
+}
+
+/// How recent the proof of identity must be to file a procedure that needs level 2.
+pub const FRESH_FOR_LEVEL2_MS: i64 = 5 * 60 * 1000;
+
+/// Refuses (403 `level2_required`) a person whose e-identity is below what `procedure` needs.
+pub fn require_level(user: &AuthUser, procedure: &ProcedureDetail) -> Result<(), ApiError> {
+    if user.session.acr < procedure.min_acr {
+        return Err(ApiError::forbidden(
+            "level2_required",
+            "This procedure needs a level 2 electronic identity (VNeID level 2). Sign in with a level 2 account; level 2 is activated at the police with your chip-based ID card.",
+        ));
+    }
+    Ok(())
+}
+
+/// The unit handling a dossier: where its jurisdiction address lies, at the procedure's level.
+fn unit_of(procedure: &ProcedureDetail, answers: &Map<String, Value>) -> Result<String, ApiError> {
+    procedure
+        .jurisdiction
+        .as_deref()
+        .and_then(|field| answers.get(field))
+        .and_then(Address::from_value)
+        .filter(Address::is_consistent)
+        .map(|a| a.unit_at(procedure.procedure.level).to_owned())
+        .ok_or_else(|| {
+            ApiError::validation(
+                "no_jurisdiction",
+                "The address that decides which office handles this dossier is missing.",
+            )
+        })
+}
+
+/// Receipt is acknowledged, or a supplement asked, within 8 office hours of submission.
+pub const RECEIPT_OFFICE_HOURS: u32 = 8;
+
+pub fn calendar() -> Result<Calendar, ApiError> {
+    Calendar::vietnam()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the holiday calendar: {e}")))
 }
 
 fn valid_key(key: &str) -> bool {
@@ -86,6 +132,10 @@ async fn submit(
     let form = procedure.form.clone().ok_or_else(|| {
         ApiError::validation("no_eform", "This procedure cannot be filed online yet.")
     })?;
+    require_level(&user, &procedure)?;
+    if procedure.min_acr == Acr::Level2 {
+        user.require_fresh(FRESH_FOR_LEVEL2_MS)?;
+    }
     let now = now_ms();
     let today = Day::of_instant(now);
     let problems = form.validate(&body.answers, today);
@@ -161,8 +211,8 @@ async fn submit(
             fields: refusals,
         });
     }
-    let calendar = Calendar::vietnam()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the holiday calendar: {e}")))?;
+    let unit_code = unit_of(&procedure, &body.answers)?;
+    let calendar = calendar()?;
     let deadline_at =
         calendar.deadline(now, u32::from(procedure.procedure.time_limit_working_days));
     let created = state
@@ -174,6 +224,8 @@ async fn submit(
             answers: &body.answers,
             verified_fields: &verified,
             deadline_at,
+            receive_by: calendar.add_office_hours(now, RECEIPT_OFFICE_HOURS),
+            unit_code: &unit_code,
             idempotency_key: &body.idempotency_key,
         })
         .await?;
@@ -233,7 +285,9 @@ async fn get_one(
     user: AuthUser,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<DossierView>, ApiError> {
-    Ok(AppJson(own_dossier(&state, &user, &id).await?.view))
+    let mut view = own_dossier(&state, &user, &id).await?.view;
+    view.events = state.store.dossier_events(&id).await?;
+    Ok(AppJson(view))
 }
 
 /// Withdraws a dossier before processing starts. The applicant only; CSRF token required.
@@ -268,7 +322,133 @@ async fn withdraw(
     let actor = format!("person:{}", user.person.id);
     if !state
         .store
-        .apply_transition(&dossier, &actor, "withdrawn", to, None)
+        .apply_transition(
+            &dossier,
+            &storage::Step {
+                actor: &actor,
+                action: "withdrawn",
+                to,
+                reason: None,
+            },
+        )
+        .await?
+    {
+        return Err(ApiError::Conflict {
+            code: "changed_meanwhile",
+            message: "The dossier changed meanwhile. Reload it and try again.".into(),
+        });
+    }
+    Ok(AppJson(own_dossier(&state, &user, &id).await?.view))
+}
+
+/// Resubmits a dossier a supplement was asked for, with the answers completed as asked. Values the
+/// state verified at filing cannot change. The applicant only; CSRF token required. The clock
+/// resumes with the working days it held when paused.
+#[utoipa::path(
+    post, path = "/dossiers/{id}/resubmit", tag = "dossiers",
+    params(("id" = String, Path, description = "The dossier's id")),
+    request_body = Resubmission,
+    responses(
+        (status = 200, description = "Resubmitted", body = DossierView),
+        (status = 409, description = "No supplement is asked", body = motcua_shared::ErrorBody),
+        (status = 422, description = "Answers to fix, or a verified value changed", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn resubmit(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<Resubmission>,
+) -> Result<AppJson<DossierView>, ApiError> {
+    let dossier = own_dossier(&state, &user, &id).await?;
+    let context = Context {
+        clock_started: dossier.received_at.is_some(),
+    };
+    let to = transition(
+        dossier.view.status,
+        DossierAction::Resubmit,
+        Actor::Applicant,
+        None,
+        context,
+    )
+    .map_err(|e| ApiError::Conflict {
+        code: "transition_not_allowed",
+        message: format!("Nothing is asked of you on this dossier: {e}."),
+    })?;
+    let procedure = state
+        .store
+        .procedure(&dossier.view.procedure_code)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a dossier's procedure is missing")))?;
+    let form = procedure.form.clone().ok_or_else(|| {
+        ApiError::validation("no_eform", "This procedure cannot be filed online.")
+    })?;
+    let now = now_ms();
+    let problems = form.validate(&body.answers, Day::of_instant(now));
+    if !problems.is_empty() {
+        return Err(ApiError::InvalidAnswers {
+            code: "invalid_answers",
+            message: "Some answers need fixing.".into(),
+            fields: problems,
+        });
+    }
+    let changed: Vec<_> = dossier
+        .view
+        .verified_fields
+        .iter()
+        .filter(|f| body.answers.get(*f) != dossier.view.answers.get(*f))
+        .map(|f| motcua_shared::eform::FieldError {
+            field: f.clone(),
+            code: "locked_field_changed".into(),
+            message: motcua_shared::Localized {
+                vi: "Thông tin này do cơ sở dữ liệu quốc gia cung cấp và không được sửa.".into(),
+                en: "This value comes from the national register and cannot be changed.".into(),
+            },
+        })
+        .collect();
+    if !changed.is_empty() {
+        return Err(ApiError::InvalidAnswers {
+            code: "locked_field_changed",
+            message: "Values verified by the state were changed.".into(),
+            fields: changed,
+        });
+    }
+    if unit_of(&procedure, &body.answers)? != dossier.view.unit_code {
+        return Err(ApiError::validation(
+            "jurisdiction_changed",
+            "A resubmission cannot move the dossier to another office; file a new dossier there.",
+        ));
+    }
+    let calendar = calendar()?;
+    let mut clock = storage::Clock::of(&dossier);
+    if context.clock_started {
+        // The clock resumes with what it held.
+        let left = clock
+            .paused_days_left
+            .unwrap_or(0)
+            .clamp(0, i64::from(u16::MAX));
+        clock.deadline_at = Some(calendar.deadline(now, u32::try_from(left).unwrap_or(0)));
+        clock.paused_days_left = None;
+    } else {
+        // Asked at receipt: the dossier counts as filed now, complete.
+        clock.deadline_at =
+            Some(calendar.deadline(now, u32::from(procedure.procedure.time_limit_working_days)));
+        clock.receive_by = Some(calendar.add_office_hours(now, RECEIPT_OFFICE_HOURS));
+    }
+    let actor = format!("person:{}", user.person.id);
+    if !state
+        .store
+        .apply_transition_with(
+            &dossier,
+            &storage::Step {
+                actor: &actor,
+                action: "resubmitted",
+                to,
+                reason: None,
+            },
+            &clock,
+            Some(&body.answers),
+        )
         .await?
     {
         return Err(ApiError::Conflict {

@@ -1,20 +1,22 @@
-//! The one-stop back office on the API: an officer's queue (their agency and level only), opening
-//! a dossier (recorded in the applicant's data-access log), and acting on it through the state
-//! machine, with the legal clock paused while a supplement is asked during processing.
+//! The one-stop back office on the API: an officer's queue (their agency, level and territorial
+//! unit only) with filters, claiming and the lead's assigning, opening a dossier (recorded in the
+//! applicant's data-access log), and acting on it through the state machine, with the legal
+//! clock paused while a supplement is asked during processing.
 
 use anyhow::Context as _;
 use axum::extract::State;
 use motcua_shared::{
-    calendar::Calendar,
-    dossier::{Actor, Context, DossierAction, available_actions, transition},
-    dossier_api::{OfficerAction, OfficerDossier, OfficerQueue},
+    dossier::{Actor, Context, DossierAction, DossierStatus, available_actions, transition},
+    dossier_api::{AssignDossier, DossierView, OfficerAction, OfficerDossier, OfficerQueue},
     identity::Role,
 };
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::storage::{Clock, Dossier};
+use super::storage::{Clock, Dossier, Step};
 use crate::{
     AppState,
-    error::{ApiError, AppJson, AppPath},
+    error::{ApiError, AppJson, AppPath, AppQuery},
     identity::{
         AuthUser,
         data_access::{self, Access},
@@ -40,62 +42,277 @@ fn context(dossier: &Dossier) -> Context {
     }
 }
 
-fn officer_view(dossier: Dossier, applicant_name: String) -> OfficerDossier {
+fn officer_view(
+    dossier: Dossier,
+    applicant_name: String,
+    assignee_name: Option<String>,
+    me: &str,
+) -> OfficerDossier {
     let actions = available_actions(dossier.view.status, Actor::Officer, context(&dossier));
+    let mine = dossier.assignee_id.as_deref() == Some(me);
     OfficerDossier {
         dossier: dossier.view,
         applicant_name,
+        assignee_name,
+        mine,
         actions,
     }
 }
 
-/// A dossier of the officer's agency and level; anything else is answered as missing.
+/// A dossier of the officer's agency, level and unit; anything else is answered as missing.
 async fn assigned_dossier(
     state: &AppState,
     assignment: &Assignment,
     id: &str,
-) -> Result<(Dossier, String), ApiError> {
+) -> Result<(Dossier, String, Option<String>), ApiError> {
     let dossier = state
         .store
         .dossier(id)
         .await?
         .filter(|d| {
-            d.view.agency_code == assignment.agency_code && d.level == assignment.level.as_str()
+            d.view.agency_code == assignment.agency_code
+                && d.level == assignment.level.as_str()
+                && d.view.unit_code == assignment.unit_code
         })
         .ok_or_else(|| {
             ApiError::NotFound("There is no dossier with this id in your queue.".into())
         })?;
-    let name = state
-        .store
-        .person(&dossier.applicant_id)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
-    Ok((dossier, name))
+    let name_of = async |id: &str| -> Result<Option<String>, ApiError> {
+        Ok(state.store.person(id).await?.map(|p| p.name))
+    };
+    let applicant = name_of(&dossier.applicant_id).await?.unwrap_or_default();
+    let assignee = match dossier.assignee_id.as_deref() {
+        Some(id) => name_of(id).await?,
+        None => None,
+    };
+    Ok((dossier, applicant, assignee))
 }
 
-/// The officer's queue: open dossiers of their agency and level, most urgent first. Officers only.
+/// How urgent a dossier is, for the queue's filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Due {
+    /// Receipt due within 2 office hours, or the result within one working day.
+    Soon,
+    /// Receipt or result past due.
+    Overdue,
+}
+
+/// Filters of the queue. All optional.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// A status, such as `submitted`.
+    status: Option<String>,
+    /// A procedure code.
+    procedure: Option<String>,
+    /// `soon` or `overdue`.
+    due: Option<Due>,
+    /// `true`: only dossiers claimed by or assigned to me.
+    mine: Option<bool>,
+}
+
+fn due_of(dossier: &DossierView, now: i64) -> Option<Due> {
+    let due = [dossier.receive_by, dossier.deadline_at];
+    if due.iter().flatten().any(|at| *at < now) {
+        Some(Due::Overdue)
+    } else if dossier.receive_by.is_some_and(|at| at - now < 2 * HOUR_MS)
+        || dossier
+            .deadline_at
+            .is_some_and(|at| at - now < 24 * HOUR_MS)
+    {
+        Some(Due::Soon)
+    } else {
+        None
+    }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// The officer's queue: open dossiers of their agency, level and unit, most urgent first, with
+/// filters. Officers only.
 #[utoipa::path(
     get, path = "/officer/dossiers", tag = "back office",
+    params(QueueQuery),
     responses((status = 200, description = "The queue", body = OfficerQueue), (status = 403, description = "Not an officer", body = motcua_shared::ErrorBody))
 )]
 pub async fn queue(
     State(state): State<AppState>,
     user: AuthUser,
+    AppQuery(query): AppQuery<QueueQuery>,
 ) -> Result<AppJson<OfficerQueue>, ApiError> {
     let assignment = assignment(&state, &user).await?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            DossierStatus::parse(s).ok_or_else(|| {
+                ApiError::validation(
+                    "invalid_status",
+                    "status must be a dossier status such as submitted",
+                )
+            })
+        })
+        .transpose()?;
+    let now = now_ms();
     let dossiers = state
         .store
-        .queue(&assignment.agency_code, assignment.level.as_str())
+        .unit_queue(
+            &assignment.agency_code,
+            assignment.level.as_str(),
+            &assignment.unit_code,
+        )
         .await?
         .into_iter()
-        .map(|(d, name)| officer_view(d, name))
+        .filter(|(d, _, _)| status.is_none_or(|s| d.view.status == s))
+        .filter(|(d, _, _)| {
+            query
+                .procedure
+                .as_deref()
+                .is_none_or(|p| d.view.procedure_code == p)
+        })
+        .filter(|(d, _, _)| {
+            query
+                .due
+                .is_none_or(|due| due_of(&d.view, now) == Some(due))
+        })
+        .filter(|(d, _, _)| {
+            !query.mine.unwrap_or(false) || d.assignee_id.as_deref() == Some(&*user.person.id)
+        })
+        .map(|(d, applicant, assignee)| officer_view(d, applicant, assignee, &user.person.id))
         .collect();
     Ok(AppJson(OfficerQueue { dossiers }))
 }
 
-/// Opens a dossier of the officer's queue; the applicant's data-access log records who and when.
-/// Officers of the dossier's agency and level only.
+/// Claims a dossier of the queue: the officer takes it on. Refused (409) when another officer
+/// already has it. Officers of the dossier's unit; CSRF token required.
+#[utoipa::path(
+    post, path = "/officer/dossiers/{id}/claim", tag = "back office",
+    params(("id" = String, Path, description = "The dossier's id")),
+    responses(
+        (status = 200, description = "Claimed", body = OfficerDossier),
+        (status = 409, description = "Another officer has it", body = motcua_shared::ErrorBody),
+    )
+)]
+pub async fn claim(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<OfficerDossier>, ApiError> {
+    let assignment = assignment(&state, &user).await?;
+    let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    if dossier.assignee_id.as_deref() == Some(&*user.person.id) {
+        let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+        return Ok(AppJson(officer_view(
+            d,
+            applicant,
+            assignee,
+            &user.person.id,
+        )));
+    }
+    if dossier.assignee_id.is_some() {
+        return Err(ApiError::Conflict {
+            code: "assigned_to_other",
+            message: format!(
+                "{} already has this dossier; the desk's lead can reassign it.",
+                assignee.unwrap_or_default()
+            ),
+        });
+    }
+    let actor = format!("officer:{}", user.person.id);
+    let note = format!("Cán bộ {} nhận xử lý", user.person.name);
+    if !state
+        .store
+        .set_assignee(&dossier, &user.person.id, &actor, "claimed", &note)
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    Ok(AppJson(officer_view(
+        d,
+        applicant,
+        assignee,
+        &user.person.id,
+    )))
+}
+
+/// Assigns a dossier to an officer of the same agency, level and unit. The unit's lead only;
+/// CSRF token required.
+#[utoipa::path(
+    post, path = "/officer/dossiers/{id}/assign", tag = "back office",
+    params(("id" = String, Path, description = "The dossier's id")),
+    request_body = AssignDossier,
+    responses(
+        (status = 200, description = "Assigned", body = OfficerDossier),
+        (status = 403, description = "Not the lead", body = motcua_shared::ErrorBody),
+        (status = 422, description = "Not an officer of this unit", body = motcua_shared::ErrorBody),
+    )
+)]
+pub async fn assign(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<AssignDossier>,
+) -> Result<AppJson<OfficerDossier>, ApiError> {
+    let assignment = assignment(&state, &user).await?;
+    if !assignment.lead {
+        return Err(ApiError::forbidden(
+            "lead_only",
+            "Only the desk's lead assigns dossiers; claim it to take it on yourself.",
+        ));
+    }
+    let (dossier, _, _) = assigned_dossier(&state, &assignment, &id).await?;
+    let not_here = || {
+        ApiError::validation(
+            "not_an_officer_here",
+            "Assign it to an officer of this agency, level and unit who has signed in once.",
+        )
+    };
+    let cccd = motcua_shared::Cccd::parse(&body.officer_cccd).map_err(|_| not_here())?;
+    let theirs = state
+        .store
+        .assignment_of(&cccd)
+        .await?
+        .ok_or_else(not_here)?;
+    if theirs.agency_code != assignment.agency_code
+        || theirs.level != assignment.level
+        || theirs.unit_code != assignment.unit_code
+    {
+        return Err(not_here());
+    }
+    let officer = state
+        .store
+        .person_by_cccd(&cccd)
+        .await?
+        .ok_or_else(not_here)?;
+    let actor = format!("officer:{}", user.person.id);
+    let note = format!("Giao cán bộ {} xử lý", officer.name);
+    if !state
+        .store
+        .set_assignee(&dossier, &officer.id, &actor, "assigned", &note)
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    Ok(AppJson(officer_view(
+        d,
+        applicant,
+        assignee,
+        &user.person.id,
+    )))
+}
+
+fn changed_meanwhile() -> ApiError {
+    ApiError::Conflict {
+        code: "changed_meanwhile",
+        message: "The dossier changed meanwhile. Reload it and try again.".into(),
+    }
+}
+
+/// Opens a dossier of the officer's queue, with its timeline; the applicant's data-access log
+/// records who and when. Officers of the dossier's agency, level and unit only.
 #[utoipa::path(
     get, path = "/officer/dossiers/{id}", tag = "back office",
     params(("id" = String, Path, description = "The dossier's id")),
@@ -107,7 +324,9 @@ pub async fn open(
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<OfficerDossier>, ApiError> {
     let assignment = assignment(&state, &user).await?;
-    let (dossier, applicant_name) = assigned_dossier(&state, &assignment, &id).await?;
+    let (mut dossier, applicant_name, assignee) =
+        assigned_dossier(&state, &assignment, &id).await?;
+    dossier.view.events = state.store.dossier_events(&id).await?;
     let applicant = state
         .store
         .person(&dossier.applicant_id)
@@ -128,11 +347,17 @@ pub async fn open(
     )
     .await?;
     tx.commit().await.context("committing a data access")?;
-    Ok(AppJson(officer_view(dossier, applicant_name)))
+    Ok(AppJson(officer_view(
+        dossier,
+        applicant_name,
+        assignee,
+        &user.person.id,
+    )))
 }
 
 /// Acts on a dossier: receive, ask for a supplement, start processing, approve, refuse (with a
-/// reason), issue the result. Officers of the dossier's agency and level; CSRF token required.
+/// reason), issue the result. Officers of the dossier's agency, level and unit, and not one
+/// another officer has (unless the lead); CSRF token required.
 #[utoipa::path(
     post, path = "/officer/dossiers/{id}/actions", tag = "back office",
     params(("id" = String, Path, description = "The dossier's id")),
@@ -150,7 +375,21 @@ pub async fn act(
     AppJson(body): AppJson<OfficerAction>,
 ) -> Result<AppJson<OfficerDossier>, ApiError> {
     let assignment = assignment(&state, &user).await?;
-    let (dossier, applicant_name) = assigned_dossier(&state, &assignment, &id).await?;
+    let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    if dossier
+        .assignee_id
+        .as_deref()
+        .is_some_and(|a| a != user.person.id)
+        && !assignment.lead
+    {
+        return Err(ApiError::Conflict {
+            code: "assigned_to_other",
+            message: format!(
+                "{} has this dossier; the desk's lead can reassign it.",
+                assignee.unwrap_or_default()
+            ),
+        });
+    }
     let reason = body
         .reason
         .as_deref()
@@ -180,15 +419,17 @@ pub async fn act(
         },
     })?;
     let now = now_ms();
-    let calendar = Calendar::vietnam()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the holiday calendar: {e}")))?;
-    let mut clock = Clock {
-        received_at: dossier.received_at,
-        deadline_at: dossier.view.deadline_at,
-        paused_days_left: dossier.paused_days_left,
-    };
+    let calendar = super::calendar()?;
+    let mut clock = Clock::of(&dossier);
     match body.action {
-        DossierAction::Receive => clock.received_at = Some(now),
+        DossierAction::Receive => {
+            clock.received_at = Some(now);
+            clock.receive_by = None;
+        }
+        // Asked at receipt: the dossier is not received; its clocks restart on resubmission.
+        DossierAction::RequestSupplement if dossier.received_at.is_none() => {
+            clock.receive_by = None;
+        }
         // Asked during processing: the clock stops with what is left.
         DossierAction::RequestSupplement if dossier.received_at.is_some() => {
             let left = clock
@@ -211,14 +452,26 @@ pub async fn act(
     let actor = format!("officer:{}", user.person.id);
     if !state
         .store
-        .apply_transition_with(&dossier, &actor, action, to, reason, &clock)
+        .apply_transition_with(
+            &dossier,
+            &Step {
+                actor: &actor,
+                action,
+                to,
+                reason,
+            },
+            &clock,
+            None,
+        )
         .await?
     {
-        return Err(ApiError::Conflict {
-            code: "changed_meanwhile",
-            message: "The dossier changed meanwhile. Reload it and try again.".into(),
-        });
+        return Err(changed_meanwhile());
     }
-    let (dossier, _) = assigned_dossier(&state, &assignment, &id).await?;
-    Ok(AppJson(officer_view(dossier, applicant_name)))
+    let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    Ok(AppJson(officer_view(
+        d,
+        applicant,
+        assignee,
+        &user.person.id,
+    )))
 }

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use motcua_shared::{dossier::DossierStatus, dossier_api::DossierView, procedure::Procedure};
 use serde_json::{Map, Value};
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row as _, Transaction, any::AnyRow};
 
 use crate::{
     audit,
@@ -19,68 +19,44 @@ pub struct Dossier {
     pub level: String,
     pub received_at: Option<i64>,
     pub version: i64,
-    pub paused_days_left: Option<i64>,
+    pub assignee_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, receipt_number, procedure_code, agency_code, status, submitted_at, deadline_at, \
-     status_reason, verified_fields, answers, applicant_id, level, received_at, version, paused_days_left";
+const COLUMNS: &str = "d.id, d.receipt_number, d.procedure_code, d.agency_code, d.status, d.submitted_at, \
+     d.deadline_at, d.status_reason, d.verified_fields, d.answers, d.applicant_id, d.level, d.received_at, \
+     d.version, d.paused_days_left, d.procedure_name, d.unit_code, d.receive_by, d.overdue_at, d.assignee_id";
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    i64,
-    Option<i64>,
-);
-
-fn decode(row: Row) -> anyhow::Result<Dossier> {
-    let (
-        id,
-        receipt_number,
-        procedure_code,
-        agency_code,
-        status,
-        submitted_at,
-        deadline_at,
-        status_reason,
-        verified,
-        answers,
-        applicant_id,
-        level,
-        received_at,
-        version,
-        paused_days_left,
-    ) = row;
+fn decode(row: &AnyRow) -> anyhow::Result<Dossier> {
+    let status: String = row.try_get("status")?;
+    let text = |name: &str| -> anyhow::Result<String> { Ok(row.try_get::<String, _>(name)?) };
     Ok(Dossier {
         view: DossierView {
-            id,
-            receipt_number,
-            procedure_code,
-            agency_code,
+            id: text("id")?,
+            receipt_number: text("receipt_number")?,
+            procedure_code: text("procedure_code")?,
+            agency_code: text("agency_code")?,
             status: DossierStatus::parse(&status)
                 .with_context(|| format!("unknown stored status {status}"))?,
-            submitted_at,
-            deadline_at,
-            status_reason,
-            verified_fields: serde_json::from_str(&verified).context("decoding verified fields")?,
-            answers: serde_json::from_str::<Map<String, Value>>(&answers)
+            submitted_at: row.try_get("submitted_at")?,
+            deadline_at: row.try_get("deadline_at")?,
+            status_reason: row.try_get("status_reason")?,
+            verified_fields: serde_json::from_str(&text("verified_fields")?)
+                .context("decoding verified fields")?,
+            answers: serde_json::from_str::<Map<String, Value>>(&text("answers")?)
                 .context("decoding answers")?,
+            procedure_name: serde_json::from_str(&text("procedure_name")?)
+                .context("decoding a procedure name")?,
+            unit_code: text("unit_code")?,
+            receive_by: row.try_get("receive_by")?,
+            paused_days_left: row.try_get("paused_days_left")?,
+            overdue_at: row.try_get("overdue_at")?,
+            events: Vec::new(),
         },
-        applicant_id,
-        level,
-        received_at,
-        version,
-        paused_days_left,
+        applicant_id: text("applicant_id")?,
+        level: text("level")?,
+        received_at: row.try_get("received_at")?,
+        version: row.try_get("version")?,
+        assignee_id: row.try_get("assignee_id")?,
     })
 }
 
@@ -92,6 +68,29 @@ pub struct Clock {
     pub deadline_at: Option<i64>,
     /// Working days left while paused.
     pub paused_days_left: Option<i64>,
+    /// Receipt due by; `None` once an officer acted on the submission.
+    pub receive_by: Option<i64>,
+}
+
+impl Clock {
+    /// The clock as it stands.
+    pub fn of(dossier: &Dossier) -> Clock {
+        Clock {
+            received_at: dossier.received_at,
+            deadline_at: dossier.view.deadline_at,
+            paused_days_left: dossier.view.paused_days_left,
+            receive_by: dossier.view.receive_by,
+        }
+    }
+}
+
+/// One checked step of a dossier's life: who, the event's name, the new status and the reason.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub to: DossierStatus,
+    pub reason: Option<&'a str>,
 }
 
 /// What a new dossier is.
@@ -102,6 +101,8 @@ pub struct NewDossier<'a> {
     pub answers: &'a Map<String, Value>,
     pub verified_fields: &'a [String],
     pub deadline_at: i64,
+    pub receive_by: i64,
+    pub unit_code: &'a str,
     pub idempotency_key: &'a str,
 }
 
@@ -198,8 +199,9 @@ impl Store {
         let receipt = next_receipt_number(&mut tx, &p.agency.code, now).await?;
         sqlx::query(
             "insert into dossiers (id, receipt_number, procedure_code, applicant_id, acting_for, agency_code, level, \
-               status, answers, verified_fields, time_limit_working_days, submitted_at, deadline_at, updated_at, version) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, $11, $12, $11, 1)",
+               status, answers, verified_fields, time_limit_working_days, submitted_at, deadline_at, updated_at, version, \
+               procedure_name, unit_code, receive_by) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, $11, $12, $11, 1, $13, $14, $15)",
         )
         .bind(&id)
         .bind(&receipt)
@@ -213,6 +215,9 @@ impl Store {
         .bind(i64::from(p.time_limit_working_days))
         .bind(now)
         .bind(new.deadline_at)
+        .bind(serde_json::to_string(&p.name).context("encoding a name")?)
+        .bind(new.unit_code)
+        .bind(new.receive_by)
         .execute(&mut *tx)
         .await
         .context("filing a dossier")?;
@@ -248,14 +253,14 @@ impl Store {
     }
 
     pub async fn dossier(&self, id: &str) -> anyhow::Result<Option<Dossier>> {
-        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from dossiers where id = $1"
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from dossiers d where d.id = $1"
         )))
         .bind(id)
         .fetch_optional(self.pool())
         .await
         .context("reading a dossier")?;
-        row.map(decode).transpose()
+        row.as_ref().map(decode).transpose()
     }
 
     /// The dossier a person's idempotency key made.
@@ -280,14 +285,14 @@ impl Store {
 
     /// The person's dossiers, newest first.
     pub async fn dossiers_of(&self, person_id: &str) -> anyhow::Result<Vec<Dossier>> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from dossiers where applicant_id = $1 order by submitted_at desc, id"
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from dossiers d where d.applicant_id = $1 order by d.submitted_at desc, d.id"
         )))
         .bind(person_id)
         .fetch_all(self.pool())
         .await
         .context("listing dossiers")?;
-        rows.into_iter().map(decode).collect()
+        rows.iter().map(decode).collect()
     }
 
     /// Applies a checked transition if nobody changed the dossier since `version` was read,
@@ -295,34 +300,33 @@ impl Store {
     pub async fn apply_transition(
         &self,
         dossier: &Dossier,
-        actor: &str,
-        action: &str,
-        to: DossierStatus,
-        reason: Option<&str>,
+        step: &Step<'_>,
     ) -> anyhow::Result<bool> {
-        let clock = Clock {
-            received_at: dossier.received_at,
-            deadline_at: dossier.view.deadline_at,
-            paused_days_left: dossier.paused_days_left,
-        };
-        self.apply_transition_with(dossier, actor, action, to, reason, &clock)
+        self.apply_transition_with(dossier, step, &Clock::of(dossier), None)
             .await
     }
 
-    /// As [`Store::apply_transition`], also setting the dossier's clock.
+    /// As [`Store::apply_transition`], also setting the dossier's clock and, for a
+    /// resubmission, its answers.
     pub async fn apply_transition_with(
         &self,
         dossier: &Dossier,
-        actor: &str,
-        action: &str,
-        to: DossierStatus,
-        reason: Option<&str>,
+        step: &Step<'_>,
         clock: &Clock,
+        answers: Option<&Map<String, Value>>,
     ) -> anyhow::Result<bool> {
+        let Step {
+            actor,
+            action,
+            to,
+            reason,
+        } = *step;
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "update dossiers set status = $1, status_reason = coalesce($2, status_reason), updated_at = $3, \
-               received_at = $4, deadline_at = $5, paused_days_left = $6, version = version + 1 \
+               received_at = $4, deadline_at = $5, paused_days_left = $6, version = version + 1, \
+               receive_by = $10, \
+               answers = coalesce($9, answers) \
              where id = $7 and version = $8",
         )
         .bind(to.as_str())
@@ -333,6 +337,13 @@ impl Store {
         .bind(clock.paused_days_left)
         .bind(&dossier.view.id)
         .bind(dossier.version)
+        .bind(
+            answers
+                .map(serde_json::to_string)
+                .transpose()
+                .context("encoding answers")?,
+        )
+        .bind(clock.receive_by)
         .execute(&mut *tx)
         .await
         .context("changing a dossier's status")?;
@@ -352,53 +363,104 @@ impl Store {
         tx.commit().await.context("committing a transition")?;
         Ok(true)
     }
+}
 
-    /// An officer's queue: open dossiers of their agency and level, most urgent first, with the
-    /// applicant's name.
-    pub async fn queue(
+impl Store {
+    /// A dossier's timeline, oldest first.
+    pub async fn dossier_events(
+        &self,
+        dossier_id: &str,
+    ) -> anyhow::Result<Vec<motcua_shared::dossier_api::DossierEvent>> {
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "select at, action, to_status, reason from dossier_events where dossier_id = $1 order by at, id",
+        )
+        .bind(dossier_id)
+        .fetch_all(self.pool())
+        .await
+        .context("reading a dossier's events")?;
+        rows.into_iter()
+            .map(|(at, action, to, reason)| {
+                Ok(motcua_shared::dossier_api::DossierEvent {
+                    at,
+                    action,
+                    status: DossierStatus::parse(&to)
+                        .with_context(|| format!("unknown stored status {to}"))?,
+                    reason,
+                })
+            })
+            .collect()
+    }
+
+    /// The open dossiers of one agency, level and unit, most urgent first, with the applicant's
+    /// and the assignee's names.
+    pub async fn unit_queue(
         &self,
         agency_code: &str,
         level: &str,
-    ) -> anyhow::Result<Vec<(Dossier, String)>> {
-        let columns: Vec<String> = COLUMNS
-            .split(", ")
-            .map(|c| format!("d.{}", c.trim()))
-            .collect();
+        unit_code: &str,
+    ) -> anyhow::Result<Vec<(Dossier, String, Option<String>)>> {
         let sql = format!(
-            "select {}, p.name from dossiers d join people p on p.id = d.applicant_id \
-             where d.agency_code = $1 and d.level = $2 \
+            "select {COLUMNS}, p.name as applicant_name, a.name as assignee_name \
+             from dossiers d join people p on p.id = d.applicant_id left join people a on a.id = d.assignee_id \
+             where d.agency_code = $1 and d.level = $2 and d.unit_code = $3 \
                and d.status not in ('rejected', 'result_issued', 'withdrawn') \
-             order by d.deadline_at is null, d.deadline_at, d.submitted_at",
-            columns.join(", ")
+             order by coalesce(d.receive_by, d.deadline_at, d.submitted_at), d.submitted_at"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(agency_code)
             .bind(level)
+            .bind(unit_code)
             .fetch_all(self.pool())
             .await
             .context("reading a queue")?;
-        use sqlx::Row as _;
-        rows.into_iter()
+        rows.iter()
             .map(|r| {
-                let row: Row = (
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(6)?,
-                    r.try_get(7)?,
-                    r.try_get(8)?,
-                    r.try_get(9)?,
-                    r.try_get(10)?,
-                    r.try_get(11)?,
-                    r.try_get(12)?,
-                    r.try_get(13)?,
-                    r.try_get(14)?,
-                );
-                Ok((decode(row)?, r.try_get::<String, _>(15)?))
+                Ok((
+                    decode(r)?,
+                    r.try_get::<String, _>("applicant_name")?,
+                    r.try_get::<Option<String>, _>("assignee_name")?,
+                ))
             })
             .collect()
+    }
+
+    /// Sets who works on a dossier (a claim, or the lead's assignment), if nobody changed it
+    /// since `version`; recorded as an event and in the audit log. False when changed meanwhile.
+    pub async fn set_assignee(
+        &self,
+        dossier: &Dossier,
+        assignee_id: &str,
+        actor: &str,
+        action: &str,
+        note: &str,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "update dossiers set assignee_id = $1, updated_at = $2, version = version + 1 \
+             where id = $3 and version = $4",
+        )
+        .bind(assignee_id)
+        .bind(now_ms())
+        .bind(&dossier.view.id)
+        .bind(dossier.version)
+        .execute(&mut *tx)
+        .await
+        .context("assigning a dossier")?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let status = dossier.view.status;
+        record_transition(
+            &mut tx,
+            &dossier.view.id,
+            actor,
+            action,
+            Some(status),
+            status,
+            Some(note),
+        )
+        .await?;
+        tx.commit().await.context("committing an assignment")?;
+        Ok(true)
     }
 }

@@ -16,6 +16,11 @@ use crate::{
 pub struct Assignment {
     pub agency_code: String,
     pub level: Level,
+    /// The province, district or commune (at `level`) whose dossiers they handle.
+    pub unit_code: String,
+    /// Leads the unit's desk: overdue dossiers are escalated to them.
+    #[serde(default)]
+    pub lead: bool,
 }
 
 impl AuthUser {
@@ -55,14 +60,17 @@ impl Store {
         );
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "insert into role_grants (cccd, role, agency_code, level, granted_at) values ($1, $2, $3, $4, $5) \
+            "insert into role_grants (cccd, role, agency_code, level, unit_code, lead, granted_at) \
+             values ($1, $2, $3, $4, $5, $6, $7) \
              on conflict (cccd, role) do update set agency_code = excluded.agency_code, level = excluded.level, \
-               granted_at = excluded.granted_at",
+               unit_code = excluded.unit_code, lead = excluded.lead, granted_at = excluded.granted_at",
         )
         .bind(cccd.as_str())
         .bind(name)
         .bind(assignment.map(|a| a.agency_code.as_str()))
         .bind(assignment.map(|a| a.level.as_str()))
+        .bind(assignment.map(|a| a.unit_code.as_str()))
+        .bind(i64::from(assignment.is_some_and(|a| a.lead)))
         .bind(now_ms())
         .execute(&mut *tx)
         .await
@@ -115,17 +123,20 @@ impl Store {
 
     /// The officer's assignment, if they are one.
     pub async fn assignment_of(&self, cccd: &Cccd) -> anyhow::Result<Option<Assignment>> {
-        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-            "select agency_code, level from role_grants where cccd = $1 and role = 'officer'",
+        type Grant = (Option<String>, Option<String>, Option<String>, i64);
+        let row: Option<Grant> = sqlx::query_as(
+            "select agency_code, level, unit_code, lead from role_grants where cccd = $1 and role = 'officer'",
         )
         .bind(cccd.as_str())
         .fetch_optional(self.pool())
         .await
         .context("reading an assignment")?;
-        Ok(row.and_then(|(agency, level)| {
+        Ok(row.and_then(|(agency, level, unit, lead)| {
             Some(Assignment {
                 agency_code: agency?,
                 level: Level::parse(&level?)?,
+                unit_code: unit?,
+                lead: lead != 0,
             })
         }))
     }

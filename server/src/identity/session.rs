@@ -429,6 +429,16 @@ impl Store {
         row.map(person_from).transpose()
     }
 
+    pub async fn person_by_cccd(&self, cccd: &Cccd) -> anyhow::Result<Option<Person>> {
+        let row: Option<PersonRow> =
+            sqlx::query_as("select id, cccd, name, birthdate, acr from people where cccd = $1")
+                .bind(cccd.as_str())
+                .fetch_optional(self.pool())
+                .await
+                .context("reading a person")?;
+        row.map(person_from).transpose()
+    }
+
     pub async fn touch_session(&self, secret_hash: &str, now: i64) -> anyhow::Result<()> {
         sqlx::query("update sessions set last_seen_at = $1 where secret_hash = $2")
             .bind(now)

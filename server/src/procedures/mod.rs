@@ -137,6 +137,7 @@ async fn get_procedure(
     responses(
         (status = 200, description = "Pre-filled values by field", body = motcua_shared::registry::Prefill),
         (status = 401, description = "Not signed in", body = motcua_shared::ErrorBody),
+        (status = 403, description = "The procedure needs a level 2 e-identity (`level2_required`)", body = motcua_shared::ErrorBody),
         (status = 404, description = "No procedure has this code", body = motcua_shared::ErrorBody),
     )
 )]
@@ -149,6 +150,8 @@ async fn get_prefill(
         state.store.procedure(&code).await?.ok_or_else(|| {
             ApiError::NotFound("No procedure in the catalogue has this code.".into())
         })?;
+    // No register is read for a person who could not file.
+    crate::dossiers::require_level(&user, &procedure)?;
     let Some(form) = procedure.form else {
         return Ok(AppJson(motcua_shared::registry::Prefill {
             values: Default::default(),

@@ -20,12 +20,13 @@ use crate::{
 };
 
 /// The sources a form field may name.
-pub const KNOWN_SOURCES: [&str; 10] = [
+pub const KNOWN_SOURCES: [&str; 11] = [
     "identity.cccd",
     "population.full_name",
     "population.birth_date",
     "population.sex",
     "population.permanent_residence",
+    "population.residence_address",
     "population.household_id",
     "population.phone",
     "licences.number",
@@ -175,6 +176,9 @@ pub fn source_value(source: &str, cccd: &Cccd, data: &RegisterData) -> Option<Va
         "population.sex" => population.and_then(|p| text(&p.sex)),
         "population.permanent_residence" => population.and_then(|p| text(&p.permanent_residence)),
         "population.household_id" => population.and_then(|p| text(&p.household_id)),
+        "population.residence_address" => population
+            .and_then(|p| p.residence_address.as_ref())
+            .and_then(|a| serde_json::to_value(a).ok()),
         "population.phone" => population.and_then(|p| p.phone.as_deref()).and_then(text),
         "licences.number" => data.licence.as_ref().and_then(|l| text(&l.number)),
         "licences.classes" => data

@@ -46,6 +46,15 @@ pub fn load_seed() -> anyhow::Result<Vec<(i64, ProcedureDetail)>> {
         if let Some(form) = &detail.form {
             form.check()
                 .map_err(|e| anyhow::anyhow!("{name}: the form is not valid: {e}"))?;
+            let jurisdiction = detail.jurisdiction.as_deref().and_then(|j| {
+                form.fields
+                    .iter()
+                    .find(|f| f.name == j && f.required && f.when.is_none())
+            });
+            anyhow::ensure!(
+                jurisdiction.is_some_and(|f| f.kind == motcua_shared::eform::FieldKind::Address),
+                "{name}: `jurisdiction` must name a required, unconditional address field of the form"
+            );
             for field in &form.fields {
                 if let Some(source) = &field.source {
                     anyhow::ensure!(

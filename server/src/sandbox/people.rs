@@ -13,7 +13,8 @@ pub struct DemoPerson {
     pub birthdate: String,
     pub sex: String,
     pub acr: Acr,
-    pub residence: String,
+    /// Permanent residence.
+    pub address: motcua_shared::units::Address,
     #[serde(default)]
     pub household_id: String,
     #[serde(default)]
@@ -109,6 +110,17 @@ pub fn load() -> anyhow::Result<Vec<DemoPerson>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_demo_address_and_officer_unit_is_in_the_unit_list() {
+        for person in super::load().expect("reads") {
+            assert!(person.address.is_consistent(), "{}", person.name);
+            if let Some(officer) = &person.officer {
+                let unit = motcua_shared::units::get(&officer.unit_code).expect("listed");
+                assert_eq!(unit.level, officer.level, "{}", person.name);
+            }
+        }
+    }
+
     #[test]
     fn the_demo_people_have_both_assurance_levels() {
         let people = super::load().expect("reads");

@@ -1,6 +1,8 @@
-//! The back office on the API: an officer works the queue of their agency and level only; opening
-//! a dossier shows in the applicant's data-access log; actions follow the state machine.
+//! The back office on the API: an officer works the queue of their agency, level and territorial
+//! unit only; claiming and the lead's assigning; opening a dossier shows in the applicant's
+//! data-access log; actions follow the state machine; the receipt clock; resubmission.
 
+use motcua_shared::calendar::Calendar;
 use motcua_tests::{DEMO_PASSWORD, LEVEL2_CCCD, TestApp, assert_api_error, spawn_app};
 use serde_json::{Map, Value, json};
 
@@ -225,4 +227,290 @@ async fn a_supplement_asked_during_processing_stops_the_clock() {
             .await
             .expect("read");
     assert!(left.is_some_and(|d| (0..=5).contains(&d)), "{left:?}");
+}
+
+/// Makes `cccd` an officer of the traffic police of `unit` (a province code).
+async fn traffic_officer_of(app: &TestApp, cccd: &str, unit: &str, lead: bool) {
+    let assignment = motcua_server::identity::roles::Assignment {
+        agency_code: "CA-PCSGT".into(),
+        level: motcua_shared::procedure::Level::Province,
+        unit_code: unit.into(),
+        lead,
+    };
+    app.store
+        .grant_role(
+            &motcua_shared::Cccd::parse(cccd).expect("valid"),
+            motcua_shared::identity::Role::Officer,
+            Some(&assignment),
+            Some("test"),
+        )
+        .await
+        .expect("granted");
+}
+
+#[tokio::test]
+async fn an_officer_of_the_same_agency_in_another_province_can_neither_see_nor_act() {
+    let app = spawn_app().await;
+    let id = filed_renewal(&app).await;
+    let filed = app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await;
+    assert_eq!(
+        filed["unit_code"], "01",
+        "handled where the applicant lives"
+    );
+    // Same agency and level, but Hồ Chí Minh City's desk.
+    traffic_officer_of(&app, COMMUNE_OFFICER, "79", true).await;
+    let elsewhere = officer(&app, COMMUNE_OFFICER).await;
+    let queue: Value = elsewhere
+        .get("/api/v1/officer/dossiers")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["dossiers"], json!([]));
+    assert_api_error(
+        elsewhere
+            .get(&format!("/api/v1/officer/dossiers/{id}"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_api_error(
+        act(&elsewhere, &id, "receive", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_api_error(
+        post(
+            &elsewhere,
+            &format!("/api/v1/officer/dossiers/{id}/claim"),
+            json!({}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|e| e["accessor_kind"] != "officer"),
+        "nobody opened it"
+    );
+}
+
+async fn post(browser: &motcua_tests::Browser, path: &str, body: Value) -> reqwest::Response {
+    let me: Value = browser.get("/api/v1/me").await.json().await.expect("json");
+    browser
+        .client
+        .post(browser.url(path))
+        .header("x-csrf-token", me["csrf_token"].as_str().expect("token"))
+        .json(&body)
+        .send()
+        .await
+        .expect("answered")
+}
+
+#[tokio::test]
+async fn a_claimed_dossier_is_worked_by_its_officer_and_the_lead_can_reassign_it() {
+    let app = spawn_app().await;
+    let id = filed_renewal(&app).await;
+    // A second officer of the same desk, not its lead.
+    traffic_officer_of(&app, COMMUNE_OFFICER, "01", false).await;
+    let colleague = officer(&app, COMMUNE_OFFICER).await;
+    let lead = officer(&app, TRAFFIC_OFFICER).await;
+
+    let claimed = post(
+        &colleague,
+        &format!("/api/v1/officer/dossiers/{id}/claim"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(claimed.status(), 200);
+    let claimed: Value = claimed.json().await.expect("json");
+    assert_eq!(claimed["mine"], true);
+    assert_eq!(claimed["assignee_name"], "Phạm Thu Hà");
+    // The lead sees who has it; a second claim is refused.
+    assert_api_error(
+        post(
+            &lead,
+            &format!("/api/v1/officer/dossiers/{id}/claim"),
+            json!({}),
+        )
+        .await,
+        409,
+        "assigned_to_other",
+    )
+    .await;
+    // Only the lead assigns; the colleague cannot hand it to the lead.
+    assert_api_error(
+        post(
+            &colleague,
+            &format!("/api/v1/officer/dossiers/{id}/assign"),
+            json!({ "officer_cccd": TRAFFIC_OFFICER }),
+        )
+        .await,
+        403,
+        "lead_only",
+    )
+    .await;
+    // Nobody outside the desk can be assigned.
+    assert_api_error(
+        post(
+            &lead,
+            &format!("/api/v1/officer/dossiers/{id}/assign"),
+            json!({ "officer_cccd": LEVEL2_CCCD }),
+        )
+        .await,
+        422,
+        "not_an_officer_here",
+    )
+    .await;
+    let reassigned = post(
+        &lead,
+        &format!("/api/v1/officer/dossiers/{id}/assign"),
+        json!({ "officer_cccd": TRAFFIC_OFFICER }),
+    )
+    .await;
+    assert_eq!(reassigned.status(), 200);
+    // Now the colleague may not act on it; the lead may.
+    assert_api_error(
+        act(&colleague, &id, "receive", None).await,
+        409,
+        "assigned_to_other",
+    )
+    .await;
+    assert_eq!(act(&lead, &id, "receive", None).await.status(), 200);
+    let mine: Value = lead
+        .get("/api/v1/officer/dossiers?mine=true")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["dossiers"][0]["id"], id.as_str());
+    // The applicant's timeline shows each step.
+    let timeline = app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await;
+    let actions: Vec<&str> = timeline["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["submitted", "claimed", "assigned", "received"]
+    );
+}
+
+#[tokio::test]
+async fn receipt_is_due_within_eight_office_hours_and_the_queue_filters() {
+    let app = spawn_app().await;
+    let id = filed_renewal(&app).await;
+    let dossier = app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await;
+    let submitted = dossier["submitted_at"].as_i64().expect("a time");
+    let expected = Calendar::vietnam()
+        .expect("reads")
+        .add_office_hours(submitted, 8);
+    assert_eq!(dossier["receive_by"].as_i64(), Some(expected));
+    let officer = officer(&app, TRAFFIC_OFFICER).await;
+    let count = |v: Value| v["dossiers"].as_array().map_or(0, Vec::len);
+    let get = async |path: &str| -> Value { officer.get(path).await.json().await.expect("json") };
+    assert_eq!(
+        count(get("/api/v1/officer/dossiers?status=submitted").await),
+        1
+    );
+    assert_eq!(
+        count(get("/api/v1/officer/dossiers?status=received").await),
+        0
+    );
+    assert_eq!(
+        count(get("/api/v1/officer/dossiers?procedure=1.002804").await),
+        1
+    );
+    assert_eq!(
+        count(get("/api/v1/officer/dossiers?procedure=1.001193").await),
+        0
+    );
+    assert_eq!(count(get("/api/v1/officer/dossiers?due=overdue").await), 0);
+    assert_api_error(
+        officer.get("/api/v1/officer/dossiers?status=lost").await,
+        422,
+        "invalid_status",
+    )
+    .await;
+    // Past its receipt clock (moved back in the database), it shows as overdue.
+    sqlx::query("update dossiers set receive_by = 1000 where id = $1")
+        .bind(&id)
+        .execute(app.store.pool())
+        .await
+        .expect("moved");
+    assert_eq!(count(get("/api/v1/officer/dossiers?due=overdue").await), 1);
+    // Receiving it stops the receipt clock.
+    let received: Value = act(&officer, &id, "receive", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(received["receive_by"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_resubmission_resumes_the_clock_and_cannot_change_verified_values() {
+    let app = spawn_app().await;
+    let id = filed_renewal(&app).await;
+    let officer = officer(&app, TRAFFIC_OFFICER).await;
+    for action in ["receive", "start_processing"] {
+        assert_eq!(act(&officer, &id, action, None).await.status(), 200);
+    }
+    let asked = act(
+        &officer,
+        &id,
+        "request_supplement",
+        Some("Chọn lại nơi nhận"),
+    )
+    .await;
+    assert_eq!(asked.status(), 200);
+    let paused = app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await;
+    let left = paused["paused_days_left"].as_i64().expect("days held");
+    let mut answers = paused["answers"].as_object().cloned().expect("answers");
+
+    let resubmit = async |answers: &Map<String, Value>| {
+        let token = app.me().await["csrf_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        app.client
+            .post(app.url(&format!("/api/v1/dossiers/{id}/resubmit")))
+            .header("x-csrf-token", token)
+            .json(&json!({ "answers": answers }))
+            .send()
+            .await
+            .expect("answered")
+    };
+    let mut forged = answers.clone();
+    forged.insert("full_name".into(), json!("Nguyễn Văn Bình"));
+    assert_api_error(resubmit(&forged).await, 422, "locked_field_changed").await;
+
+    answers.insert("delivery".into(), json!("post"));
+    let response = resubmit(&answers).await;
+    assert_eq!(response.status(), 200);
+    let resumed: Value = response.json().await.expect("json");
+    assert_eq!(resumed["status"], "in_processing");
+    assert_eq!(resumed["answers"]["delivery"], "post");
+    assert_eq!(resumed["paused_days_left"], Value::Null);
+    let now = motcua_server::store::now_ms();
+    let calendar = Calendar::vietnam().expect("reads");
+    let deadline = resumed["deadline_at"].as_i64().expect("running again");
+    assert!(
+        [now - 60_000, now]
+            .iter()
+            .any(|at| calendar.deadline(*at, u32::try_from(left).expect("small")) == deadline),
+        "the deadline gives back the {left} working days held"
+    );
+    // Nothing is asked any more: a second resubmission is refused.
+    assert_api_error(resubmit(&answers).await, 409, "transition_not_allowed").await;
 }

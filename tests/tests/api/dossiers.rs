@@ -257,3 +257,23 @@ async fn filing_needs_the_csrf_token() {
         .expect("answered");
     assert_api_error(response, 403, "csrf_failed").await;
 }
+
+#[tokio::test]
+async fn filing_a_level_2_procedure_needs_a_fresh_proof_of_identity() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let answers = prefilled_answers(&app).await;
+    // The sign-in was ten minutes ago.
+    sqlx::query("update sessions set authenticated_at = authenticated_at - 600000")
+        .execute(app.store.pool())
+        .await
+        .expect("aged");
+    assert_api_error(
+        submit(&app, &answers, "stale-session-1").await,
+        403,
+        "step_up_required",
+    )
+    .await;
+    let mine = app.get_json("/api/v1/dossiers", 200).await;
+    assert_eq!(mine["dossiers"], json!([]), "nothing was filed");
+}

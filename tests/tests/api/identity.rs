@@ -478,7 +478,7 @@ async fn an_officer_is_made_by_a_grant_not_by_a_claim_and_sees_their_assignment(
     let assignment = app.get_json("/api/v1/officer/assignment", 200).await;
     assert_eq!(
         assignment,
-        serde_json::json!({"agency_code": "CA-PCSGT", "level": "province"})
+        serde_json::json!({"agency_code": "CA-PCSGT", "level": "province", "unit_code": "01", "lead": true})
     );
 
     // Withdrawn by an operator: the next request already sees it.

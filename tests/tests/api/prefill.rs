@@ -50,11 +50,13 @@ async fn everything_but_the_delivery_choice_is_pre_filled_and_the_reads_are_logg
         assert_eq!(values[field]["value"], value, "{field}");
         assert_eq!(values[field]["locked"], locked, "{field}");
     }
-    assert!(
-        values["residence"]["value"]
-            .as_str()
-            .is_some_and(|r| r.contains("Hàng Bông"))
+    // The residence comes structured by administrative unit: it decides which office handles
+    // the dossier.
+    assert_eq!(
+        values["residence"]["value"],
+        serde_json::json!({ "province": "01", "district": "002", "commune": "00070", "street": "Số 12 phố Hàng Bông" })
     );
+    assert_eq!(values["residence"]["locked"], true);
     assert!(values.get("delivery").is_none(), "the person chooses this");
     assert_eq!(prefill["unavailable"], serde_json::json!([]));
 
@@ -73,15 +75,40 @@ async fn everything_but_the_delivery_choice_is_pre_filled_and_the_reads_are_logg
     assert_eq!(reads.len(), 3, "{reads:?}");
 }
 
+/// A level-2 demo person with no driving licence and no health certificate.
+const NO_LICENCE_CCCD: &str = "048190002468";
+
 #[tokio::test]
-async fn a_person_without_a_health_certificate_gets_that_field_empty() {
+async fn a_person_without_a_licence_or_health_certificate_gets_those_fields_empty() {
     let app = spawn_app().await;
-    app.sign_in(LEVEL1_CCCD).await;
+    app.sign_in(NO_LICENCE_CCCD).await;
     let prefill = app
         .get_json(&format!("/api/v1/procedures/{RENEWAL}/prefill"), 200)
         .await;
     assert!(prefill["values"].get("health_certificate").is_none());
-    assert_eq!(prefill["values"]["licence_classes"]["value"], "A1");
+    assert!(prefill["values"].get("licence_number").is_none());
+    assert_eq!(prefill["values"]["full_name"]["value"], "Phạm Thu Hà");
+}
+
+#[tokio::test]
+async fn a_level_1_person_is_asked_for_level_2_before_any_register_is_read() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL1_CCCD).await;
+    assert_api_error(
+        app.get(&format!("/api/v1/procedures/{RENEWAL}/prefill"))
+            .await,
+        403,
+        "level2_required",
+    )
+    .await;
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    let sources: Vec<&str> = log["entries"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| e["source"].as_str())
+        .collect();
+    assert_eq!(sources, vec!["VNeID"], "only the sign-in itself was read");
 }
 
 #[tokio::test]
