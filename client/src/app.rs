@@ -7,20 +7,30 @@ use yew_router::prelude::*;
 
 use crate::{
     api,
-    components::{lang_switch::LangSwitch, nav::Nav},
+    components::{self, lang_switch::LangSwitch, nav::Nav},
     hooks::{LangContext, SessionContext, use_load},
     i18n::{apply_lang, saved_lang, tr},
     pages,
 };
 
-#[derive(Clone, Copy, Routable, PartialEq, Eq, Debug)]
+#[derive(Clone, Routable, PartialEq, Eq, Debug)]
 pub enum Route {
     #[at("/")]
     Home,
     #[at("/procedures")]
     Procedures,
+    #[at("/procedures/:code")]
+    Procedure { code: String },
+    #[at("/procedures/:code/file")]
+    File { code: String },
     #[at("/dossiers")]
     Dossiers,
+    #[at("/dossiers/:id")]
+    Dossier { id: String },
+    #[at("/office")]
+    Office,
+    #[at("/office/:id")]
+    OfficeDossier { id: String },
     #[at("/wallet")]
     Wallet,
     #[at("/verify")]
@@ -32,11 +42,29 @@ pub enum Route {
     NotFound,
 }
 
-fn switch(route: Route) -> Html {
+impl Route {
+    /// The navigation item a page belongs to.
+    pub fn section(&self) -> Route {
+        match self {
+            Route::Procedure { .. } | Route::File { .. } => Route::Procedures,
+            Route::Dossier { .. } => Route::Dossiers,
+            Route::OfficeDossier { .. } => Route::Office,
+            other => other.clone(),
+        }
+    }
+}
+
+/// Every page: the full app, loaded for signed-in pages and the back office.
+pub fn all_pages(route: Route) -> Html {
     match route {
         Route::Home => html! { <pages::home::HomePage /> },
         Route::Procedures => html! { <pages::procedures::ProceduresPage /> },
-        Route::Dossiers => html! { <pages::placeholder::PlaceholderPage section="dossiers" /> },
+        Route::Procedure { code } => html! { <pages::procedure::ProcedurePage code={code} /> },
+        Route::File { code } => html! { <pages::filing::FilingPage code={code} /> },
+        Route::Dossiers => html! { <pages::dossiers::DossiersPage /> },
+        Route::Dossier { id } => html! { <pages::dossiers::DossierPage id={id} /> },
+        Route::Office => html! { <pages::office::OfficePage /> },
+        Route::OfficeDossier { id } => html! { <pages::office::OfficeDossierPage id={id} /> },
         Route::Wallet => html! { <pages::placeholder::PlaceholderPage section="wallet" /> },
         Route::Verify => html! { <pages::placeholder::PlaceholderPage section="verify" /> },
         Route::Account => html! { <pages::account::AccountPage /> },
@@ -44,8 +72,46 @@ fn switch(route: Route) -> Html {
     }
 }
 
+/// The public pages only (home, catalogue, one procedure, QR verification): the small bundle a
+/// first visit or a verifier loads. Any other page reloads into the full app.
+pub fn public_pages(route: Route) -> Html {
+    match route {
+        Route::Home => html! { <pages::home::HomePage /> },
+        Route::Procedures => html! { <pages::procedures::ProceduresPage /> },
+        Route::Procedure { code } => html! { <pages::procedure::ProcedurePage code={code} /> },
+        Route::Verify => html! { <pages::placeholder::PlaceholderPage section="verify" /> },
+        _ => html! { <FullApp /> },
+    }
+}
+
+/// A page of the full app reached from the public bundle: load the page anew, which the server
+/// answers with the full app's shell (usually already cached by the service worker).
 #[component]
-pub fn App() -> Html {
+fn FullApp() -> Html {
+    let lang = crate::hooks::use_lang().lang;
+    use_effect_with((), |()| {
+        if let Some(location) = web_sys::window().map(|w| w.location()) {
+            let _ = location.reload();
+        }
+    });
+    html! { <components::feedback::Loading text={tr(lang, "app.opening")} /> }
+}
+
+#[derive(Properties)]
+pub struct AppProps {
+    /// Which pages this bundle holds: [`all_pages`] or [`public_pages`].
+    pub pages: fn(Route) -> Html,
+}
+
+/// A bundle's pages are chosen once at start and never change.
+impl PartialEq for AppProps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+#[component]
+pub fn App(props: &AppProps) -> Html {
     let lang = use_state(saved_lang);
     let context = {
         let lang_handle = lang.clone();
@@ -72,7 +138,7 @@ pub fn App() -> Html {
         <ContextProvider<LangContext> context={context}>
             <ContextProvider<SessionContext> context={session}>
                 <BrowserRouter>
-                    <Frame />
+                    <Frame pages={props.pages} />
                 </BrowserRouter>
             </ContextProvider<SessionContext>>
         </ContextProvider<LangContext>>
@@ -81,13 +147,13 @@ pub fn App() -> Html {
 
 /// Header, main area and navigation around the current page.
 #[component]
-fn Frame() -> Html {
+fn Frame(props: &AppProps) -> Html {
     let lang = crate::hooks::use_lang().lang;
     let route = use_route::<Route>().unwrap_or(Route::NotFound);
     // After a navigation, move focus to the new page so keyboard and screen-reader users start
     // at its top, as they would after a full page load.
     let first_render = use_mut_ref(|| true);
-    use_effect_with(route, move |_| {
+    use_effect_with(route.clone(), move |_| {
         if !std::mem::replace(&mut *first_render.borrow_mut(), false) {
             focus_main();
         }
@@ -101,11 +167,11 @@ fn Frame() -> Html {
                     <img src="/icon.svg" alt="" width="32" height="32" />
                     <span>{ tr(lang, "app.name") }</span>
                 </Link<Route>>
-                <Nav placement="top" current={route} />
+                <Nav placement="top" current={route.clone()} />
                 <LangSwitch />
             </header>
             <main id="main" tabindex="-1">
-                <Switch<Route> render={switch} />
+                <Switch<Route> render={props.pages} />
             </main>
             <Nav placement="bottom" current={route} />
         </>
@@ -120,5 +186,17 @@ fn focus_main() {
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
     {
         let _ = main.focus();
+    }
+}
+
+/// Moves focus to the page's first heading (after a step changes within one page).
+pub fn focus_first_heading() {
+    use wasm_bindgen::JsCast;
+    if let Some(heading) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("#main h1").ok().flatten())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = heading.focus();
     }
 }

@@ -1,5 +1,6 @@
 //! The motcua PWA. `app.rs` holds the routes; pages, components, hooks, the API client and the
-//! translations live in their own folders. `main.rs` only calls [`start`].
+//! translations live in their own folders. Two entry points call [`start`]: `main.rs` (every
+//! page) and `bin/public.rs` (the public pages, a smaller first load).
 
 // Translations: client/locales/{vi,en}.yml, built in at compile time. Vietnamese first.
 rust_i18n::i18n!("locales", fallback = "vi");
@@ -11,17 +12,19 @@ pub mod hooks;
 pub mod i18n;
 pub mod pages;
 
-/// Mounts the app into `#app` (or the body when the page has none).
-pub fn start() {
+/// Mounts the app into `#app` (or the body when the page has none) with the pages of this
+/// bundle: [`app::all_pages`] or [`app::public_pages`].
+pub fn start(pages: fn(app::Route) -> yew::Html) {
+    let props = app::AppProps { pages };
     let root = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("app"));
     match root {
         Some(root) => {
-            yew::Renderer::<app::App>::with_root(root).render();
+            yew::Renderer::<app::App>::with_root_and_props(root, props).render();
         }
         None => {
-            yew::Renderer::<app::App>::new().render();
+            yew::Renderer::<app::App>::with_props(props).render();
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Entry point of the PWA's WebAssembly module.
+//! Entry point of the full app (every page): signed-in pages and the back office.
 
 fn main() {
-    motcua_client::start();
+    motcua_client::start(motcua_client::app::all_pages);
 }

@@ -1,11 +1,20 @@
-// The service worker: keeps the app shell so the app opens offline, and the public catalogue so
-// it can still be read offline. Personal API data is never cached here.
+// The service worker: keeps both shells (public pages, full app) and their bundles so the app
+// opens offline (installing it after a first visit fetches the full app in the background), and
+// the public catalogue so it can still be read offline. Personal API data is never cached here.
 const VERSION = "{{VERSION}}";
 const SHELL_CACHE = `motcua-shell-${VERSION}`;
 const DATA_CACHE = "motcua-data-v1";
 const SHELL = {{SHELL}};
 // Public, non-personal API answers that may be shown (marked as possibly stale) when offline.
 const CACHEABLE_API = ["/api/v1/procedures"];
+
+// The public bundle's pages, as motcua_shared::pages::is_public_page says; the rest is the full app.
+function isPublicPage(path) {
+  const segments = path.replace(/\/+$/, "").split("/").slice(1);
+  if (segments.length === 0 || (segments.length === 1 && segments[0] === "")) return true;
+  if (segments[0] === "procedures") return segments.length <= 2;
+  return segments[0] === "verify";
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -28,7 +37,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
 
-  const cacheableApi = CACHEABLE_API.some((prefix) => url.pathname.startsWith(prefix));
+  // The catalogue and one procedure; never a pre-fill (personal) below it.
+  const cacheableApi =
+    CACHEABLE_API.some((prefix) => url.pathname.startsWith(prefix)) && !url.pathname.endsWith("/prefill");
   const networkOnly =
     (url.pathname.startsWith("/api/") && !cacheableApi) ||
     url.pathname.startsWith("/auth/") ||
@@ -37,7 +48,8 @@ self.addEventListener("fetch", (event) => {
 
   if (request.mode === "navigate") {
     // Pages: the network first (fresh HTML after a release), the cached shell when offline.
-    event.respondWith(fetch(request).catch(() => caches.match("/index.html", { cacheName: SHELL_CACHE })));
+    const shell = isPublicPage(url.pathname) ? "/index.html" : "/app.html";
+    event.respondWith(fetch(request).catch(() => caches.match(shell, { cacheName: SHELL_CACHE })));
     return;
   }
   if (cacheableApi) {

@@ -144,3 +144,29 @@ fn devices_are_named_by_browser_and_system() {
     assert_eq!(describe_device(iphone).as_deref(), Some("Safari · iPhone"));
     assert_eq!(describe_device("curl/8.0"), None);
 }
+
+#[wasm_bindgen_test]
+fn the_public_bundle_holds_exactly_the_pages_the_server_answers_with_its_shell() {
+    use motcua_client::app::Route;
+    use yew_router::Routable;
+    for path in [
+        "/",
+        "/procedures",
+        "/procedures/1.002804",
+        "/procedures/1.002804/file",
+        "/dossiers",
+        "/dossiers/abc",
+        "/office",
+        "/office/abc",
+        "/account",
+        "/wallet",
+        "/verify",
+    ] {
+        let route = Route::recognize(path).expect("a route");
+        let public = matches!(
+            route,
+            Route::Home | Route::Procedures | Route::Procedure { .. } | Route::Verify
+        );
+        assert_eq!(motcua_shared::pages::is_public_page(path), public, "{path}");
+    }
+}

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod ids;
 pub mod lang;
 pub mod money;
+pub mod pages;
 pub mod procedure;
 pub mod registry;
 pub mod time;

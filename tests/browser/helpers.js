@@ -98,3 +98,19 @@ export async function startServer() {
     },
   };
 }
+
+/** Signs in through the sandbox VNeID provider from the account page (real OIDC redirects). */
+export async function signInWithEid(page, cccd, password = "demo1234") {
+  await page.goto(`${BASE_URL}/account`);
+  await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).click();
+  await page.getByRole("heading", { name: "Đăng nhập bằng tài khoản định danh điện tử" }).waitFor();
+  await page.getByLabel("Số định danh cá nhân (CCCD)").fill(cccd);
+  await page.getByLabel("Mật khẩu").fill(password);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+}
+
+export const DESKTOP = {
+  viewport: { width: 1280, height: 800 },
+  locale: "vi-VN",
+  timezoneId: "Asia/Ho_Chi_Minh",
+};

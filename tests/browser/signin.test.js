@@ -2,7 +2,7 @@
 // OpenID Connect redirects), sees the profile the state verified, and signs out.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE_URL, PHONE, launch, screenshot } from "./helpers.js";
+import { BASE_URL, PHONE, launch, screenshot, signInWithEid } from "./helpers.js";
 
 let browser;
 before(async () => {
@@ -12,14 +12,6 @@ after(async () => {
   await browser?.close();
 });
 
-async function signInWithEid(page, cccd, password = "demo1234") {
-  await page.goto(`${BASE_URL}/account`);
-  await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).click();
-  await page.getByRole("heading", { name: "Đăng nhập bằng tài khoản định danh điện tử" }).waitFor();
-  await page.getByLabel("Số định danh cá nhân (CCCD)").fill(cccd);
-  await page.getByLabel("Mật khẩu").fill(password);
-  await page.getByRole("button", { name: "Đăng nhập" }).click();
-}
 
 test("a citizen signs in with VNeID, sees their verified profile and signs out", async () => {
   const context = await browser.newContext(PHONE);

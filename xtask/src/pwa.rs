@@ -1,5 +1,6 @@
-//! Builds the PWA into `client/dist`: the wasm app (release, size-optimised), content-hashed
-//! file names, the service worker's shell list, and `.gz`/`.br` copies of every text file.
+//! Builds the PWA into `client/dist`: two wasm bundles (the public pages, and the full app),
+//! release and size-optimised, with content-hashed file names, a shell page each, the service
+//! worker's shell list, and `.gz`/`.br` copies of every text file.
 
 use std::{
     fs,
@@ -31,8 +32,33 @@ pub fn dist_dir() -> PathBuf {
     root().join("client/dist")
 }
 
-/// Builds the PWA unless its inputs are unchanged since the last build; returns its first-load size.
-pub fn build() -> anyhow::Result<PwaSize> {
+/// The PWA's entry bundles: the public pages (a first visit, a verifier) and the full app
+/// (signed-in pages, the back office). Each has its own shell page.
+pub const BUNDLES: [Bundle; 2] = [
+    Bundle {
+        name: "public",
+        binary: "public",
+        shell: "index.html",
+    },
+    Bundle {
+        name: "app",
+        binary: "motcua-client",
+        shell: "app.html",
+    },
+];
+
+#[derive(Debug, Clone, Copy)]
+pub struct Bundle {
+    pub name: &'static str,
+    /// The client crate's binary (its `.wasm`).
+    pub binary: &'static str,
+    /// The HTML page that loads it.
+    pub shell: &'static str,
+}
+
+/// Builds the PWA unless its inputs are unchanged since the last build; returns the first-load
+/// size of each bundle.
+pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
     let root = root();
     proc::run(
         Command::new("cargo")
@@ -40,6 +66,7 @@ pub fn build() -> anyhow::Result<PwaSize> {
                 "build",
                 "--package",
                 "motcua-client",
+                "--bins",
                 "--target",
                 "wasm32-unknown-unknown",
                 "--profile",
@@ -47,9 +74,13 @@ pub fn build() -> anyhow::Result<PwaSize> {
             ])
             .current_dir(&root),
     )?;
-    let wasm_in = root.join("target/wasm32-unknown-unknown/wasm-release/motcua-client.wasm");
+    let wasm_dir = root.join("target/wasm32-unknown-unknown/wasm-release");
     let static_dir = root.join("client/static");
-    let stamp = inputs_stamp(&wasm_in, &static_dir)?;
+    let wasms: Vec<PathBuf> = BUNDLES
+        .iter()
+        .map(|b| wasm_dir.join(format!("{}.wasm", b.binary)))
+        .collect();
+    let stamp = inputs_stamp(&wasms, &static_dir)?;
     let dist = dist_dir();
     if fs::read_to_string(dist.join(".build-stamp"))
         .ok()
@@ -62,54 +93,73 @@ pub fn build() -> anyhow::Result<PwaSize> {
 
     let work = root.join("target/pwa");
     let _ = fs::remove_dir_all(&work);
-    let bindgen = work.join("bindgen");
-    proc::run(
-        Command::new("wasm-bindgen")
-            .arg(&wasm_in)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                "motcua",
-                "--out-dir",
-            ])
-            .arg(&bindgen),
-    )?;
-    let optimised = work.join("motcua_bg.opt.wasm");
-    proc::run(
-        Command::new(tools::wasm_opt())
-            .args(["-Oz", "--strip-debug", "--strip-producers"])
-            .args([
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-reference-types",
-                "--enable-multivalue",
-                "--enable-mutable-globals",
-            ])
-            .arg(bindgen.join("motcua_bg.wasm"))
-            .arg("-o")
-            .arg(&optimised),
-    )?;
-
     let out = work.join("dist");
     fs::create_dir_all(&out)?;
-    let wasm = write_hashed(&out, "motcua_bg", "wasm", &fs::read(&optimised)?)?;
-    let js = write_hashed(&out, "motcua", "js", &fs::read(bindgen.join("motcua.js"))?)?;
-    if bindgen.join("snippets").is_dir() {
-        copy_dir(&bindgen.join("snippets"), &out.join("snippets"))?;
-    }
     let css = write_hashed(&out, "app", "css", &fs::read(static_dir.join("app.css"))?)?;
-    let fill = |text: String| {
-        text.replace("{{JS}}", &js)
-            .replace("{{WASM}}", &wasm)
-            .replace("{{CSS}}", &css)
-    };
-    let boot_src = fill(fs::read_to_string(static_dir.join("boot.js"))?);
-    let boot = write_hashed(&out, "boot", "js", boot_src.as_bytes())?;
-    let index = fill(fs::read_to_string(static_dir.join("index.html"))?).replace("{{BOOT}}", &boot);
-    fs::write(out.join("index.html"), index)?;
+    let mut shell: Vec<String> = vec![
+        css.clone(),
+        "manifest.webmanifest".into(),
+        "icon.svg".into(),
+        "icon-192.png".into(),
+    ];
+    for (bundle, wasm_in) in BUNDLES.iter().zip(&wasms) {
+        let bindgen = work.join(format!("bindgen-{}", bundle.name));
+        proc::run(
+            Command::new("wasm-bindgen")
+                .arg(wasm_in)
+                .args(["--target", "web", "--no-typescript", "--out-name"])
+                .arg(bundle.name)
+                .arg("--out-dir")
+                .arg(&bindgen),
+        )?;
+        let optimised = work.join(format!("{}_bg.opt.wasm", bundle.name));
+        proc::run(
+            Command::new(tools::wasm_opt())
+                .args(["-Oz", "--strip-debug", "--strip-producers"])
+                .args([
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                    "--enable-sign-ext",
+                    "--enable-reference-types",
+                    "--enable-multivalue",
+                    "--enable-mutable-globals",
+                ])
+                .arg(bindgen.join(format!("{}_bg.wasm", bundle.name)))
+                .arg("-o")
+                .arg(&optimised),
+        )?;
+        let wasm = write_hashed(
+            &out,
+            &format!("{}_bg", bundle.name),
+            "wasm",
+            &fs::read(&optimised)?,
+        )?;
+        let js = write_hashed(
+            &out,
+            bundle.name,
+            "js",
+            &fs::read(bindgen.join(format!("{}.js", bundle.name)))?,
+        )?;
+        if bindgen.join("snippets").is_dir() {
+            copy_dir(&bindgen.join("snippets"), &out.join("snippets"))?;
+        }
+        let fill = |text: String| {
+            text.replace("{{JS}}", &js)
+                .replace("{{WASM}}", &wasm)
+                .replace("{{CSS}}", &css)
+        };
+        let boot_src = fill(fs::read_to_string(static_dir.join("boot.js"))?);
+        let boot = write_hashed(
+            &out,
+            &format!("boot-{}", bundle.name),
+            "js",
+            boot_src.as_bytes(),
+        )?;
+        let page =
+            fill(fs::read_to_string(static_dir.join("index.html"))?).replace("{{BOOT}}", &boot);
+        fs::write(out.join(bundle.shell), page)?;
+        shell.extend([bundle.shell.to_owned(), boot, js, wasm]);
+    }
 
     let copied = [
         "manifest.webmanifest",
@@ -123,25 +173,9 @@ pub fn build() -> anyhow::Result<PwaSize> {
         fs::copy(static_dir.join(name), out.join(name))
             .with_context(|| format!("copying {name}"))?;
     }
-    let mut shell: Vec<String> = [
-        "index.html",
-        &boot,
-        &js,
-        &wasm,
-        &css,
-        "manifest.webmanifest",
-        "icon.svg",
-        "icon-192.png",
-    ]
-    .iter()
-    .map(|n| format!("/{n}"))
-    .collect();
     // JS the glue imports (wasm-bindgen snippets) is part of the shell too, or the app cannot start offline.
-    shell.extend(
-        files_under(&out, "snippets")?
-            .into_iter()
-            .map(|f| format!("/{f}")),
-    );
+    shell.extend(files_under(&out, "snippets")?);
+    let shell: Vec<String> = shell.iter().map(|n| format!("/{n}")).collect();
     let version = &hex(&Sha256::digest(shell.join(",").as_bytes()))[..16];
     let sw = fs::read_to_string(static_dir.join("sw.js"))?
         .replace("{{VERSION}}", version)
@@ -152,43 +186,59 @@ pub fn build() -> anyhow::Result<PwaSize> {
     fs::write(out.join(".build-stamp"), &stamp)?;
     let _ = fs::remove_dir_all(&dist);
     fs::rename(&out, &dist).with_context(|| format!("moving the PWA into {}", dist.display()))?;
-    let size = measure(&dist)?;
-    let (raw, gz, br) = size.total();
-    eprintln!(
-        "PWA built in {}: first load {raw} B raw, {gz} B gzip, {br} B brotli",
-        dist.display()
-    );
-    Ok(size)
+    let sizes = measure(&dist)?;
+    for (bundle, size) in &sizes {
+        let (raw, gz, br) = size.total();
+        eprintln!(
+            "PWA {} bundle: first load {raw} B raw, {gz} B gzip, {br} B brotli",
+            bundle.name
+        );
+    }
+    Ok(sizes)
 }
 
-/// The first-load files of a built PWA (HTML, boot script, JS glue, wasm, CSS) and their sizes.
-pub fn measure(dist: &Path) -> anyhow::Result<PwaSize> {
-    let index = fs::read_to_string(dist.join("index.html")).context("the PWA is not built")?;
-    let mut size = PwaSize::default();
-    let mut names = vec!["index.html".to_owned()];
-    for entry in fs::read_dir(dist)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        let first_load =
-            (name.ends_with(".js") || name.ends_with(".wasm") || name.ends_with(".css"))
-                && name != "sw.js"
-                && (index.contains(&name) || name.starts_with("motcua"));
-        if first_load {
-            names.push(name);
+/// The first-load files of each bundle of a built PWA: its shell page, the files it names (boot
+/// script, JS glue, wasm, CSS) and the snippets its glue imports, with their sizes.
+pub fn measure(dist: &Path) -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
+    let snippets = files_under(dist, "snippets")?;
+    let mut all = Vec::new();
+    for bundle in BUNDLES {
+        let page = fs::read_to_string(dist.join(bundle.shell)).context("the PWA is not built")?;
+        let mut names = vec![bundle.shell.to_owned()];
+        for entry in fs::read_dir(dist)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            let asset = name.ends_with(".js") || name.ends_with(".wasm") || name.ends_with(".css");
+            let named = page.contains(&name)
+                || (name.starts_with(&format!("{}_bg-", bundle.name)) && name.ends_with(".wasm"));
+            if asset && named {
+                names.push(name);
+            }
         }
+        let glue = names
+            .iter()
+            .find(|n| n.starts_with(&format!("{}-", bundle.name)) && n.ends_with(".js"))
+            .map(|n| fs::read_to_string(dist.join(n)))
+            .transpose()?
+            .unwrap_or_default();
+        names.extend(
+            snippets
+                .iter()
+                .filter(|f| f.ends_with(".js"))
+                .filter(|f| glue.contains(f.as_str()))
+                .cloned(),
+        );
+        names.sort();
+        names.dedup();
+        let mut size = PwaSize::default();
+        for name in names {
+            let raw = fs::metadata(dist.join(&name))?.len();
+            let gz = fs::metadata(dist.join(format!("{name}.gz")))?.len();
+            let br = fs::metadata(dist.join(format!("{name}.br")))?.len();
+            size.files.push((name, raw, gz, br));
+        }
+        all.push((bundle, size));
     }
-    names.extend(
-        files_under(dist, "snippets")?
-            .into_iter()
-            .filter(|f| f.ends_with(".js")),
-    );
-    names.sort();
-    for name in names {
-        let raw = fs::metadata(dist.join(&name))?.len();
-        let gz = fs::metadata(dist.join(format!("{name}.gz")))?.len();
-        let br = fs::metadata(dist.join(format!("{name}.br")))?.len();
-        size.files.push((name, raw, gz, br));
-    }
-    Ok(size)
+    Ok(all)
 }
 
 /// Paths (relative to `root`, with `/`) of the files below `root/folder`, without compressed copies.
@@ -274,9 +324,11 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 /// A digest of everything the built PWA depends on beyond the cargo build.
-fn inputs_stamp(wasm: &Path, static_dir: &Path) -> anyhow::Result<String> {
+fn inputs_stamp(wasms: &[PathBuf], static_dir: &Path) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
-    hasher.update(fs::read(wasm).context("reading the built wasm")?);
+    for wasm in wasms {
+        hasher.update(fs::read(wasm).context("reading the built wasm")?);
+    }
     let mut entries: Vec<PathBuf> = fs::read_dir(static_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();

@@ -219,3 +219,49 @@ pub async fn set_acting_for(tax_code: Option<&str>, csrf_token: &str) -> Result<
 pub async fn my_records() -> Result<motcua_shared::registry::MyRecords, ApiFailure> {
     get("/api/v1/me/records", &[]).await
 }
+
+/// One procedure with its e-form.
+pub async fn procedure(
+    code: String,
+) -> Result<motcua_shared::procedure::ProcedureDetail, ApiFailure> {
+    get(&format!("/api/v1/procedures/{}", enc(&code)), &[]).await
+}
+
+/// The procedure's form pre-filled from the national registers (each read is logged).
+pub async fn prefill(code: String) -> Result<motcua_shared::registry::Prefill, ApiFailure> {
+    get(&format!("/api/v1/procedures/{}/prefill", enc(&code)), &[]).await
+}
+
+/// The signed-in person's dossiers, newest first.
+pub async fn dossiers() -> Result<motcua_shared::dossier_api::DossierList, ApiFailure> {
+    get("/api/v1/dossiers", &[]).await
+}
+
+/// One of the person's dossiers with its timeline.
+pub async fn dossier(id: String) -> Result<DossierView, ApiFailure> {
+    get(&format!("/api/v1/dossiers/{}", enc(&id)), &[]).await
+}
+
+/// The officer's queue with `filters` (name, value) pairs.
+pub async fn office_queue(
+    filters: Vec<(&'static str, String)>,
+) -> Result<motcua_shared::dossier_api::OfficerQueue, ApiFailure> {
+    let params: Vec<(&str, &str)> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    get("/api/v1/officer/dossiers", &params).await
+}
+
+/// Opens a dossier of the officer's queue (recorded in the applicant's data-access log).
+pub async fn office_dossier(id: String) -> Result<OfficerDossier, ApiFailure> {
+    get(&format!("/api/v1/officer/dossiers/{}", enc(&id)), &[]).await
+}
+
+/// A path segment, percent-encoded.
+pub fn enc(segment: &str) -> String {
+    String::from(js_sys::encode_uri_component(segment))
+}
+
+use motcua_shared::dossier_api::{DossierView, OfficerDossier};

@@ -46,7 +46,8 @@ pub fn Failure(props: &FailureProps) -> Html {
     };
     let onclick = props.on_retry.reform(|_| ());
     // Step-up: the way forward is to prove it is you again, then come back here.
-    let step_up = matches!(&props.failure, ApiFailure::Server { body, .. } if body.error == "step_up_required");
+    let step_up = matches!(&props.failure, ApiFailure::Server { body, .. }
+        if body.error == "step_up_required" || body.error == "level2_required");
     let here = web_sys::window()
         .and_then(|w| w.location().pathname().ok())
         .unwrap_or_else(|| "/".into());
@@ -60,6 +61,23 @@ pub fn Failure(props: &FailureProps) -> Html {
             } else {
                 <button type="button" class="button" {onclick}>{ tr(lang, "error.retry") }</button>
             }
+        </div>
+    }
+}
+
+/// "Sign in first", with the e-ID button bringing the person back to this page.
+#[component]
+pub fn SignInPrompt() -> Html {
+    let lang = use_lang().lang;
+    let here = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_else(|| "/".into());
+    html! {
+        <div class="notice">
+            <p>{ tr(lang, "account.signin_needed") }</p>
+            <a class="button button-eid" href={format!("/auth/login?return_to={}", js_sys::encode_uri_component(&here))}>
+                { tr(lang, "account.signin_eid") }
+            </a>
         </div>
     }
 }

@@ -1,5 +1,7 @@
 //! Building blocks shared by pages.
 
+pub mod dossier_bits;
+pub mod eform;
 pub mod feedback;
 pub mod lang_switch;
 pub mod nav;

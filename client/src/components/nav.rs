@@ -40,14 +40,33 @@ const ITEMS: [(Route, &str, &str); 5] = [
 pub fn Nav(props: &NavProps) -> Html {
     let lang = use_lang().lang;
     let class = format!("nav nav-{}", props.placement);
+    let session = crate::hooks::use_session();
+    // Officers get their back office in the header (it is a desktop page).
+    let officer = props.placement == "top"
+        && matches!(&session.me, crate::hooks::Loadable::Loaded(me)
+            if me.as_ref().as_ref().is_some_and(|m| m.roles.contains(&motcua_shared::identity::Role::Officer)));
+    let section = props.current.section();
+    let office = officer.then(|| {
+        let current = section == Route::Office;
+        html! {
+            <li>
+                <Link<Route> to={Route::Office} classes={classes!("nav-link", current.then_some("is-current"))}>
+                    <svg class="nav-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                        <path d="M3 8h18v12H3zM8 8V5h8v3M3 13h18" />
+                    </svg>
+                    <span>{ tr(lang, "nav.office") }</span>
+                </Link<Route>>
+            </li>
+        }
+    });
     html! {
         <nav {class} aria-label={tr(lang, "nav.label")}>
             <ul>
                 { for ITEMS.iter().map(|(route, key, icon)| {
-                    let current = props.current == *route;
+                    let current = section == *route;
                     html! {
                         <li>
-                            <Link<Route> to={*route} classes={classes!("nav-link", current.then_some("is-current"))}>
+                            <Link<Route> to={route.clone()} classes={classes!("nav-link", current.then_some("is-current"))}>
                                 <svg class="nav-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
                                     <path d={*icon} />
                                 </svg>
@@ -56,6 +75,7 @@ pub fn Nav(props: &NavProps) -> Html {
                         </li>
                     }
                 }) }
+                { for office }
             </ul>
         </nav>
     }

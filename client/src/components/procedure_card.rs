@@ -2,8 +2,10 @@
 
 use motcua_shared::procedure::{Level, OnlineLevel, Procedure};
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 use crate::{
+    app::Route,
     hooks::use_lang,
     i18n::{tr, tr_count},
 };
@@ -11,6 +13,12 @@ use crate::{
 #[derive(Properties, PartialEq)]
 pub struct ProcedureCardProps {
     pub procedure: Procedure,
+    /// 2 in the catalogue (the name links to the procedure's page); 1 on that page.
+    #[prop_or(2)]
+    pub heading_level: u8,
+    /// Show the required documents unfolded.
+    #[prop_or_default]
+    pub open_documents: bool,
 }
 
 pub fn level_key(level: Level) -> &'static str {
@@ -54,7 +62,13 @@ pub fn ProcedureCard(props: &ProcedureCardProps) -> Html {
                 <span class={online_class}>{ tr(lang, online_key) }</span>
                 <span class="badge">{ tr(lang, level_key(p.level)) }</span>
             </div>
-            <h2 id={heading_id} class="procedure-name">{ p.name.get(lang) }</h2>
+            if props.heading_level == 1 {
+                <h1 id={heading_id} class="procedure-name">{ p.name.get(lang) }</h1>
+            } else {
+                <h2 id={heading_id} class="procedure-name">
+                    <Link<Route> to={Route::Procedure { code: p.code.clone() }}>{ p.name.get(lang) }</Link<Route>>
+                </h2>
+            }
             <p class="procedure-agency">{ p.agency.name.get(lang) }</p>
             <p class="procedure-summary">{ p.summary.get(lang) }</p>
             <dl class="facts">
@@ -62,7 +76,7 @@ pub fn ProcedureCard(props: &ProcedureCardProps) -> Html {
                 <div><dt>{ tr(lang, "procedures.time_limit") }</dt><dd>{ time_limit }</dd></div>
             </dl>
             if !p.required_documents.is_empty() {
-                <details>
+                <details open={props.open_documents}>
                     <summary>{ tr(lang, "procedures.documents") }</summary>
                     <ul>
                         { for p.required_documents.iter().map(|d| html! { <li>{ d.name.get(lang) }</li> }) }

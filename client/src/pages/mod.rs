@@ -1,7 +1,11 @@
 //! One module per page of the app.
 
 pub mod account;
+pub mod dossiers;
+pub mod filing;
 pub mod home;
 pub mod not_found;
+pub mod office;
 pub mod placeholder;
+pub mod procedure;
 pub mod procedures;

@@ -1,5 +1,6 @@
 //! Serves the built PWA: pre-compressed files with their content types, long-lived caching of
-//! content-hashed assets, and the app shell (`index.html`) for client-side routes.
+//! content-hashed assets, and for client-side routes the app shell: `index.html` (the public
+//! pages' small bundle) or `app.html` (the full app), by `motcua_shared::pages`.
 
 use std::{convert::Infallible, path::PathBuf};
 
@@ -31,21 +32,53 @@ pub fn is_hashed_asset(path: &str) -> bool {
 
 /// The service for every path no other route claims.
 pub fn service(web_dir: PathBuf) -> BoxCloneSyncService<Request<Body>, Response, Infallible> {
-    let index = web_dir.join("index.html");
-    let shell = ServeFile::new(&index)
-        .precompressed_br()
-        .precompressed_gzip();
+    let shell_of = |name: &str| {
+        ServeFile::new(web_dir.join(name))
+            .precompressed_br()
+            .precompressed_gzip()
+    };
+    // The public pages' small bundle, and the full app (fallback: one shell for everything).
+    let public_shell = shell_of("index.html");
+    let app_shell = if web_dir.join("app.html").is_file() {
+        shell_of("app.html")
+    } else {
+        shell_of("index.html")
+    };
     let files = ServeDir::new(&web_dir)
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(true)
         .fallback(service_fn(move |request: Request<Body>| {
-            let shell = shell.clone();
+            let (public_shell, app_shell) = (public_shell.clone(), app_shell.clone());
             async move {
                 let path = request.uri().path();
+                let shell = if motcua_shared::pages::is_public_page(path) {
+                    public_shell
+                } else {
+                    app_shell
+                };
                 let last = path.rsplit('/').next().unwrap_or("");
-                let is_page =
-                    matches!(*request.method(), Method::GET | Method::HEAD) && !last.contains('.');
+                // A page unless it names a static file (`/procedures/1.002804` is a page: a
+                // procedure code has a dot).
+                let is_file = last.rsplit_once('.').is_some_and(|(_, ext)| {
+                    matches!(
+                        ext,
+                        "js" | "mjs"
+                            | "wasm"
+                            | "css"
+                            | "html"
+                            | "png"
+                            | "svg"
+                            | "ico"
+                            | "json"
+                            | "webmanifest"
+                            | "txt"
+                            | "map"
+                            | "gz"
+                            | "br"
+                    )
+                });
+                let is_page = matches!(*request.method(), Method::GET | Method::HEAD) && !is_file;
                 if !is_page {
                     return Ok::<_, Infallible>(
                         (StatusCode::NOT_FOUND, "Not found").into_response(),

@@ -14,6 +14,11 @@ async fn app_with_pwa() -> (motcua_tests::TestApp, tempfile::TempDir) {
         "<!doctype html><title>shell</title>",
     )
     .expect("write");
+    fs::write(
+        dir.path().join("app.html"),
+        "<!doctype html><title>full app</title>",
+    )
+    .expect("write");
     fs::write(dir.path().join(JS), "export default 1;").expect("write");
     fs::write(dir.path().join(format!("{JS}.gz")), b"\x1f\x8bgzipped").expect("write");
     fs::write(dir.path().join(WASM), b"\0asm\x01\0\0\0").expect("write");
@@ -30,7 +35,14 @@ async fn app_with_pwa() -> (motcua_tests::TestApp, tempfile::TempDir) {
 #[tokio::test]
 async fn the_shell_is_served_for_client_routes_and_never_cached_stale() {
     let (app, _dir) = app_with_pwa().await;
-    for path in ["/", "/procedures", "/dossiers/123"] {
+    for (path, shell) in [
+        ("/", "shell"),
+        ("/procedures", "shell"),
+        ("/procedures/1.002804", "shell"),
+        ("/procedures/1.002804/file", "full app"),
+        ("/dossiers/123", "full app"),
+        ("/office", "full app"),
+    ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         assert!(
@@ -40,7 +52,10 @@ async fn the_shell_is_served_for_client_routes_and_never_cached_stale() {
                 .starts_with("text/html")
         );
         assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
-        assert!(response.text().await.expect("text").contains("shell"));
+        assert!(
+            response.text().await.expect("text").contains(shell),
+            "{path} gets the {shell}"
+        );
     }
 }
 
