@@ -82,6 +82,8 @@ pub struct Config {
     pub rate_limit_passkey_per_minute: u32,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
+    /// How often the worker flags late dossiers and delivers outbox events (0: never).
+    pub worker_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -109,6 +111,7 @@ impl Default for Config {
             rate_limit_sign_in_per_minute: 30,
             rate_limit_passkey_per_minute: 10,
             log: "info".into(),
+            worker_interval_secs: 30,
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod monitoring;
+pub mod notices;
+pub mod outbox;
 pub mod procedures;
 pub mod records;
 pub mod sandbox;

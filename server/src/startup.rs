@@ -45,7 +45,8 @@ pub fn app(state: AppState) -> Router {
                 procedures::routes()
                     .merge(identity::api_routes())
                     .merge(crate::records::routes())
-                    .merge(crate::dossiers::routes()),
+                    .merge(crate::dossiers::routes())
+                    .merge(crate::notices::routes()),
             ),
         )
         .split_for_parts();
@@ -168,6 +169,16 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        // The deadline sweep and outbox delivery, stopped with the server.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let every = self.state.config.worker_interval_secs;
+        let worker = (every > 0).then(|| {
+            tokio::spawn(crate::outbox::run_worker(
+                store.clone(),
+                std::time::Duration::from_secs(every),
+                stopped,
+            ))
+        });
         let router = app(self.state);
         axum::serve(
             self.listener,
@@ -176,6 +187,10 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
+        let _ = stop.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
         store.close().await;
         Ok(())
     }

@@ -44,6 +44,8 @@ pub struct DossierView {
     pub paused_days_left: Option<i64>,
     /// When the result was found late; the applicant was sent an apology with the new date.
     pub overdue_at: Option<i64>,
+    /// The new date promised in that apology.
+    pub rescheduled_to: Option<i64>,
     /// The status timeline, oldest first; filled when one dossier is read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<DossierEvent>,
@@ -114,4 +116,26 @@ pub struct OfficerAction {
     pub action: crate::dossier::DossierAction,
     /// Required to ask for a supplement or to refuse; the applicant reads it.
     pub reason: Option<String>,
+}
+
+/// A notice to a person: a change of their dossier, an apology for lateness, an escalation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notice {
+    pub id: String,
+    pub dossier_id: Option<String>,
+    /// `status`, `apology` or `escalation`.
+    pub kind: String,
+    pub title: Localized,
+    pub body: Localized,
+    pub created_at: i64,
+    pub read: bool,
+}
+
+/// The body of `GET /api/v1/me/notices`: newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticeList {
+    pub notices: Vec<Notice>,
+    pub unread: usize,
 }

@@ -127,6 +127,8 @@ pub async fn spawn_app_at(
         web_dir: PathBuf::from("/nonexistent-motcua-web"),
         data_dir: data_dir.path().to_path_buf(),
         sandbox: true,
+        // Tests run the worker's steps themselves, at the moment they choose.
+        worker_interval_secs: 0,
         ..Config::default()
     };
     adjust(&mut config);

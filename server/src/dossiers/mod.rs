@@ -2,6 +2,7 @@
 //! receipt number and a legal deadline), the applicant's list and withdrawal. Officers' work on
 //! dossiers comes through the same state machine (`motcua_shared::dossier`).
 
+pub mod deadlines;
 pub mod eligibility;
 pub mod officer;
 pub mod storage;

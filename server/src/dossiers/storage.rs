@@ -24,7 +24,7 @@ pub struct Dossier {
 
 const COLUMNS: &str = "d.id, d.receipt_number, d.procedure_code, d.agency_code, d.status, d.submitted_at, \
      d.deadline_at, d.status_reason, d.verified_fields, d.answers, d.applicant_id, d.level, d.received_at, \
-     d.version, d.paused_days_left, d.procedure_name, d.unit_code, d.receive_by, d.overdue_at, d.assignee_id";
+     d.version, d.paused_days_left, d.procedure_name, d.unit_code, d.receive_by, d.overdue_at, d.assignee_id, d.rescheduled_to";
 
 fn decode(row: &AnyRow) -> anyhow::Result<Dossier> {
     let status: String = row.try_get("status")?;
@@ -50,6 +50,7 @@ fn decode(row: &AnyRow) -> anyhow::Result<Dossier> {
             receive_by: row.try_get("receive_by")?,
             paused_days_left: row.try_get("paused_days_left")?,
             overdue_at: row.try_get("overdue_at")?,
+            rescheduled_to: row.try_get("rescheduled_to")?,
             events: Vec::new(),
         },
         applicant_id: text("applicant_id")?,
@@ -167,7 +168,10 @@ pub async fn record_transition(
     sqlx::query("insert into outbox (id, topic, payload, created_at) values ($1, $2, $3, $4)")
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(format!("dossier.{action}"))
-        .bind(serde_json::json!({ "dossier_id": dossier_id, "to": to.as_str() }).to_string())
+        .bind(
+            serde_json::json!({ "dossier_id": dossier_id, "to": to.as_str(), "reason": reason })
+                .to_string(),
+        )
         .bind(now)
         .execute(&mut **tx)
         .await

@@ -8,12 +8,12 @@ use serde_json::{Map, Value, json};
 
 const RENEWAL: &str = "1.002804";
 /// Officer of CA-PCSGT (province): driving licences.
-const TRAFFIC_OFFICER: &str = "031180009876";
+pub(crate) const TRAFFIC_OFFICER: &str = "031180009876";
 /// Officer of UBND-XA (commune): civil status.
-const COMMUNE_OFFICER: &str = "048190002468";
+pub(crate) const COMMUNE_OFFICER: &str = "048190002468";
 
 /// A renewal filed by the level-2 demo citizen; returns its id.
-async fn filed_renewal(app: &TestApp) -> String {
+pub(crate) async fn filed_renewal(app: &TestApp) -> String {
     app.sign_in(LEVEL2_CCCD).await;
     let prefill = app
         .get_json(&format!("/api/v1/procedures/{RENEWAL}/prefill"), 200)
@@ -44,7 +44,7 @@ async fn filed_renewal(app: &TestApp) -> String {
         .to_owned()
 }
 
-async fn officer(app: &TestApp, cccd: &str) -> motcua_tests::Browser {
+pub(crate) async fn officer(app: &TestApp, cccd: &str) -> motcua_tests::Browser {
     let browser = TestApp::second_browser(app);
     let authorize = browser.start_sign_in(None).await;
     let callback = browser
@@ -54,7 +54,7 @@ async fn officer(app: &TestApp, cccd: &str) -> motcua_tests::Browser {
     browser
 }
 
-async fn act(
+pub(crate) async fn act(
     officer: &motcua_tests::Browser,
     id: &str,
     action: &str,
@@ -230,7 +230,7 @@ async fn a_supplement_asked_during_processing_stops_the_clock() {
 }
 
 /// Makes `cccd` an officer of the traffic police of `unit` (a province code).
-async fn traffic_officer_of(app: &TestApp, cccd: &str, unit: &str, lead: bool) {
+pub(crate) async fn traffic_officer_of(app: &TestApp, cccd: &str, unit: &str, lead: bool) {
     let assignment = motcua_server::identity::roles::Assignment {
         agency_code: "CA-PCSGT".into(),
         level: motcua_shared::procedure::Level::Province,
@@ -303,7 +303,11 @@ async fn an_officer_of_the_same_agency_in_another_province_can_neither_see_nor_a
     );
 }
 
-async fn post(browser: &motcua_tests::Browser, path: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(
+    browser: &motcua_tests::Browser,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     let me: Value = browser.get("/api/v1/me").await.json().await.expect("json");
     browser
         .client

@@ -3,6 +3,7 @@
 mod audit;
 mod back_office;
 mod catalogue;
+mod deadlines;
 mod dossiers;
 mod errors;
 mod id_tokens;
