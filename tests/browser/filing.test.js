@@ -91,8 +91,13 @@ test("a citizen files a renewal without typing, an officer approves it, the citi
   }
   await screenshot(officer, "desktop-office-approved-vi");
 
-  // The citizen sees it.
+  // The citizen sees it, and is told (the outbox worker makes the notice within seconds).
   await citizen.goto(`${BASE_URL}/dossiers`);
+  for (let i = 0; i < 20 && !(await citizen.getByText(`Hồ sơ ${receipt} đã được phê duyệt`).count()); i++) {
+    await citizen.waitForTimeout(500);
+    await citizen.reload();
+  }
+  await citizen.getByText(`Hồ sơ ${receipt} đã được phê duyệt`).waitFor();
   const card = citizen.locator("article.dossier", { hasText: receipt });
   await card.locator(".badge", { hasText: "Đã phê duyệt" }).waitFor();
   await card.getByRole("link").click();

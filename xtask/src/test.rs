@@ -185,7 +185,8 @@ pub fn test() -> anyhow::Result<()> {
         let server = services::start_server(
             &root.join("target/debug/motcua-server"),
             "browser-tests",
-            &[],
+            // Notices appear within a second or two, as the tests expect.
+            &[("MOTCUA_WORKER_INTERVAL_SECS", "1".to_owned())],
         )?;
         let mut cmd = Command::new("node");
         cmd.args(["--test", "--test-concurrency=1", "tests/browser/"])

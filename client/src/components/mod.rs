@@ -5,4 +5,5 @@ pub mod eform;
 pub mod feedback;
 pub mod lang_switch;
 pub mod nav;
+pub mod notices;
 pub mod procedure_card;

@@ -75,6 +75,9 @@ pub fn DossiersPage() -> Html {
     html! {
         <div class="page">
             <h1>{ tr(lang, "dossiers.title") }</h1>
+            if let Some(csrf) = csrf_of(&session) {
+                <crate::components::notices::Notices {csrf} />
+            }
             { body }
         </div>
     }

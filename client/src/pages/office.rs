@@ -149,6 +149,9 @@ pub fn OfficePage() -> Html {
     html! {
         <div class="page page-wide">
             <h1>{ tr(lang, "office.title") }</h1>
+            if let Some(Some(csrf)) = token.clone() {
+                <crate::components::notices::Notices {csrf} />
+            }
             <form class="filters" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
                 <div class="field">
                     <label for="office-status">{ tr(lang, "office.status") }</label>
