@@ -1,7 +1,10 @@
 //! The application: routes, the language context and the page frame (header, main, bottom
 //! navigation on phones).
 
-use motcua_shared::Lang;
+use motcua_shared::{
+    Lang,
+    pages::{Bundle, bundle_of},
+};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -54,52 +57,76 @@ impl Route {
     }
 }
 
-/// Every page: the full app, loaded for signed-in pages and the back office.
-pub fn all_pages(route: Route) -> Html {
-    match route {
-        Route::Home => html! { <pages::home::HomePage /> },
-        Route::Procedures => html! { <pages::procedures::ProceduresPage /> },
-        Route::Procedure { code } => html! { <pages::procedure::ProcedurePage code={code} /> },
-        Route::File { code } => html! { <pages::filing::FilingPage code={code} /> },
-        Route::Dossiers => html! { <pages::dossiers::DossiersPage /> },
-        Route::Dossier { id } => html! { <pages::dossiers::DossierPage id={id} /> },
-        Route::Office => html! { <pages::office::OfficePage /> },
-        Route::OfficeDossier { id } => html! { <pages::office::OfficeDossierPage id={id} /> },
-        Route::Wallet => html! { <pages::placeholder::PlaceholderPage section="wallet" /> },
-        Route::Verify => html! { <pages::placeholder::PlaceholderPage section="verify" /> },
-        Route::Account => html! { <pages::account::AccountPage /> },
-        Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
-    }
-}
-
-/// The public pages only (home, catalogue, one procedure, QR verification): the small bundle a
-/// first visit or a verifier loads. Any other page reloads into the full app.
+/// The public bundle's pages: home, catalogue, one procedure, QR verification, not found.
 pub fn public_pages(route: Route) -> Html {
     match route {
         Route::Home => html! { <pages::home::HomePage /> },
         Route::Procedures => html! { <pages::procedures::ProceduresPage /> },
         Route::Procedure { code } => html! { <pages::procedure::ProcedurePage code={code} /> },
         Route::Verify => html! { <pages::placeholder::PlaceholderPage section="verify" /> },
-        _ => html! { <FullApp /> },
+        Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
+        _ => html! { <OtherBundle here={Bundle::Public} /> },
     }
 }
 
-/// A page of the full app reached from the public bundle: load the page anew, which the server
-/// answers with the full app's shell (usually already cached by the service worker).
+/// The citizen bundle's pages: filing, my dossiers, one dossier, the wallet.
+pub fn citizen_pages(route: Route) -> Html {
+    match route {
+        Route::File { code } => html! { <pages::filing::FilingPage code={code} /> },
+        Route::Dossiers => html! { <pages::dossiers::DossiersPage /> },
+        Route::Dossier { id } => html! { <pages::dossiers::DossierPage id={id} /> },
+        Route::Wallet => html! { <pages::placeholder::PlaceholderPage section="wallet" /> },
+        _ => html! { <OtherBundle here={Bundle::Citizen} /> },
+    }
+}
+
+/// The account bundle's page.
+pub fn account_pages(route: Route) -> Html {
+    match route {
+        Route::Account => html! { <pages::account::AccountPage /> },
+        _ => html! { <OtherBundle here={Bundle::Account} /> },
+    }
+}
+
+/// The back office bundle's pages.
+pub fn office_pages(route: Route) -> Html {
+    match route {
+        Route::Office => html! { <pages::office::OfficePage /> },
+        Route::OfficeDossier { id } => html! { <pages::office::OfficeDossierPage id={id} /> },
+        _ => html! { <OtherBundle here={Bundle::Office} /> },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct OtherBundleProps {
+    here: Bundle,
+}
+
+/// A page of another bundle: load it anew, which the server (or the service worker, offline)
+/// answers with that bundle's shell. Never reloads into the same bundle.
 #[component]
-fn FullApp() -> Html {
+fn OtherBundle(props: &OtherBundleProps) -> Html {
     let lang = crate::hooks::use_lang().lang;
-    use_effect_with((), |()| {
-        if let Some(location) = web_sys::window().map(|w| w.location()) {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    let elsewhere = bundle_of(&path) != props.here;
+    use_effect_with(elsewhere, |elsewhere| {
+        if *elsewhere && let Some(location) = web_sys::window().map(|w| w.location()) {
             let _ = location.reload();
         }
     });
-    html! { <components::feedback::Loading text={tr(lang, "app.opening")} /> }
+    if elsewhere {
+        html! { <components::feedback::Loading text={tr(lang, "app.opening")} /> }
+    } else {
+        html! { <pages::not_found::NotFoundPage /> }
+    }
 }
 
 #[derive(Properties)]
 pub struct AppProps {
-    /// Which pages this bundle holds: [`all_pages`] or [`public_pages`].
+    /// Which pages this bundle holds: [`public_pages`], [`citizen_pages`], [`account_pages`]
+    /// or [`office_pages`].
     pub pages: fn(Route) -> Html,
 }
 

@@ -1,6 +1,6 @@
 //! The motcua PWA. `app.rs` holds the routes; pages, components, hooks, the API client and the
-//! translations live in their own folders. Two entry points call [`start`]: `main.rs` (every
-//! page) and `bin/public.rs` (the public pages, a smaller first load).
+//! translations live in their own folders. Each entry bundle (`src/bin/*.rs`, see
+//! `motcua_shared::pages`) calls [`start`] with its pages.
 
 // Translations: client/locales/{vi,en}.yml, built in at compile time. Vietnamese first.
 rust_i18n::i18n!("locales", fallback = "vi");
@@ -13,7 +13,7 @@ pub mod i18n;
 pub mod pages;
 
 /// Mounts the app into `#app` (or the body when the page has none) with the pages of this
-/// bundle: [`app::all_pages`] or [`app::public_pages`].
+/// bundle (one of the `app::*_pages` functions).
 pub fn start(pages: fn(app::Route) -> yew::Html) {
     let props = app::AppProps { pages };
     let root = web_sys::window()

@@ -1,5 +1,5 @@
-// The service worker: keeps both shells (public pages, full app) and their bundles so the app
-// opens offline (installing it after a first visit fetches the full app in the background), and
+// The service worker: keeps every entry bundle's shell and files so the app opens offline
+// (installing it after a first visit fetches the other bundles in the background), and
 // the public catalogue so it can still be read offline. Personal API data is never cached here.
 const VERSION = "{{VERSION}}";
 const SHELL_CACHE = `motcua-shell-${VERSION}`;
@@ -8,12 +8,15 @@ const SHELL = {{SHELL}};
 // Public, non-personal API answers that may be shown (marked as possibly stale) when offline.
 const CACHEABLE_API = ["/api/v1/procedures"];
 
-// The public bundle's pages, as motcua_shared::pages::is_public_page says; the rest is the full app.
-function isPublicPage(path) {
-  const segments = path.replace(/\/+$/, "").split("/").slice(1);
-  if (segments.length === 0 || (segments.length === 1 && segments[0] === "")) return true;
-  if (segments[0] === "procedures") return segments.length <= 2;
-  return segments[0] === "verify";
+// The entry bundle of a page and its shell, as motcua_shared::pages::bundle_of says.
+function shellOf(path) {
+  const s = path.replace(/\/+$/, "").split("/").slice(1);
+  if ((s[0] === "procedures" && s.length === 3 && s[2] === "file") || s[0] === "dossiers" || (s[0] === "wallet" && s.length === 1)) {
+    return "/citizen.html";
+  }
+  if (s[0] === "account" && s.length === 1) return "/account.html";
+  if (s[0] === "office") return "/office.html";
+  return "/index.html";
 }
 
 self.addEventListener("install", (event) => {
@@ -48,7 +51,7 @@ self.addEventListener("fetch", (event) => {
 
   if (request.mode === "navigate") {
     // Pages: the network first (fresh HTML after a release), the cached shell when offline.
-    const shell = isPublicPage(url.pathname) ? "/index.html" : "/app.html";
+    const shell = shellOf(url.pathname);
     event.respondWith(fetch(request).catch(() => caches.match(shell, { cacheName: SHELL_CACHE })));
     return;
   }

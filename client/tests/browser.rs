@@ -146,8 +146,9 @@ fn devices_are_named_by_browser_and_system() {
 }
 
 #[wasm_bindgen_test]
-fn the_public_bundle_holds_exactly_the_pages_the_server_answers_with_its_shell() {
+fn every_route_is_held_by_the_bundle_the_server_answers_it_with() {
     use motcua_client::app::Route;
+    use motcua_shared::pages::{Bundle, bundle_of};
     use yew_router::Routable;
     for path in [
         "/",
@@ -161,12 +162,21 @@ fn the_public_bundle_holds_exactly_the_pages_the_server_answers_with_its_shell()
         "/account",
         "/wallet",
         "/verify",
+        "/no/such/page",
     ] {
         let route = Route::recognize(path).expect("a route");
-        let public = matches!(
-            route,
-            Route::Home | Route::Procedures | Route::Procedure { .. } | Route::Verify
-        );
-        assert_eq!(motcua_shared::pages::is_public_page(path), public, "{path}");
+        let holder = match route {
+            Route::Home
+            | Route::Procedures
+            | Route::Procedure { .. }
+            | Route::Verify
+            | Route::NotFound => Bundle::Public,
+            Route::File { .. } | Route::Dossiers | Route::Dossier { .. } | Route::Wallet => {
+                Bundle::Citizen
+            }
+            Route::Account => Bundle::Account,
+            Route::Office | Route::OfficeDossier { .. } => Bundle::Office,
+        };
+        assert_eq!(bundle_of(path), holder, "{path}");
     }
 }

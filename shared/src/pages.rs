@@ -1,40 +1,87 @@
-//! Which pages the PWA's public bundle holds. The server answers those paths with the public
-//! shell (a small first load for visitors and verifiers) and every other page with the full app.
+//! The PWA's entry bundles and which pages each holds. Every bundle is its own small first load:
+//! the public pages (a visitor, a verifier), filing and following dossiers, the account, and the
+//! officers' back office. The server answers a page's path with its bundle's shell; moving to a
+//! page of another bundle is a page load (from the service worker's cache after the first visit).
 
-/// `/`, `/procedures`, `/procedures/{code}` and `/verify` (with anything below it).
-pub fn is_public_page(path: &str) -> bool {
+/// One entry bundle of the PWA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bundle {
+    /// Home, the catalogue, one procedure, QR verification, and "not found".
+    Public,
+    /// Filing a procedure, my dossiers, one dossier.
+    Citizen,
+    /// Sign-in, profile, passkeys, devices, who read my data.
+    Account,
+    /// The one-stop back office.
+    Office,
+}
+
+impl Bundle {
+    pub const ALL: [Bundle; 4] = [
+        Bundle::Public,
+        Bundle::Citizen,
+        Bundle::Account,
+        Bundle::Office,
+    ];
+
+    /// Its name: the client binary, the JS and wasm files, the shell page (`{name}.html`, and
+    /// `index.html` for the public bundle).
+    pub fn name(self) -> &'static str {
+        match self {
+            Bundle::Public => "public",
+            Bundle::Citizen => "citizen",
+            Bundle::Account => "account",
+            Bundle::Office => "office",
+        }
+    }
+
+    /// The HTML page that loads it.
+    pub fn shell(self) -> &'static str {
+        match self {
+            Bundle::Public => "index.html",
+            Bundle::Citizen => "citizen.html",
+            Bundle::Account => "account.html",
+            Bundle::Office => "office.html",
+        }
+    }
+}
+
+/// The bundle holding the page at `path`; unknown paths belong to the public bundle (which says
+/// "not found").
+pub fn bundle_of(path: &str) -> Bundle {
     let path = path.trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').skip(1).collect();
-    matches!(
-        segments.as_slice(),
-        [] | [""] | ["procedures"] | ["procedures", _] | ["verify", ..]
-    )
+    match segments.as_slice() {
+        ["procedures", _, "file"] | ["dossiers", ..] | ["wallet"] => Bundle::Citizen,
+        ["account"] => Bundle::Account,
+        ["office", ..] => Bundle::Office,
+        _ => Bundle::Public,
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_public_page;
+    use super::{Bundle, bundle_of};
 
     #[test]
-    fn public_pages_are_the_catalogue_and_verification() {
-        for path in [
-            "/",
-            "/procedures",
-            "/procedures/1.002804",
-            "/verify",
-            "/verify/abc",
-        ] {
-            assert!(is_public_page(path), "{path}");
-        }
-        for path in [
-            "/account",
-            "/dossiers",
-            "/dossiers/1",
-            "/procedures/1.002804/file",
-            "/office",
-            "/wallet",
-        ] {
-            assert!(!is_public_page(path), "{path}");
+    fn each_page_belongs_to_one_bundle() {
+        let expected = [
+            ("/", Bundle::Public),
+            ("/procedures", Bundle::Public),
+            ("/procedures/1.002804", Bundle::Public),
+            ("/verify", Bundle::Public),
+            ("/no/such/page", Bundle::Public),
+            ("/procedures/1.002804/file", Bundle::Citizen),
+            ("/dossiers", Bundle::Citizen),
+            ("/dossiers/abc", Bundle::Citizen),
+            ("/wallet", Bundle::Citizen),
+            ("/account", Bundle::Account),
+            ("/account/", Bundle::Account),
+            ("/office", Bundle::Office),
+            ("/office/abc", Bundle::Office),
+        ];
+        for (path, bundle) in expected {
+            assert_eq!(bundle_of(path), bundle, "{path}");
         }
     }
 }

@@ -44,7 +44,7 @@ test("a citizen signs in with VNeID, sees their verified profile and signs out",
   await page.getByRole("button", { name: "Xem thông tin cư trú và giấy phép lái xe" }).click();
   await page.getByText(/Hàng Bông/).waitFor();
   assert.match(await page.locator("section", { has: page.locator("#records-heading") }).innerText(), /Còn hiệu lực/);
-  await page.locator("ol.access-log li", { hasText: "CSDL quốc gia về dân cư" }).waitFor();
+  await page.locator("ol.access-log li", { hasText: "CSDL quốc gia về dân cư" }).first().waitFor();
   await screenshot(page, "phone-account-records-vi");
 
   const cookies = await context.cookies();

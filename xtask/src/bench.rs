@@ -220,14 +220,16 @@ pub fn bench() -> anyhow::Result<()> {
     )?;
     for (bundle, size) in &sizes {
         let (raw, gz, br) = size.total();
-        let entry = match bundle.name {
-            "public" => "public pages: home, catalogue, a procedure, QR verification",
-            _ => "full app: signed-in pages and the back office",
+        let entry = match bundle {
+            pwa::Bundle::Public => "home, catalogue, a procedure, QR verification",
+            pwa::Bundle::Citizen => "filing, my dossiers",
+            pwa::Bundle::Account => "sign-in, profile, passkeys, devices, data-access log",
+            pwa::Bundle::Office => "the back office",
         };
         writeln!(
             report,
             "\nPWA first load, {} bundle ({entry}; HTML + boot JS + JS glue + wasm + CSS): {:.1} KB gzip, {:.1} KB brotli, {:.1} KB raw; budget 250 KB compressed ({:.0}% of it, gzip).\n",
-            bundle.name,
+            bundle.name(),
             gz as f64 / 1000.0,
             br as f64 / 1000.0,
             raw as f64 / 1000.0,

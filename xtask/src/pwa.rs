@@ -32,29 +32,8 @@ pub fn dist_dir() -> PathBuf {
     root().join("client/dist")
 }
 
-/// The PWA's entry bundles: the public pages (a first visit, a verifier) and the full app
-/// (signed-in pages, the back office). Each has its own shell page.
-pub const BUNDLES: [Bundle; 2] = [
-    Bundle {
-        name: "public",
-        binary: "public",
-        shell: "index.html",
-    },
-    Bundle {
-        name: "app",
-        binary: "motcua-client",
-        shell: "app.html",
-    },
-];
-
-#[derive(Debug, Clone, Copy)]
-pub struct Bundle {
-    pub name: &'static str,
-    /// The client crate's binary (its `.wasm`).
-    pub binary: &'static str,
-    /// The HTML page that loads it.
-    pub shell: &'static str,
-}
+/// The PWA's entry bundles, as `motcua_shared::pages` defines them.
+pub use motcua_shared::pages::Bundle;
 
 /// Builds the PWA unless its inputs are unchanged since the last build; returns the first-load
 /// size of each bundle.
@@ -76,9 +55,9 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
     )?;
     let wasm_dir = root.join("target/wasm32-unknown-unknown/wasm-release");
     let static_dir = root.join("client/static");
-    let wasms: Vec<PathBuf> = BUNDLES
+    let wasms: Vec<PathBuf> = Bundle::ALL
         .iter()
-        .map(|b| wasm_dir.join(format!("{}.wasm", b.binary)))
+        .map(|b| wasm_dir.join(format!("{}.wasm", b.name())))
         .collect();
     let stamp = inputs_stamp(&wasms, &static_dir)?;
     let dist = dist_dir();
@@ -102,17 +81,18 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
         "icon.svg".into(),
         "icon-192.png".into(),
     ];
-    for (bundle, wasm_in) in BUNDLES.iter().zip(&wasms) {
-        let bindgen = work.join(format!("bindgen-{}", bundle.name));
+    for (bundle, wasm_in) in Bundle::ALL.iter().zip(&wasms) {
+        let name = bundle.name();
+        let bindgen = work.join(format!("bindgen-{}", name));
         proc::run(
             Command::new("wasm-bindgen")
                 .arg(wasm_in)
                 .args(["--target", "web", "--no-typescript", "--out-name"])
-                .arg(bundle.name)
+                .arg(name)
                 .arg("--out-dir")
                 .arg(&bindgen),
         )?;
-        let optimised = work.join(format!("{}_bg.opt.wasm", bundle.name));
+        let optimised = work.join(format!("{}_bg.opt.wasm", name));
         proc::run(
             Command::new(tools::wasm_opt())
                 .args(["-Oz", "--strip-debug", "--strip-producers"])
@@ -124,21 +104,21 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
                     "--enable-multivalue",
                     "--enable-mutable-globals",
                 ])
-                .arg(bindgen.join(format!("{}_bg.wasm", bundle.name)))
+                .arg(bindgen.join(format!("{}_bg.wasm", name)))
                 .arg("-o")
                 .arg(&optimised),
         )?;
         let wasm = write_hashed(
             &out,
-            &format!("{}_bg", bundle.name),
+            &format!("{}_bg", name),
             "wasm",
             &fs::read(&optimised)?,
         )?;
         let js = write_hashed(
             &out,
-            bundle.name,
+            name,
             "js",
-            &fs::read(bindgen.join(format!("{}.js", bundle.name)))?,
+            &fs::read(bindgen.join(format!("{}.js", name)))?,
         )?;
         if bindgen.join("snippets").is_dir() {
             copy_dir(&bindgen.join("snippets"), &out.join("snippets"))?;
@@ -149,16 +129,11 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
                 .replace("{{CSS}}", &css)
         };
         let boot_src = fill(fs::read_to_string(static_dir.join("boot.js"))?);
-        let boot = write_hashed(
-            &out,
-            &format!("boot-{}", bundle.name),
-            "js",
-            boot_src.as_bytes(),
-        )?;
+        let boot = write_hashed(&out, &format!("boot-{}", name), "js", boot_src.as_bytes())?;
         let page =
             fill(fs::read_to_string(static_dir.join("index.html"))?).replace("{{BOOT}}", &boot);
-        fs::write(out.join(bundle.shell), page)?;
-        shell.extend([bundle.shell.to_owned(), boot, js, wasm]);
+        fs::write(out.join(bundle.shell()), page)?;
+        shell.extend([bundle.shell().to_owned(), boot, js, wasm]);
     }
 
     let copied = [
@@ -191,7 +166,7 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
         let (raw, gz, br) = size.total();
         eprintln!(
             "PWA {} bundle: first load {raw} B raw, {gz} B gzip, {br} B brotli",
-            bundle.name
+            bundle.name()
         );
     }
     Ok(sizes)
@@ -202,21 +177,21 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
 pub fn measure(dist: &Path) -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
     let snippets = files_under(dist, "snippets")?;
     let mut all = Vec::new();
-    for bundle in BUNDLES {
-        let page = fs::read_to_string(dist.join(bundle.shell)).context("the PWA is not built")?;
-        let mut names = vec![bundle.shell.to_owned()];
+    for bundle in Bundle::ALL {
+        let page = fs::read_to_string(dist.join(bundle.shell())).context("the PWA is not built")?;
+        let mut names = vec![bundle.shell().to_owned()];
         for entry in fs::read_dir(dist)? {
             let name = entry?.file_name().to_string_lossy().into_owned();
             let asset = name.ends_with(".js") || name.ends_with(".wasm") || name.ends_with(".css");
             let named = page.contains(&name)
-                || (name.starts_with(&format!("{}_bg-", bundle.name)) && name.ends_with(".wasm"));
+                || (name.starts_with(&format!("{}_bg-", bundle.name())) && name.ends_with(".wasm"));
             if asset && named {
                 names.push(name);
             }
         }
         let glue = names
             .iter()
-            .find(|n| n.starts_with(&format!("{}-", bundle.name)) && n.ends_with(".js"))
+            .find(|n| n.starts_with(&format!("{}-", bundle.name())) && n.ends_with(".js"))
             .map(|n| fs::read_to_string(dist.join(n)))
             .transpose()?
             .unwrap_or_default();

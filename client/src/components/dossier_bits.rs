@@ -1,6 +1,7 @@
 //! A dossier's status, clocks and timeline, shown the same way to the applicant and the officer.
 
 use motcua_shared::{
+    Lang,
     calendar::Calendar,
     dossier::DossierStatus,
     dossier_api::{DossierEvent, DossierView},
@@ -8,43 +9,26 @@ use motcua_shared::{
 };
 use yew::prelude::*;
 
-use crate::{
-    hooks::use_lang,
-    i18n::{tr, tr_count},
-};
+use crate::i18n::{tr, tr_count};
 
 pub fn status_key(status: DossierStatus) -> String {
     format!("status.{}", status.as_str())
 }
 
-#[derive(Properties, PartialEq)]
-pub struct StatusProps {
-    pub status: DossierStatus,
-}
-
-/// The status as a coloured badge with its words (colour is never the only signal).
-#[component]
-pub fn StatusBadge(props: &StatusProps) -> Html {
-    let lang = use_lang().lang;
-    let tone = match props.status {
+/// The status as a coloured badge with its words (colour is never the only signal). A plain
+/// function, not a component: no state, and each component costs the bundle several KB.
+pub fn status_badge(lang: Lang, status: DossierStatus) -> Html {
+    let tone = match status {
         DossierStatus::Approved | DossierStatus::ResultIssued => "badge-full",
         DossierStatus::SupplementRequested => "badge-warn",
         DossierStatus::Rejected | DossierStatus::Withdrawn => "badge-muted",
         _ => "badge-partial",
     };
-    html! { <span class={classes!("badge", tone)}>{ tr(lang, &status_key(props.status)) }</span> }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ClocksProps {
-    pub dossier: DossierView,
+    html! { <span class={classes!("badge", tone)}>{ tr(lang, &status_key(status)) }</span> }
 }
 
 /// The receipt clock (8 office hours) and the legal deadline, or the paused clock.
-#[component]
-pub fn Clocks(props: &ClocksProps) -> Html {
-    let lang = use_lang().lang;
-    let d = &props.dossier;
+pub fn clocks(lang: Lang, d: &DossierView) -> Html {
     let now = js_sys::Date::now() as i64;
     let calendar = Calendar::vietnam().ok();
     let open = !d.status.is_final() && d.status != DossierStatus::Approved;
@@ -93,18 +77,11 @@ pub fn Clocks(props: &ClocksProps) -> Html {
     html! { <dl class="facts clocks">{ for rows }</dl> }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct TimelineProps {
-    pub events: Vec<DossierEvent>,
-}
-
 /// What happened, oldest first.
-#[component]
-pub fn Timeline(props: &TimelineProps) -> Html {
-    let lang = use_lang().lang;
+pub fn timeline(lang: Lang, events: &[DossierEvent]) -> Html {
     html! {
         <ol class="timeline">
-            { for props.events.iter().map(|e| {
+            { for events.iter().map(|e| {
                 let key = format!("event.{}", e.action);
                 let text = tr(lang, &key);
                 let text = if text.ends_with(&key) { e.action.clone() } else { text };

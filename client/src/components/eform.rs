@@ -65,26 +65,20 @@ pub fn source_key(source: &str) -> &'static str {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct AnswersProps {
-    pub form: Form,
-    pub answers: Map<String, Value>,
-    /// Fields the state verified.
-    pub verified: Vec<String>,
-    /// When given, an unverified answer gets a "Change" button sending its field name.
-    #[prop_or_default]
-    pub on_change: Option<Callback<String>>,
-}
-
-/// The answers as a description list; verified ones carry the state's mark.
-#[component]
-pub fn Answers(props: &AnswersProps) -> Html {
-    let lang = use_lang().lang;
+/// The answers as a description list; verified ones carry the state's mark. With `on_change`,
+/// an unverified answer gets a "Change" button sending its field name.
+pub fn answers(
+    lang: Lang,
+    form: &Form,
+    answers: &Map<String, Value>,
+    verified: &[String],
+    on_change: Option<&Callback<String>>,
+) -> Html {
     html! {
         <dl class="answers">
-            { for props.form.fields.iter().filter(|f| is_asked(f, &props.answers)).map(|field| {
-                let verified = props.verified.contains(&field.name);
-                let change = props.on_change.as_ref().filter(|_| !verified).map(|cb| {
+            { for form.fields.iter().filter(|f| is_asked(f, answers)).map(|field| {
+                let verified = verified.contains(&field.name);
+                let change = on_change.filter(|_| !verified).map(|cb| {
                     let name = field.name.clone();
                     let onclick = cb.reform(move |_| name.clone());
                     html! {
@@ -98,7 +92,7 @@ pub fn Answers(props: &AnswersProps) -> Html {
                     <div class="answer">
                         <dt>{ field.label.get(lang) }</dt>
                         <dd>
-                            <span>{ written(field, props.answers.get(&field.name), lang) }</span>
+                            <span>{ written(field, answers.get(&field.name), lang) }</span>
                             if verified {
                                 <span class="badge badge-verified">{ tr(lang, "form.verified") }</span>
                             }

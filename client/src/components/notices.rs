@@ -19,7 +19,9 @@ pub struct NoticesProps {
 pub fn Notices(props: &NoticesProps) -> Html {
     let lang = use_lang().lang;
     let generation = use_state(|| 0u32);
-    let list = use_load(*generation, |_| api::get::<NoticeList>("/api/v1/me/notices", &[]));
+    let list = use_load(*generation, |_| {
+        api::get::<NoticeList>("/api/v1/me/notices", &[])
+    });
     let Loadable::Loaded(list) = &*list else {
         return html! {};
     };

@@ -17,8 +17,8 @@ use crate::{
     api::{self, ApiFailure},
     app::Route,
     components::{
-        dossier_bits::{Clocks, StatusBadge, Timeline},
-        eform::{Answers, FieldInput, first_error, is_asked, today},
+        dossier_bits::{clocks, status_badge, timeline},
+        eform::{FieldInput, answers as answers_list, first_error, is_asked, today},
         feedback::{Failure, Loading, SignInPrompt},
     },
     hooks::{Loadable, use_lang, use_load, use_session, use_title},
@@ -94,7 +94,7 @@ fn DossierCard(props: &CardProps) -> Html {
     let d = &props.dossier;
     html! {
         <article class="card dossier">
-            <div class="badges"><StatusBadge status={d.status} /></div>
+            <div class="badges">{ status_badge(lang, d.status) }</div>
             <h2 class="procedure-name">
                 <Link<Route> to={Route::Dossier { id: d.id.clone() }}>{ d.procedure_name.get(lang) }</Link<Route>>
             </h2>
@@ -102,7 +102,7 @@ fn DossierCard(props: &CardProps) -> Html {
             if d.status == DossierStatus::SupplementRequested {
                 <p class="notice notice-warn">{ tr(lang, "dossier.asked") }</p>
             }
-            <Clocks dossier={d.clone()} />
+            { clocks(lang, d) }
         </article>
     }
 }
@@ -212,8 +212,8 @@ fn DossierDetail(props: &DetailProps) -> Html {
         <>
             <p class="eyebrow">{ &d.receipt_number }</p>
             <h1>{ d.procedure_name.get(lang) }</h1>
-            <div class="badges"><StatusBadge status={d.status} /></div>
-            <Clocks dossier={(**d).clone()} />
+            <div class="badges">{ status_badge(lang, d.status) }</div>
+            { clocks(lang, d) }
             if d.status == DossierStatus::SupplementRequested {
                 <section class="notice notice-warn" aria-labelledby="asked-heading">
                     <h2 id="asked-heading">{ tr(lang, "dossier.asked") }</h2>
@@ -228,10 +228,10 @@ fn DossierDetail(props: &DetailProps) -> Html {
                 }) }
             }
             <h2>{ tr(lang, "dossier.timeline") }</h2>
-            <Timeline events={d.events.clone()} />
+            { timeline(lang, &d.events) }
             if let Some(form) = props.form.clone() {
                 <h2>{ tr(lang, "dossier.answers") }</h2>
-                <Answers {form} answers={d.answers.clone()} verified={d.verified_fields.clone()} />
+                { answers_list(lang, &form, &d.answers, &d.verified_fields, None) }
             }
             if let Some(f) = (*failure).clone() {
                 <Failure failure={f} on_retry={props.reload.clone()} />

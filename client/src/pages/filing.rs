@@ -15,7 +15,9 @@ use crate::{
     api::{self, ApiFailure},
     app::Route,
     components::{
-        eform::{Answers, FieldInput, first_error, is_asked, source_key, today, written},
+        eform::{
+            FieldInput, answers as answers_list, first_error, is_asked, source_key, today, written,
+        },
         feedback::{Failure, Loading, SignInPrompt},
     },
     hooks::{Loadable, use_lang, use_load, use_session, use_title},
@@ -349,7 +351,7 @@ fn Steps(props: &StepsProps) -> Html {
                             </ul>
                         </div>
                     }
-                    <Answers form={form.clone()} answers={(*answers).clone()} verified={locked.clone()} on_change={Some(on_change)} />
+                    { answers_list(lang, &form, &answers, &locked, Some(&on_change)) }
                     <dl class="facts">
                         <div>
                             <dt>{ tr(lang, "procedures.fee") }</dt>

@@ -19,8 +19,8 @@ use crate::{
     api::{self, ApiFailure},
     app::Route,
     components::{
-        dossier_bits::{Clocks, StatusBadge, Timeline, status_key},
-        eform::Answers,
+        dossier_bits::{clocks, status_badge, status_key, timeline},
+        eform::answers as answers_list,
         feedback::{Failure, Loading, SignInPrompt},
     },
     hooks::{Loadable, use_lang, use_load, use_session, use_title},
@@ -132,7 +132,7 @@ pub fn OfficePage() -> Html {
                                     <td><Link<Route> to={Route::OfficeDossier { id: d.id.clone() }}>{ &d.receipt_number }</Link<Route>></td>
                                     <td>{ d.procedure_name.get(lang) }</td>
                                     <td>{ &o.applicant_name }</td>
-                                    <td><StatusBadge status={d.status} /></td>
+                                    <td>{ status_badge(lang, d.status) }</td>
                                     <td>
                                         { due_at.map(format_vn_datetime).unwrap_or_else(|| "—".into()) }
                                         if late { { format!(" · {}", tr(lang, "clock.late")) } }
@@ -383,16 +383,16 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
                 <p class="eyebrow">{ &d.receipt_number }</p>
                 <h1>{ d.procedure_name.get(lang) }</h1>
                 <p class="lead">{ format!("{}: {}", tr(lang, "office.applicant"), o.applicant_name) }</p>
-                <div class="badges"><StatusBadge status={d.status} /></div>
+                <div class="badges">{ status_badge(lang, d.status) }</div>
                 if let Some(form) = props.form.clone() {
                     <h2>{ tr(lang, "dossier.answers") }</h2>
-                    <Answers {form} answers={d.answers.clone()} verified={d.verified_fields.clone()} />
+                    { answers_list(lang, &form, &d.answers, &d.verified_fields, None) }
                 }
                 <h2>{ tr(lang, "dossier.timeline") }</h2>
-                <Timeline events={d.events.clone()} />
+                { timeline(lang, &d.events) }
             </div>
             <aside class="office-side" aria-label={tr(lang, "office.actions")}>
-                <Clocks dossier={d.clone()} />
+                { clocks(lang, d) }
                 <p>
                     { format!("{}: ", tr(lang, "office.assignee")) }
                     <strong>{ o.assignee_name.clone().unwrap_or_else(|| tr(lang, "office.nobody")) }</strong>

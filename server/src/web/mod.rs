@@ -1,6 +1,6 @@
 //! Serves the built PWA: pre-compressed files with their content types, long-lived caching of
-//! content-hashed assets, and for client-side routes the app shell: `index.html` (the public
-//! pages' small bundle) or `app.html` (the full app), by `motcua_shared::pages`.
+//! content-hashed assets, and for client-side routes the shell page of the route's entry bundle
+//! (`motcua_shared::pages`).
 
 use std::{convert::Infallible, path::PathBuf};
 
@@ -9,6 +9,7 @@ use axum::{
     http::{HeaderValue, Method, Request, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use motcua_shared::pages::{Bundle, bundle_of};
 use tower::{ServiceExt, service_fn, util::BoxCloneSyncService};
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -37,26 +38,31 @@ pub fn service(web_dir: PathBuf) -> BoxCloneSyncService<Request<Body>, Response,
             .precompressed_br()
             .precompressed_gzip()
     };
-    // The public pages' small bundle, and the full app (fallback: one shell for everything).
-    let public_shell = shell_of("index.html");
-    let app_shell = if web_dir.join("app.html").is_file() {
-        shell_of("app.html")
-    } else {
-        shell_of("index.html")
-    };
+    // Each entry bundle's shell page, by `motcua_shared::pages` (one shell for all when the
+    // others are missing).
+    let shells: Vec<(Bundle, ServeFile)> = Bundle::ALL
+        .into_iter()
+        .map(|bundle| {
+            let name = if web_dir.join(bundle.shell()).is_file() {
+                bundle.shell()
+            } else {
+                "index.html"
+            };
+            (bundle, shell_of(name))
+        })
+        .collect();
     let files = ServeDir::new(&web_dir)
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(true)
         .fallback(service_fn(move |request: Request<Body>| {
-            let (public_shell, app_shell) = (public_shell.clone(), app_shell.clone());
+            let bundle = bundle_of(request.uri().path());
+            let shell = shells
+                .iter()
+                .find(|(b, _)| *b == bundle)
+                .map(|(_, shell)| shell.clone());
             async move {
                 let path = request.uri().path();
-                let shell = if motcua_shared::pages::is_public_page(path) {
-                    public_shell
-                } else {
-                    app_shell
-                };
                 let last = path.rsplit('/').next().unwrap_or("");
                 // A page unless it names a static file (`/procedures/1.002804` is a page: a
                 // procedure code has a dot).
@@ -84,7 +90,10 @@ pub fn service(web_dir: PathBuf) -> BoxCloneSyncService<Request<Body>, Response,
                         (StatusCode::NOT_FOUND, "Not found").into_response(),
                     );
                 }
-                // A client-side route: answer with the app shell, which routes in the browser.
+                let Some(shell) = shell else {
+                    return Ok((StatusCode::NOT_FOUND, "Not found").into_response());
+                };
+                // A client-side route: answer with its bundle's shell, which routes in the browser.
                 let response = shell
                     .oneshot(request)
                     .await

@@ -14,11 +14,17 @@ async fn app_with_pwa() -> (motcua_tests::TestApp, tempfile::TempDir) {
         "<!doctype html><title>shell</title>",
     )
     .expect("write");
-    fs::write(
-        dir.path().join("app.html"),
-        "<!doctype html><title>full app</title>",
-    )
-    .expect("write");
+    for (shell, title) in [
+        ("citizen.html", "citizen app"),
+        ("account.html", "account app"),
+        ("office.html", "office app"),
+    ] {
+        fs::write(
+            dir.path().join(shell),
+            format!("<!doctype html><title>{title}</title>"),
+        )
+        .expect("write");
+    }
     fs::write(dir.path().join(JS), "export default 1;").expect("write");
     fs::write(dir.path().join(format!("{JS}.gz")), b"\x1f\x8bgzipped").expect("write");
     fs::write(dir.path().join(WASM), b"\0asm\x01\0\0\0").expect("write");
@@ -39,9 +45,11 @@ async fn the_shell_is_served_for_client_routes_and_never_cached_stale() {
         ("/", "shell"),
         ("/procedures", "shell"),
         ("/procedures/1.002804", "shell"),
-        ("/procedures/1.002804/file", "full app"),
-        ("/dossiers/123", "full app"),
-        ("/office", "full app"),
+        ("/procedures/1.002804/file", "citizen app"),
+        ("/dossiers/123", "citizen app"),
+        ("/account", "account app"),
+        ("/office", "office app"),
+        ("/office/123", "office app"),
     ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
