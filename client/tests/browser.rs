@@ -70,6 +70,7 @@ fn licence() -> Procedure {
         required_documents: vec![RequiredDocument {
             code: "health-certificate".into(),
             name: text("Giấy khám sức khỏe", "Health certificate"),
+            provided_by: Some("health.code".into()),
         }],
     }
 }

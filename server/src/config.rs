@@ -82,6 +82,8 @@ pub struct Config {
     pub rate_limit_passkey_per_minute: u32,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
+    /// The largest document a person may upload.
+    pub upload_limit_bytes: usize,
     /// How often the worker flags late dossiers and delivers outbox events (0: never).
     pub worker_interval_secs: u64,
 }
@@ -112,6 +114,7 @@ impl Default for Config {
             rate_limit_passkey_per_minute: 10,
             log: "info".into(),
             worker_interval_secs: 30,
+            upload_limit_bytes: 10 * 1024 * 1024,
         }
     }
 }

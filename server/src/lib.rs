@@ -19,6 +19,7 @@ pub mod security;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod warehouse;
 pub mod web;
 
 pub use config::Config;

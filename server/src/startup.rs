@@ -46,7 +46,8 @@ pub fn app(state: AppState) -> Router {
                     .merge(identity::api_routes())
                     .merge(crate::records::routes())
                     .merge(crate::dossiers::routes())
-                    .merge(crate::notices::routes()),
+                    .merge(crate::notices::routes())
+                    .merge(crate::warehouse::routes(state.config.upload_limit_bytes)),
             ),
         )
         .split_for_parts();
@@ -148,6 +149,9 @@ impl Application {
             rate_limits: crate::http::rate_limit::RateLimits::new(&config_for_limits),
             passkeys: identity::passkeys::relying_party(&config_for_limits)?.map(Arc::new),
             registries,
+            blobs: crate::warehouse::blobs::BlobStore::new(
+                config_for_limits.data_dir.join("blobs"),
+            ),
         };
         state.rate_limits.spawn_pruning();
         Ok(Application { listener, state })

@@ -24,4 +24,6 @@ pub struct AppState {
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
     /// Clients of the national registers.
     pub registries: Arc<crate::adapters::Registries>,
+    /// Documents' content, stored by digest.
+    pub blobs: crate::warehouse::blobs::BlobStore,
 }

@@ -262,11 +262,19 @@ fn validate_level(
         }
         if is_blank(value) {
             if field.required {
+                let (vi, en) = match field.kind {
+                    FieldKind::Choice { .. } | FieldKind::Address => ("Hãy chọn", "Choose"),
+                    FieldKind::Document { .. } => (
+                        "Hãy chọn từ kho dữ liệu hoặc tải lên",
+                        "Choose from your warehouse or upload",
+                    ),
+                    _ => ("Hãy nhập", "Enter"),
+                };
                 errors.push(error(
                     &path,
                     "required",
-                    &format!("Hãy nhập {}.", field.label.vi.to_lowercase()),
-                    &format!("Enter {}.", field.label.en.to_lowercase()),
+                    &format!("{vi} {}.", field.label.vi.to_lowercase()),
+                    &format!("{en} {}.", field.label.en.to_lowercase()),
                 ));
             }
             continue;

@@ -16,6 +16,7 @@ pub mod procedure;
 pub mod registry;
 pub mod time;
 pub mod units;
+pub mod warehouse;
 
 pub use error::ErrorBody;
 pub use ids::{Cccd, IdError, TaxCode};

@@ -75,6 +75,11 @@ pub struct Agency {
 pub struct RequiredDocument {
     pub code: String,
     pub name: Localized,
+    /// How it is supplied without an upload: `form` (the e-form is this declaration) or a
+    /// register source such as `health.code`. Absent: a document field of the form asks for it
+    /// (from the warehouse, or uploaded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provided_by: Option<String>,
 }
 
 /// One administrative procedure of the catalogue.
@@ -117,6 +122,10 @@ pub struct ProcedureDetail {
     /// (the applicant's residence, a building site). Required when there is a form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jurisdiction: Option<String>,
+    /// The results issued into the applicant's warehouse when the dossier is done (an
+    /// interconnected procedure issues several).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<crate::warehouse::IssuedResult>,
     /// The e-identity level filing needs; level 2 also needs a fresh proof (step-up).
     #[serde(default = "level1", skip_serializing_if = "is_level1")]
     pub min_acr: crate::identity::Acr,

@@ -23,6 +23,23 @@ pub struct PopulationRecord {
     /// The mobile number registered with the e-identity, when there is one.
     #[serde(default)]
     pub phone: Option<String>,
+    /// Place of birth (registered at birth), written out.
+    #[serde(default)]
+    pub birth_place: Option<String>,
+    #[serde(default)]
+    pub ethnicity: Option<String>,
+    #[serde(default)]
+    pub nationality: Option<String>,
+    #[serde(default)]
+    pub father_name: Option<String>,
+    #[serde(default)]
+    pub mother_name: Option<String>,
+    /// The registered spouse, if any.
+    #[serde(default)]
+    pub spouse_name: Option<String>,
+    /// `single`, `married`, `divorced` or `widowed`, as the civil-status register has it.
+    #[serde(default)]
+    pub marital_status: Option<String>,
 }
 
 /// Whether a driving licence can be used or renewed.

@@ -249,6 +249,14 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Signs this browser in as `cccd` through the sandbox provider.
+    pub async fn sign_in_as(&self, cccd: &str) {
+        let authorize = self.start_sign_in(None).await;
+        let callback = self.provider_sign_in(&authorize, cccd, DEMO_PASSWORD).await;
+        let response = self.client.get(callback).send().await.expect("answered");
+        assert_eq!(response.status().as_u16(), 303);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

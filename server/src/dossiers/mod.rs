@@ -42,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(officer::open))
         .routes(routes!(officer::claim))
         .routes(routes!(officer::assign))
+        .routes(routes!(officer::document))
         .routes(routes!(officer::act))
 }
 
@@ -57,6 +58,34 @@ pub fn require_level(user: &AuthUser, procedure: &ProcedureDetail) -> Result<(),
         ));
     }
     Ok(())
+}
+
+/// Document answers that are not an item of the person's warehouse of the required kind.
+pub fn documents_not_held(
+    form: &motcua_shared::eform::Form,
+    answers: &Map<String, Value>,
+    held: &[motcua_shared::warehouse::WarehouseItem],
+) -> Vec<motcua_shared::eform::FieldError> {
+    form.fields
+        .iter()
+        .filter_map(|field| {
+            let motcua_shared::eform::FieldKind::Document { document } = &field.kind else {
+                return None;
+            };
+            let id = answers.get(&field.name)?.as_str()?;
+            let ok = held
+                .iter()
+                .any(|i| i.id == id && i.document_code == *document);
+            (!ok).then(|| motcua_shared::eform::FieldError {
+                field: field.name.clone(),
+                code: "unknown_document".into(),
+                message: motcua_shared::Localized {
+                    vi: "Chọn giấy tờ trong kho dữ liệu của bạn hoặc tải lên bản mới.".into(),
+                    en: "Choose the document from your warehouse or upload a new one.".into(),
+                },
+            })
+        })
+        .collect()
 }
 
 /// The unit handling a dossier: where its jurisdiction address lies, at the procedure's level.
@@ -149,7 +178,7 @@ async fn submit(
     }
     // Verified values are checked again now: what the form showed may have been altered.
     let purpose = format!("Kiểm tra hồ sơ khi nộp: {}", procedure.procedure.name.vi);
-    let data = prefill::read_registers(
+    let mut data = prefill::read_registers(
         &state.registries,
         &state.store,
         &user.person.cccd,
@@ -157,6 +186,7 @@ async fn submit(
         &purpose,
     )
     .await?;
+    prefill::read_warehouse(&state.store, &user.person.id, &form, &mut data).await?;
     if !data.unavailable.is_empty() {
         return Err(ApiError::Unavailable("A national register did not answer, so the dossier cannot be checked. Please try again later.".into()));
     }
@@ -166,6 +196,9 @@ async fn submit(
         let Some(source) = field.source.as_deref() else {
             continue;
         };
+        if prefill::is_warehouse_source(source) {
+            continue;
+        }
         let Some(expected) = prefill::source_value(source, &user.person.cccd, &data) else {
             continue;
         };
@@ -188,6 +221,15 @@ async fn submit(
             code: "locked_field_changed",
             message: "Values verified by the state were changed.".into(),
             fields: changed,
+        });
+    }
+    let documents = state.store.warehouse_of(&user.person.id).await?;
+    let unknown = documents_not_held(&form, &body.answers, &documents);
+    if !unknown.is_empty() {
+        return Err(ApiError::InvalidAnswers {
+            code: "unknown_document",
+            message: "A document is not in your warehouse.".into(),
+            fields: unknown,
         });
     }
     let mut refusals = Vec::new();
@@ -330,6 +372,7 @@ async fn withdraw(
                 action: "withdrawn",
                 to,
                 reason: None,
+                issued: &[],
             },
         )
         .await?
@@ -414,6 +457,15 @@ async fn resubmit(
             fields: changed,
         });
     }
+    let documents = state.store.warehouse_of(&user.person.id).await?;
+    let unknown = documents_not_held(&form, &body.answers, &documents);
+    if !unknown.is_empty() {
+        return Err(ApiError::InvalidAnswers {
+            code: "unknown_document",
+            message: "A document is not in your warehouse.".into(),
+            fields: unknown,
+        });
+    }
     if unit_of(&procedure, &body.answers)? != dossier.view.unit_code {
         return Err(ApiError::validation(
             "jurisdiction_changed",
@@ -446,6 +498,7 @@ async fn resubmit(
                 action: "resubmitted",
                 to,
                 reason: None,
+                issued: &[],
             },
             &clock,
             Some(&body.answers),

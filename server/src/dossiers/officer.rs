@@ -449,6 +449,11 @@ pub async fn act(
         DossierAction::IssueResult => "result_issued",
         DossierAction::Resubmit | DossierAction::Withdraw => "applicant_action",
     };
+    let issued = if body.action == DossierAction::IssueResult {
+        issue_results(&state, &dossier, now).await?
+    } else {
+        Vec::new()
+    };
     let actor = format!("officer:{}", user.person.id);
     if !state
         .store
@@ -459,6 +464,7 @@ pub async fn act(
                 action,
                 to,
                 reason,
+                issued: &issued,
             },
             &clock,
             None,
@@ -474,4 +480,100 @@ pub async fn act(
         assignee,
         &user.person.id,
     )))
+}
+
+/// The result documents a procedure issues, stored (content-addressed) ahead of the transition
+/// that records them in the applicant's warehouse. The record of the result: what, to whom, by
+/// whom, when. (Signing it as a verifiable credential is the wallet's work.)
+async fn issue_results(
+    state: &AppState,
+    dossier: &Dossier,
+    now: i64,
+) -> Result<Vec<super::storage::Issued>, ApiError> {
+    let procedure = state
+        .store
+        .procedure(&dossier.view.procedure_code)
+        .await?
+        .context("a dossier's procedure is missing")?;
+    let holder = state
+        .store
+        .person(&dossier.applicant_id)
+        .await?
+        .context("a dossier's applicant is missing")?;
+    let mut issued = Vec::new();
+    for result in &procedure.results {
+        let record = serde_json::json!({
+            "type": "motcua.result",
+            "document": result.code,
+            "title": result.name,
+            "procedure": dossier.view.procedure_code,
+            "receipt_number": dossier.view.receipt_number,
+            "dossier_id": dossier.view.id,
+            "holder": { "cccd": holder.cccd.as_str(), "name": holder.name },
+            "issuer": dossier.view.agency_code,
+            "unit": dossier.view.unit_code,
+            "issued_at": now,
+        });
+        let bytes = serde_json::to_vec_pretty(&record).context("encoding a result")?;
+        let sha = state.blobs.put(&bytes).await?;
+        issued.push(super::storage::Issued {
+            document_code: result.code.clone(),
+            title: result.name.vi.clone(),
+            sha256: sha,
+            content_type: "application/json",
+            size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        });
+    }
+    Ok(issued)
+}
+
+/// A document attached to a dossier of the officer's queue; the applicant's data-access log
+/// records who opened it. Only documents the dossier's answers name.
+#[utoipa::path(
+    get, path = "/officer/dossiers/{id}/documents/{item}", tag = "back office",
+    params(("id" = String, Path, description = "The dossier's id"), ("item" = String, Path, description = "The warehouse item's id")),
+    responses((status = 200, description = "The file"), (status = 404, description = "Not a document of a dossier in your queue", body = motcua_shared::ErrorBody))
+)]
+pub async fn document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath((id, item_id)): AppPath<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    let assignment = assignment(&state, &user).await?;
+    let (dossier, _, _) = assigned_dossier(&state, &assignment, &id).await?;
+    let attached = dossier
+        .view
+        .answers
+        .values()
+        .any(|v| v.as_str() == Some(item_id.as_str()));
+    let missing = || ApiError::NotFound("This dossier has no such document.".into());
+    if !attached {
+        return Err(missing());
+    }
+    let (item, sha) = state
+        .store
+        .warehouse_item(&dossier.applicant_id, &item_id)
+        .await?
+        .ok_or_else(missing)?;
+    let applicant = state
+        .store
+        .person(&dossier.applicant_id)
+        .await?
+        .context("a dossier's applicant is missing")?;
+    let accessor = format!("{} (cán bộ {})", user.person.name, assignment.agency_code);
+    let mut tx = state.store.begin_write().await?;
+    data_access::record(
+        &mut tx,
+        &Access {
+            cccd: applicant.cccd.as_str(),
+            accessor_kind: "officer",
+            accessor: &accessor,
+            source: "warehouse",
+            data: &format!("{} (hồ sơ {})", item.title, dossier.view.receipt_number),
+            purpose: "Giải quyết hồ sơ",
+        },
+    )
+    .await?;
+    tx.commit().await.context("committing a data access")?;
+    crate::warehouse::serve(&state, &item, &sha).await
 }

@@ -92,6 +92,18 @@ pub struct Step<'a> {
     pub action: &'a str,
     pub to: DossierStatus,
     pub reason: Option<&'a str>,
+    /// Results issued into the applicant's warehouse by this step (content already stored).
+    pub issued: &'a [Issued],
+}
+
+/// A result document issued with a step.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub document_code: String,
+    pub title: String,
+    pub sha256: String,
+    pub content_type: &'static str,
+    pub size_bytes: i64,
 }
 
 /// What a new dossier is.
@@ -241,6 +253,8 @@ impl Store {
             tx.rollback().await.context("rolling back a duplicate")?;
             return Ok(None);
         }
+        // The draft of this filing is done with.
+        Store::delete_draft_in(&mut tx, new.applicant_id, &p.code).await?;
         let actor = format!("person:{}", new.applicant_id);
         record_transition(
             &mut tx,
@@ -324,6 +338,7 @@ impl Store {
             action,
             to,
             reason,
+            issued,
         } = *step;
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
@@ -364,6 +379,23 @@ impl Store {
             reason,
         )
         .await?;
+        for result in issued {
+            crate::warehouse::insert_item(
+                &mut tx,
+                &crate::warehouse::NewItem {
+                    person_id: &dossier.applicant_id,
+                    provenance: "issued",
+                    document_code: &result.document_code,
+                    title: &result.title,
+                    sha256: &result.sha256,
+                    content_type: result.content_type,
+                    size_bytes: result.size_bytes,
+                    issuer: Some(&dossier.view.agency_code),
+                    dossier_id: Some(&dossier.view.id),
+                },
+            )
+            .await?;
+        }
         tx.commit().await.context("committing a transition")?;
         Ok(true)
     }

@@ -177,6 +177,10 @@ async fn callback(
         .record_eid_sign_in(&who, lifetime, &client)
         .await?;
     tracing::info!(person = %person.cccd.masked(), acr = who.acr.as_str(), "signed in with e-ID");
+    if state.sandbox.is_some() {
+        // Demo people find the documents of their demo life in their warehouse.
+        crate::sandbox::people::seed_warehouse(&state.store, &state.blobs, &person).await?;
+    }
     let jar = jar.add(session::session_cookie(&state.config, secret));
     Ok((jar, Redirect::to(&return_to)).into_response())
 }

@@ -159,7 +159,7 @@ async fn get_prefill(
         }));
     };
     let purpose = format!("Điền sẵn tờ khai: {}", procedure.procedure.name.vi);
-    let data = prefill::read_registers(
+    let mut data = prefill::read_registers(
         &state.registries,
         &state.store,
         &user.person.cccd,
@@ -167,5 +167,6 @@ async fn get_prefill(
         &purpose,
     )
     .await?;
+    prefill::read_warehouse(&state.store, &user.person.id, &form, &mut data).await?;
     Ok(AppJson(prefill::prefill(&form, &user.person.cccd, &data)))
 }

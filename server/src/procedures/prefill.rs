@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// The sources a form field may name.
-pub const KNOWN_SOURCES: [&str; 11] = [
+pub const KNOWN_SOURCES: [&str; 18] = [
     "identity.cccd",
     "population.full_name",
     "population.birth_date",
@@ -29,6 +29,13 @@ pub const KNOWN_SOURCES: [&str; 11] = [
     "population.residence_address",
     "population.household_id",
     "population.phone",
+    "population.birth_place",
+    "population.ethnicity",
+    "population.nationality",
+    "population.father_name",
+    "population.mother_name",
+    "population.spouse_name",
+    "population.marital_status",
     "licences.number",
     "licences.classes",
     "health.code",
@@ -45,6 +52,35 @@ pub struct RegisterData {
     pub health: Option<HealthCertificate>,
     /// Registers that did not answer.
     pub unavailable: Vec<&'static str>,
+    /// The person's warehouse, newest first, when the form takes documents from it.
+    pub warehouse: Vec<motcua_shared::warehouse::WarehouseItem>,
+}
+
+/// Whether `source` names a document of the person's warehouse: `warehouse.<document code>`.
+pub fn is_warehouse_source(source: &str) -> bool {
+    source.strip_prefix("warehouse.").is_some_and(|code| {
+        !code.is_empty()
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
+}
+
+/// Adds the person's warehouse to `data` when `form` takes documents from it.
+pub async fn read_warehouse(
+    store: &Store,
+    person_id: &str,
+    form: &Form,
+    data: &mut RegisterData,
+) -> anyhow::Result<()> {
+    let wanted = form
+        .fields
+        .iter()
+        .any(|f| f.source.as_deref().is_some_and(is_warehouse_source));
+    if wanted {
+        data.warehouse = store.warehouse_of(person_id).await?;
+    }
+    Ok(())
 }
 
 /// The registers a form needs (`population`, `licences`, `health`).
@@ -180,12 +216,43 @@ pub fn source_value(source: &str, cccd: &Cccd, data: &RegisterData) -> Option<Va
             .and_then(|p| p.residence_address.as_ref())
             .and_then(|a| serde_json::to_value(a).ok()),
         "population.phone" => population.and_then(|p| p.phone.as_deref()).and_then(text),
+        "population.birth_place" => population
+            .and_then(|p| p.birth_place.as_deref())
+            .and_then(text),
+        "population.ethnicity" => population
+            .and_then(|p| p.ethnicity.as_deref())
+            .and_then(text),
+        "population.nationality" => population
+            .and_then(|p| p.nationality.as_deref())
+            .and_then(text),
+        "population.father_name" => population
+            .and_then(|p| p.father_name.as_deref())
+            .and_then(text),
+        "population.mother_name" => population
+            .and_then(|p| p.mother_name.as_deref())
+            .and_then(text),
+        "population.spouse_name" => population
+            .and_then(|p| p.spouse_name.as_deref())
+            .and_then(text),
+        "population.marital_status" => population
+            .and_then(|p| p.marital_status.as_deref())
+            .and_then(text),
         "licences.number" => data.licence.as_ref().and_then(|l| text(&l.number)),
         "licences.classes" => data
             .licence
             .as_ref()
             .and_then(|l| text(&l.classes.join(", "))),
         "health.code" => data.health.as_ref().and_then(|h| text(&h.code)),
+        // An issued result first (it carries the agency's provenance), else the newest upload.
+        other if is_warehouse_source(other) => {
+            let code = &other["warehouse.".len()..];
+            let matching = data.warehouse.iter().filter(|i| i.document_code == code);
+            matching
+                .clone()
+                .find(|i| i.provenance == "issued")
+                .or_else(|| matching.clone().next())
+                .and_then(|i| text(&i.id))
+        }
         _ => None,
     }
 }
@@ -203,7 +270,8 @@ pub fn prefill(form: &Form, cccd: &Cccd, data: &RegisterData) -> Prefill {
                 PrefilledValue {
                     value,
                     source: source.to_owned(),
-                    locked: !EDITABLE_SOURCES.contains(&source),
+                    // A document chosen from the warehouse is a suggestion the person may change.
+                    locked: !EDITABLE_SOURCES.contains(&source) && !is_warehouse_source(source),
                 },
             );
         }

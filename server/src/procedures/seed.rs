@@ -46,6 +46,24 @@ pub fn load_seed() -> anyhow::Result<Vec<(i64, ProcedureDetail)>> {
         if let Some(form) = &detail.form {
             form.check()
                 .map_err(|e| anyhow::anyhow!("{name}: the form is not valid: {e}"))?;
+            for doc in &p.required_documents {
+                let asked = form.fields.iter().any(|f| {
+                    matches!(&f.kind, motcua_shared::eform::FieldKind::Document { document } if *document == doc.code)
+                });
+                let provided = match doc.provided_by.as_deref() {
+                    None => false,
+                    Some("form") => true,
+                    Some(source) => form
+                        .fields
+                        .iter()
+                        .any(|f| f.source.as_deref() == Some(source)),
+                };
+                anyhow::ensure!(
+                    asked || provided,
+                    "{name}: required document {} is neither asked by a document field nor provided by the form or a register field",
+                    doc.code
+                );
+            }
             let jurisdiction = detail.jurisdiction.as_deref().and_then(|j| {
                 form.fields
                     .iter()
@@ -58,7 +76,8 @@ pub fn load_seed() -> anyhow::Result<Vec<(i64, ProcedureDetail)>> {
             for field in &form.fields {
                 if let Some(source) = &field.source {
                     anyhow::ensure!(
-                        super::prefill::KNOWN_SOURCES.contains(&source.as_str()),
+                        super::prefill::KNOWN_SOURCES.contains(&source.as_str())
+                            || super::prefill::is_warehouse_source(source),
                         "{name}: field {} names an unknown source {source}",
                         field.name
                     );

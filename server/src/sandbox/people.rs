@@ -21,11 +21,26 @@ pub struct DemoPerson {
     pub household_relation: String,
     #[serde(default)]
     pub phone: Option<String>,
+    /// What the population register holds beyond the e-ID: birth place, family, civil status.
+    #[serde(default)]
+    pub civil: CivilRecord,
     /// Demo officers: where they work.
     #[serde(default)]
     pub officer: Option<crate::identity::roles::Assignment>,
     #[serde(default)]
     pub admin: bool,
+}
+
+/// A person's civil record in the population register.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CivilRecord {
+    pub birth_place: Option<String>,
+    pub ethnicity: Option<String>,
+    pub nationality: Option<String>,
+    pub father_name: Option<String>,
+    pub mother_name: Option<String>,
+    pub spouse_name: Option<String>,
+    pub marital_status: Option<String>,
 }
 
 /// A synthetic organisation with the people who may act for it.
@@ -43,6 +58,74 @@ pub struct DemoRepresentative {
     pub title: String,
 }
 
+/// A document already in a demo person's warehouse.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DemoDocument {
+    pub holder_cccd: Cccd,
+    pub code: String,
+    pub title: String,
+    /// `upload` or `issued`.
+    pub provenance: String,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// A file in `seed/sandbox/documents/`.
+    pub file: String,
+}
+
+static DOCUMENTS: include_dir::Dir<'_> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/seed/sandbox/documents");
+
+/// Fills a demo person's warehouse at their sign-in, once: their documents of the seed that
+/// are not there yet. Through the same checks as an upload (content type from the content).
+pub async fn seed_warehouse(
+    store: &crate::store::Store,
+    blobs: &crate::warehouse::blobs::BlobStore,
+    person: &crate::identity::session::Person,
+) -> anyhow::Result<()> {
+    let mine: Vec<DemoDocument> = file()?
+        .document
+        .into_iter()
+        .filter(|d| d.holder_cccd == person.cccd)
+        .collect();
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let present = store.warehouse_of(&person.id).await?;
+    for doc in mine {
+        if present
+            .iter()
+            .any(|i| i.document_code == doc.code && i.title == doc.title)
+        {
+            continue;
+        }
+        let bytes = DOCUMENTS
+            .get_file(&doc.file)
+            .with_context(|| format!("seed document {} is missing", doc.file))?
+            .contents();
+        let content_type = crate::warehouse::sniff(bytes)
+            .with_context(|| format!("seed document {} is not a PDF, JPEG or PNG", doc.file))?;
+        let sha = blobs.put(bytes).await?;
+        let mut tx = store.begin_write().await?;
+        crate::warehouse::insert_item(
+            &mut tx,
+            &crate::warehouse::NewItem {
+                person_id: &person.id,
+                provenance: &doc.provenance,
+                document_code: &doc.code,
+                title: &doc.title,
+                sha256: &sha,
+                content_type,
+                size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                issuer: doc.issuer.as_deref(),
+                dossier_id: None,
+            },
+        )
+        .await?;
+        tx.commit().await.context("committing a seed document")?;
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct PeopleFile {
     person: Vec<DemoPerson>,
@@ -52,6 +135,8 @@ struct PeopleFile {
     licence: Vec<motcua_shared::registry::DrivingLicence>,
     #[serde(default)]
     health_certificate: Vec<motcua_shared::registry::HealthCertificate>,
+    #[serde(default)]
+    document: Vec<DemoDocument>,
 }
 
 /// The driving-licence register's records.

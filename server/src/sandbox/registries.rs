@@ -90,6 +90,13 @@ async fn person(State(registries): State<Shared>, Path(cccd): Path<String>) -> R
             household_id: p.household_id.clone(),
             household_relation: p.household_relation.clone(),
             phone: p.phone.clone(),
+            birth_place: p.civil.birth_place.clone(),
+            ethnicity: p.civil.ethnicity.clone(),
+            nationality: p.civil.nationality.clone(),
+            father_name: p.civil.father_name.clone(),
+            mother_name: p.civil.mother_name.clone(),
+            spouse_name: p.civil.spouse_name.clone(),
+            marital_status: p.civil.marital_status.clone(),
         })
         .into_response(),
         None => not_found(),

@@ -139,7 +139,15 @@ async fn a_double_submit_makes_one_dossier() {
 async fn a_suspended_licence_is_refused_with_the_reason() {
     let app = spawn_app().await;
     app.sign_in(SUSPENDED_LICENCE_HOLDER).await;
-    let answers = prefilled_answers(&app).await;
+    // He has no portrait in his warehouse yet: he uploads one.
+    let photo: serde_json::Value =
+        crate::warehouse::upload(&app, "portrait-photo", crate::warehouse::PNG, "image/png")
+            .await
+            .json()
+            .await
+            .expect("json");
+    let mut answers = prefilled_answers(&app).await;
+    answers.insert("portrait".into(), photo["id"].clone());
     let body = assert_api_error(
         submit(&app, &answers, "suspended-001").await,
         422,

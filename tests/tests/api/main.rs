@@ -15,3 +15,4 @@ mod prefill;
 mod pwa;
 mod records;
 mod storage;
+mod warehouse;
