@@ -6,6 +6,13 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { BASE_URL, DESKTOP, PHONE, launch, screenshot, signInWithEid } from "./helpers.js";
 
+// A 1×1 PNG.
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478" +
+    "9c63f8cfc00000030101 00c9fe92ef0000000049454e44ae426082".replace(/ /g, ""),
+  "hex",
+);
+
 let browser;
 before(async () => {
   browser = await launch();
@@ -42,6 +49,16 @@ test("a citizen files a renewal without typing, an officer approves it, the citi
   assert.equal(await citizen.getByText("✓ Nhà nước đã xác thực").count(), 7);
   assert.ok(known.includes("Từ CSDL giấy khám sức khỏe điện tử"));
   await screenshot(citizen, "phone-filing-verified-vi");
+  await citizen.getByRole("button", { name: "Tiếp tục" }).click();
+
+  // The portrait comes from the warehouse (uploaded before); the person uploads a newer one,
+  // watching its progress, and it is chosen.
+  await citizen.getByRole("heading", { name: "Ảnh chân dung" }).waitFor();
+  assert.ok(await citizen.getByLabel(/Ảnh chân dung nền trắng/).isChecked());
+  await citizen.getByLabel("Hoặc tải lên bản khác").setInputFiles({ name: "anh-moi.png", mimeType: "image/png", buffer: PNG });
+  await citizen.getByLabel(/anh-moi\.png/).waitFor();
+  assert.ok(await citizen.getByLabel(/anh-moi\.png/).isChecked(), "the new upload is chosen");
+  await screenshot(citizen, "phone-filing-document-vi");
   await citizen.getByRole("button", { name: "Tiếp tục" }).click();
 
   // The phone number is a suggestion from the population register: kept as it is.

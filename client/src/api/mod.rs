@@ -265,3 +265,30 @@ pub fn enc(segment: &str) -> String {
 }
 
 use motcua_shared::dossier_api::{DossierView, OfficerDossier};
+
+/// Saves the person's draft of a procedure (their answers so far).
+pub async fn save_draft(
+    code: &str,
+    answers: &serde_json::Map<String, serde_json::Value>,
+    csrf_token: &str,
+) -> Result<(), ApiFailure> {
+    let body = serde_json::json!({ "answers": answers });
+    request(
+        "PUT",
+        &format!("/api/v1/me/drafts/{}", enc(code)),
+        &[],
+        Some(&body),
+        Some(csrf_token),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The person's draft of a procedure, if they saved one.
+pub async fn draft(code: &str) -> Result<Option<motcua_shared::warehouse::Draft>, ApiFailure> {
+    match get(&format!("/api/v1/me/drafts/{}", enc(code)), &[]).await {
+        Ok(draft) => Ok(Some(draft)),
+        Err(ApiFailure::Server { status: 404, .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}

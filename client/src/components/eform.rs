@@ -217,7 +217,20 @@ pub fn FieldInput(props: &FieldInputProps) -> Html {
                     {oninput} aria-describedby={described} aria-invalid={invalid} />
             }
         }
-        FieldKind::Group { .. } | FieldKind::Document { .. } => html! {
+        FieldKind::Document { document } => {
+            return html! {
+                <fieldset class={classes!("field", props.error.is_some().then_some("has-error"))}
+                    aria-describedby={described}>
+                    <legend class="question">{ heading(props.as_heading, field.label.get(lang)) }</legend>
+                    { for hint }
+                    { for error }
+                    <crate::components::document_input::DocumentInput id={id.clone()} field={field.clone()}
+                        document={document.clone()} value={(!text.is_empty()).then(|| text.clone())}
+                        on_change={props.on_change.clone()} />
+                </fieldset>
+            };
+        }
+        FieldKind::Group { .. } => html! {
             <p class="notice">{ tr(lang, "form.not_online") }</p>
         },
         kind => {

@@ -1,5 +1,6 @@
 //! Building blocks shared by pages.
 
+pub mod document_input;
 pub mod dossier_bits;
 pub mod eform;
 pub mod feedback;

@@ -44,8 +44,10 @@ pub fn FilingPage(props: &FilingPageProps) -> Html {
                 return Err(ApiFailure::Unexpected);
             }
             let detail = api::procedure(code.clone()).await?;
-            let prefill = api::prefill(code).await?;
-            Ok((detail, prefill))
+            let prefill = api::prefill(code.clone()).await?;
+            // A filing begun earlier, perhaps on another device.
+            let draft = api::draft(&code).await.ok().flatten();
+            Ok((detail, prefill, draft))
         },
     );
     let on_retry = Callback::from(move |()| retries.set(*retries + 1));
@@ -58,13 +60,14 @@ pub fn FilingPage(props: &FilingPageProps) -> Html {
             html! { <Failure failure={failure.clone()} {on_retry} /> }
         }
         (_, Loadable::Loaded(data)) => {
-            let (detail, prefill) = (**data).clone();
+            let (detail, prefill, draft) = (**data).clone();
             let csrf = match &session.me {
                 Loadable::Loaded(me) => me.as_ref().as_ref().map(|m| m.csrf_token.clone()),
                 _ => None,
             }
             .unwrap_or_default();
-            html! { <Steps detail={Rc::new(detail)} prefill={Rc::new(prefill)} {csrf} /> }
+            let draft = draft.map(|d| d.answers);
+            html! { <Steps detail={Rc::new(detail)} prefill={Rc::new(prefill)} {draft} {csrf} /> }
         }
     };
     html! { <div class="page page-narrow">{ body }</div> }
@@ -74,6 +77,8 @@ pub fn FilingPage(props: &FilingPageProps) -> Html {
 struct StepsProps {
     detail: Rc<ProcedureDetail>,
     prefill: Rc<Prefill>,
+    /// Answers saved in a draft; what the state vouches for is taken fresh from the pre-fill.
+    draft: Option<Map<String, Value>>,
     csrf: String,
 }
 
@@ -111,13 +116,20 @@ fn Steps(props: &StepsProps) -> Html {
         .map(|(k, _)| k.clone())
         .collect();
     let answers = use_state(|| {
-        props
+        let mut answers: Map<String, Value> = props
             .prefill
             .values
             .iter()
             .map(|(k, v)| (k.clone(), v.value.clone()))
-            .collect::<Map<String, Value>>()
+            .collect();
+        for (k, v) in props.draft.iter().flatten() {
+            if !locked.contains(k) {
+                answers.insert(k.clone(), v.clone());
+            }
+        }
+        answers
     });
+    let draft_saved = use_state(|| false);
     let questions: Vec<String> = form
         .fields
         .iter()
@@ -153,9 +165,21 @@ fn Steps(props: &StepsProps) -> Html {
 
     let go = {
         let (step, errors, failure) = (step.clone(), errors.clone(), failure.clone());
+        let (answers, draft_saved) = (answers.clone(), draft_saved.clone());
+        let (code, csrf) = (props.detail.procedure.code.clone(), props.csrf.clone());
         Callback::from(move |next: Step| {
             errors.set(Vec::new());
             failure.set(None);
+            // Each step saves the draft on the server, to continue anywhere.
+            if !matches!(next, Step::Done(_)) {
+                let (answers, draft_saved, code, csrf) =
+                    ((*answers).clone(), draft_saved.clone(), code.clone(), csrf.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    if api::save_draft(&code, &answers, &csrf).await.is_ok() {
+                        draft_saved.set(true);
+                    }
+                });
+            }
             step.set(next);
         })
     };
@@ -278,6 +302,9 @@ fn Steps(props: &StepsProps) -> Html {
                             error={first_error(&errors, &field_name, lang)} as_heading=true />
                         <button type="submit" class="button button-primary">{ tr(lang, "form.continue") }</button>
                     </form>
+                    if *draft_saved {
+                        <p class="hint" role="status">{ tr(lang, "filing.draft_saved") }</p>
+                    }
                 </>
             }
         }

@@ -38,14 +38,19 @@ pub fn ProcedurePage(props: &ProcedurePageProps) -> Html {
         Loadable::Failed(failure) => html! { <Failure failure={failure.clone()} {on_retry} /> },
         Loadable::Loaded(d) => {
             let p = &d.procedure;
+            let file = html! {
+                <Link<Route> to={Route::File { code: p.code.clone() }} classes="button button-primary">
+                    { tr(lang, "procedure.file_online") }
+                </Link<Route>>
+            };
             let action = match (&d.form, p.online_level) {
-                (Some(_), OnlineLevel::Full) => html! {
-                    <Link<Route> to={Route::File { code: p.code.clone() }} classes="button button-primary">
-                        { tr(lang, "procedure.file_online") }
-                    </Link<Route>>
-                },
-                (_, OnlineLevel::Partial) => html! {
-                    <p class="notice">{ tr(lang, "procedure.partial_note") }</p>
+                (Some(_), OnlineLevel::Full) => file,
+                // Filed online; the rest (a site inspection) happens in person.
+                (Some(_), OnlineLevel::Partial) => html! {
+                    <>
+                        <p class="notice">{ tr(lang, "procedure.partial_note") }</p>
+                        { file }
+                    </>
                 },
                 (None, _) => html! { <p class="notice">{ tr(lang, "procedure.form_soon") }</p> },
             };
