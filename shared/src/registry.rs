@@ -79,6 +79,22 @@ pub struct HealthCertificate {
     pub clinic: String,
 }
 
+/// An electronic birth notice (giấy chứng sinh) the health facility sent to the health register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BirthNotice {
+    pub code: String,
+    pub mother_cccd: String,
+    #[serde(default)]
+    pub father_cccd: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub child_birth_date: String,
+    /// `male` or `female`.
+    pub child_sex: String,
+    /// The health facility, written out.
+    pub birth_place: String,
+}
+
 /// A pre-filled answer: its value, where it came from, and whether the person may change it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

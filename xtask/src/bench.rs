@@ -241,6 +241,31 @@ pub fn bench() -> anyhow::Result<()> {
             writeln!(report, "| {name} | {raw} | {gz} | {br} |")?;
         }
     }
+    // Once-only: how much of each form the state fills in, per demo person (a data property,
+    // not a speed one, so a debug build will do).
+    let (ok, shares) = proc::run_captured(
+        Command::new("cargo")
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "motcua-tests",
+                "--bin",
+                "prefill-shares",
+            ])
+            .current_dir(&root),
+    )?;
+    anyhow::ensure!(ok, "measuring the pre-fill shares failed");
+    writeln!(
+        report,
+        "\nOnce-only: fields pre-filled from the national registers and the warehouse, and required documents satisfied without an upload (`prefill-shares`):\n"
+    )?;
+    for line in shares
+        .lines()
+        .filter(|l| l.starts_with('|') || l.is_empty())
+    {
+        writeln!(report, "{line}")?;
+    }
     println!("\n{report}");
     let out = root.join("target/bench");
     fs::create_dir_all(&out)?;

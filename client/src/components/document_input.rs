@@ -54,7 +54,9 @@ pub fn DocumentInput(props: &DocumentInputProps) -> Html {
     }
     .unwrap_or_default();
     let generation = use_state(|| 0u32);
-    let warehouse = use_load(*generation, |_| api::get::<Warehouse>("/api/v1/me/warehouse", &[]));
+    let warehouse = use_load(*generation, |_| {
+        api::get::<Warehouse>("/api/v1/me/warehouse", &[])
+    });
     // Upload progress from 0 to 1 while sending; the error of the last try.
     let progress = use_state(|| None::<f64>);
     let problem = use_state(|| None::<String>);

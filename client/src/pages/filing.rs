@@ -172,8 +172,12 @@ fn Steps(props: &StepsProps) -> Html {
             failure.set(None);
             // Each step saves the draft on the server, to continue anywhere.
             if !matches!(next, Step::Done(_)) {
-                let (answers, draft_saved, code, csrf) =
-                    ((*answers).clone(), draft_saved.clone(), code.clone(), csrf.clone());
+                let (answers, draft_saved, code, csrf) = (
+                    (*answers).clone(),
+                    draft_saved.clone(),
+                    code.clone(),
+                    csrf.clone(),
+                );
                 wasm_bindgen_futures::spawn_local(async move {
                     if api::save_draft(&code, &answers, &csrf).await.is_ok() {
                         draft_saved.set(true);

@@ -166,6 +166,33 @@ impl Registries {
         Ok(found)
     }
 
+    /// The electronic birth notices where the person is a parent, newest birth first.
+    pub async fn birth_notices_of(
+        &self,
+        cccd: &Cccd,
+    ) -> Result<Vec<motcua_shared::registry::BirthNotice>, AdapterError> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            birth_notices: Vec<motcua_shared::registry::BirthNotice>,
+        }
+        let list: Option<List> = self
+            .get(
+                &self.health,
+                &format!("/v1/birth-notices?parent_cccd={}", cccd.as_str()),
+            )
+            .await?;
+        let mut found: Vec<motcua_shared::registry::BirthNotice> = list
+            .map(|l| l.birth_notices)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|b| {
+                b.mother_cccd == cccd.as_str() || b.father_cccd.as_deref() == Some(cccd.as_str())
+            })
+            .collect();
+        found.sort_by(|a, b| b.child_birth_date.cmp(&a.child_birth_date));
+        Ok(found)
+    }
+
     /// A driver's health certificate by its code.
     pub async fn health_certificate(
         &self,

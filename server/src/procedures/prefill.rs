@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// The sources a form field may name.
-pub const KNOWN_SOURCES: [&str; 18] = [
+pub const KNOWN_SOURCES: [&str; 22] = [
     "identity.cccd",
     "population.full_name",
     "population.birth_date",
@@ -39,6 +39,10 @@ pub const KNOWN_SOURCES: [&str; 18] = [
     "licences.number",
     "licences.classes",
     "health.code",
+    "births.code",
+    "births.child_birth_date",
+    "births.child_sex",
+    "births.birth_place",
 ];
 
 /// Sources the person may still change (a suggestion, not a verified fact).
@@ -50,6 +54,8 @@ pub struct RegisterData {
     pub population: Option<PopulationRecord>,
     pub licence: Option<DrivingLicence>,
     pub health: Option<HealthCertificate>,
+    /// The newest electronic birth notice where the person is a parent.
+    pub birth: Option<motcua_shared::registry::BirthNotice>,
     /// Registers that did not answer.
     pub unavailable: Vec<&'static str>,
     /// The person's warehouse, newest first, when the form takes documents from it.
@@ -109,7 +115,7 @@ pub async fn read_registers(
 ) -> anyhow::Result<RegisterData> {
     let needed = registers_needed(form);
     let today = Day::of_instant(now_ms());
-    let (population, licences, health) = tokio::join!(
+    let (population, licences, health, births) = tokio::join!(
         async {
             if needed.contains("population") {
                 Some(registries.population_record(cccd).await)
@@ -127,6 +133,13 @@ pub async fn read_registers(
         async {
             if needed.contains("health") {
                 Some(registries.health_certificates_of(cccd).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if needed.contains("births") {
+                Some(registries.birth_notices_of(cccd).await)
             } else {
                 None
             }
@@ -175,6 +188,20 @@ pub async fn read_registers(
         Some(Err(e)) => {
             tracing::warn!(error = %e, "pre-fill: health-certificate register");
             data.unavailable.push("health");
+        }
+        None => {}
+    }
+    match births {
+        Some(Ok(list)) => {
+            data.birth = list.into_iter().next();
+            read.push((
+                "CSDL giấy chứng sinh điện tử",
+                "Giấy chứng sinh của con: ngày sinh, giới tính, nơi sinh",
+            ));
+        }
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "pre-fill: birth-notice register");
+            data.unavailable.push("births");
         }
         None => {}
     }
@@ -243,6 +270,10 @@ pub fn source_value(source: &str, cccd: &Cccd, data: &RegisterData) -> Option<Va
             .as_ref()
             .and_then(|l| text(&l.classes.join(", "))),
         "health.code" => data.health.as_ref().and_then(|h| text(&h.code)),
+        "births.code" => data.birth.as_ref().and_then(|b| text(&b.code)),
+        "births.child_birth_date" => data.birth.as_ref().and_then(|b| text(&b.child_birth_date)),
+        "births.child_sex" => data.birth.as_ref().and_then(|b| text(&b.child_sex)),
+        "births.birth_place" => data.birth.as_ref().and_then(|b| text(&b.birth_place)),
         // An issued result first (it carries the agency's provenance), else the newest upload.
         other if is_warehouse_source(other) => {
             let code = &other["warehouse.".len()..];

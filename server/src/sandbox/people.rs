@@ -137,6 +137,13 @@ struct PeopleFile {
     health_certificate: Vec<motcua_shared::registry::HealthCertificate>,
     #[serde(default)]
     document: Vec<DemoDocument>,
+    #[serde(default)]
+    birth_notice: Vec<motcua_shared::registry::BirthNotice>,
+}
+
+/// The electronic birth notices of the health register.
+pub fn birth_notices() -> anyhow::Result<Vec<motcua_shared::registry::BirthNotice>> {
+    Ok(file()?.birth_notice)
 }
 
 /// The driving-licence register's records.

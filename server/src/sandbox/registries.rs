@@ -1,4 +1,5 @@
-//! The sandbox national registers (population, driving licences, drivers' health certificates):
+//! The sandbox national registers (population, driving licences, drivers' health certificates and
+//! electronic birth notices):
 //! JSON over HTTP with an API key, as the national data-exchange platform serves them, answered
 //! from the synthetic seed.
 
@@ -12,7 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use motcua_shared::registry::{DrivingLicence, HealthCertificate, PopulationRecord};
+use motcua_shared::registry::{BirthNotice, DrivingLicence, HealthCertificate, PopulationRecord};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -24,6 +25,7 @@ pub struct SandboxRegistries {
     people: Vec<DemoPerson>,
     licences: Vec<DrivingLicence>,
     certificates: Vec<HealthCertificate>,
+    births: Vec<BirthNotice>,
 }
 
 impl SandboxRegistries {
@@ -33,6 +35,7 @@ impl SandboxRegistries {
             people,
             licences: super::people::licences()?,
             certificates: super::people::health_certificates()?,
+            births: super::people::birth_notices()?,
         })
     }
 }
@@ -46,6 +49,7 @@ pub fn routes(registries: Shared) -> Router<crate::AppState> {
         .route("/sandbox/licences/v1/licences/{number}", get(licence))
         .route("/sandbox/health/v1/certificates", get(certificates_of))
         .route("/sandbox/health/v1/certificates/{code}", get(certificate))
+        .route("/sandbox/health/v1/birth-notices", get(birth_notices_of))
         .layer(middleware::from_fn_with_state(
             registries.clone(),
             require_api_key,
@@ -141,4 +145,24 @@ async fn certificate(State(registries): State<Shared>, Path(code): Path<String>)
         Some(c) => Json(c).into_response(),
         None => not_found(),
     }
+}
+
+#[derive(Deserialize)]
+struct ParentQuery {
+    parent_cccd: String,
+}
+
+/// Birth notices where the person is the mother or the father.
+async fn birth_notices_of(
+    State(registries): State<Shared>,
+    Query(q): Query<ParentQuery>,
+) -> Response {
+    let found: Vec<&BirthNotice> = registries
+        .births
+        .iter()
+        .filter(|b| {
+            b.mother_cccd == q.parent_cccd || b.father_cccd.as_deref() == Some(&*q.parent_cccd)
+        })
+        .collect();
+    Json(json!({ "birth_notices": found })).into_response()
 }

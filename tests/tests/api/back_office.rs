@@ -518,3 +518,122 @@ async fn a_resubmission_resumes_the_clock_and_cannot_change_verified_values() {
     // Nothing is asked any more: a second resubmission is refused.
     assert_api_error(resubmit(&answers).await, 409, "transition_not_allowed").await;
 }
+
+/// A birth registration filed by the level-2 demo citizen (Hàng Trống ward); returns its id.
+pub(crate) async fn filed_birth_registration(app: &TestApp) -> String {
+    app.sign_in(LEVEL2_CCCD).await;
+    let prefill = app
+        .get_json("/api/v1/procedures/1.001193/prefill", 200)
+        .await;
+    let mut answers: Map<String, Value> = prefill["values"]
+        .as_object()
+        .expect("values")
+        .iter()
+        .map(|(k, v)| (k.clone(), v["value"].clone()))
+        .collect();
+    answers.insert("child_name".into(), json!("Nguyễn Minh Anh"));
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let response = app
+        .client
+        .post(app.url("/api/v1/dossiers"))
+        .header("x-csrf-token", token)
+        .json(&json!({ "procedure_code": "1.001193", "answers": answers, "idempotency_key": "birth-of-minh-anh" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_officer_of_commune_a_cannot_read_a_dossier_of_commune_b() {
+    let app = spawn_app().await;
+    let id = filed_birth_registration(&app).await;
+    let filed = app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await;
+    assert_eq!(
+        filed["unit_code"], "00070",
+        "Hàng Trống ward, where the parents live"
+    );
+    // The commune officer of Hàng Trống sees it.
+    let here = officer(&app, COMMUNE_OFFICER).await;
+    let queue: Value = here
+        .get("/api/v1/officer/dossiers")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["dossiers"][0]["id"], id.as_str());
+    // The same agency and level in the next ward, Hàng Bông, does not.
+    let assignment = motcua_server::identity::roles::Assignment {
+        agency_code: "UBND-XA".into(),
+        level: motcua_shared::procedure::Level::Commune,
+        unit_code: "00076".into(),
+        lead: false,
+    };
+    app.store
+        .grant_role(
+            &motcua_shared::Cccd::parse(TRAFFIC_OFFICER).expect("valid"),
+            motcua_shared::identity::Role::Officer,
+            Some(&assignment),
+            Some("test"),
+        )
+        .await
+        .expect("granted");
+    let next_ward = officer(&app, TRAFFIC_OFFICER).await;
+    let queue: Value = next_ward
+        .get("/api/v1/officer/dossiers")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["dossiers"], json!([]));
+    assert_api_error(
+        next_ward
+            .get(&format!("/api/v1/officer/dossiers/{id}"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_api_error(
+        act(&next_ward, &id, "receive", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_interconnected_dossier_issues_three_results_into_the_warehouse() {
+    let app = spawn_app().await;
+    let id = filed_birth_registration(&app).await;
+    let commune = officer(&app, COMMUNE_OFFICER).await;
+    for action in ["receive", "start_processing", "approve", "issue_result"] {
+        assert_eq!(
+            act(&commune, &id, action, None).await.status(),
+            200,
+            "{action}"
+        );
+    }
+    let items = app.get_json("/api/v1/me/warehouse", 200).await;
+    let issued: Vec<&str> = items["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["dossier_id"] == id.as_str())
+        .filter_map(|i| i["document_code"].as_str())
+        .collect();
+    for code in [
+        "birth-certificate",
+        "permanent-residence-confirmation",
+        "health-insurance-card",
+    ] {
+        assert!(issued.contains(&code), "{code} in {issued:?}");
+    }
+}

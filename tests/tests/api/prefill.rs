@@ -141,3 +141,40 @@ async fn pre_fill_is_personal_and_needs_a_known_procedure() {
     .await;
     let _ = TestApp::second_browser(&app);
 }
+
+#[tokio::test]
+async fn a_birth_registration_is_filled_from_the_electronic_birth_notice_and_the_warehouse() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let prefill = app
+        .get_json("/api/v1/procedures/1.001193/prefill", 200)
+        .await;
+    let values = &prefill["values"];
+    for (field, value) in [
+        ("child_birth_date", "2026-11-20"),
+        ("child_sex", "female"),
+        ("birth_notice_code", "GCS-2026-01-770412"),
+        ("married", "married"),
+        ("spouse_name", "Trần Thị Mai"),
+    ] {
+        assert_eq!(values[field]["value"], value, "{field}");
+        assert_eq!(values[field]["locked"], true, "{field}");
+    }
+    // The marriage certificate the commune issued years ago is offered from the warehouse.
+    assert_eq!(
+        values["marriage_certificate"]["source"],
+        "warehouse.marriage-certificate"
+    );
+    assert!(
+        values.get("child_name").is_none(),
+        "the parents choose the name"
+    );
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|e| e["source"] == "CSDL giấy chứng sinh điện tử")
+    );
+}
