@@ -88,9 +88,20 @@ fn CardIn(props: &InLangProps) -> Html {
     };
     html! {
         <ContextProvider<LangContext> {context}>
-            <ProcedureCard procedure={licence()} />
+            // The card's name links to the procedure's page: links need a router.
+            <yew_router::BrowserRouter>
+                <ProcedureCard procedure={licence()} />
+            </yew_router::BrowserRouter>
         </ContextProvider<LangContext>>
     }
+}
+
+/// Where the last rendered card's name links to.
+async fn root_link() -> Option<String> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("h2.procedure-name a").ok().flatten())
+        .and_then(|a| a.get_attribute("href"))
 }
 
 async fn render(lang: Lang) -> String {
@@ -117,6 +128,8 @@ async fn a_card_shows_the_reduced_online_fee_and_the_time_limit_in_vietnamese() 
         "{text}"
     );
     assert!(text.contains("5 ngày làm việc"), "{text}");
+    let link = root_link().await;
+    assert_eq!(link.as_deref(), Some("/procedures/1.002804"));
     assert!(
         text.contains("Trực tuyến toàn trình") && text.contains("Cấp tỉnh"),
         "{text}"

@@ -14,9 +14,11 @@ pub struct Form {
     pub fields: Vec<Field>,
 }
 
-/// One question of a form.
+/// One question of a form. Read through [`RawField`] (every key at one level, the type named by
+/// `type`), which keeps serde's buffering of flattened and tagged content out of the PWA.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(try_from = "RawField")]
 pub struct Field {
     /// The key of the answer, unique within its form or group.
     pub name: String,
@@ -34,6 +36,93 @@ pub struct Field {
     /// `population.full_name` or `licences.number`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// A field as written: its type's rules side by side with the common keys.
+#[derive(Deserialize)]
+struct RawField {
+    name: String,
+    label: Localized,
+    #[serde(default)]
+    hint: Option<Localized>,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    when: Option<Condition>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    max_length: Option<usize>,
+    #[serde(default)]
+    min: Option<i64>,
+    #[serde(default)]
+    max: Option<i64>,
+    #[serde(default)]
+    not_future: bool,
+    #[serde(default)]
+    options: Option<Vec<ChoiceOption>>,
+    #[serde(default)]
+    document: Option<String>,
+    #[serde(default)]
+    fields: Option<Vec<Field>>,
+}
+
+impl TryFrom<RawField> for Field {
+    type Error = String;
+
+    fn try_from(raw: RawField) -> Result<Field, String> {
+        let count = |n: Option<i64>, default: usize| -> Result<usize, String> {
+            n.map_or(Ok(default), |n| {
+                usize::try_from(n).map_err(|_| format!("{}: a count cannot be negative", raw.name))
+            })
+        };
+        let kind = match raw.kind.as_str() {
+            "text" => FieldKind::Text {
+                max_length: raw.max_length.unwrap_or_else(default_max_length),
+            },
+            "number" => FieldKind::Number {
+                min: raw.min,
+                max: raw.max,
+            },
+            "date" => FieldKind::Date {
+                not_future: raw.not_future,
+            },
+            "choice" => FieldKind::Choice {
+                options: raw
+                    .options
+                    .ok_or_else(|| format!("{}: a choice needs options", raw.name))?,
+            },
+            "cccd" => FieldKind::Cccd,
+            "tax_code" => FieldKind::TaxCode,
+            "address" => FieldKind::Address,
+            "phone" => FieldKind::Phone,
+            "email" => FieldKind::Email,
+            "document" => FieldKind::Document {
+                document: raw
+                    .document
+                    .ok_or_else(|| format!("{}: a document field names its document", raw.name))?,
+            },
+            "group" => FieldKind::Group {
+                fields: raw
+                    .fields
+                    .ok_or_else(|| format!("{}: a group needs fields", raw.name))?,
+                min: count(raw.min, 0)?,
+                max: count(raw.max, default_max_items())?,
+            },
+            other => return Err(format!("{}: unknown field type {other}", raw.name)),
+        };
+        Ok(Field {
+            name: raw.name,
+            label: raw.label,
+            hint: raw.hint,
+            kind,
+            required: raw.required,
+            when: raw.when,
+            source: raw.source,
+        })
+    }
 }
 
 /// A field's type and its own rules.
@@ -663,5 +752,25 @@ mod address_tests {
         let no_street =
             json!({ "province": "01", "district": "002", "commune": "00070", "street": " " });
         assert_eq!(check(no_street), vec!["incomplete_address"]);
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+
+    #[test]
+    fn a_field_of_an_unknown_type_or_missing_its_rules_does_not_read() {
+        let read = |json: &str| serde_json::from_str::<Field>(json).map_err(|e| e.to_string());
+        let label = r#""label": {"vi": "A", "en": "A"}"#;
+        assert!(read(&format!(r#"{{"name": "a", {label}, "type": "colour"}}"#)).is_err_and(|e| e.contains("unknown field type colour")));
+        assert!(read(&format!(r#"{{"name": "a", {label}, "type": "choice"}}"#)).is_err_and(|e| e.contains("needs options")));
+        assert!(read(&format!(r#"{{"name": "a", {label}, "type": "group", "fields": [], "min": -1}}"#)).is_err());
+        let field = read(&format!(r#"{{"name": "a", {label}, "type": "text", "max_length": 9, "required": true}}"#))
+            .expect("reads");
+        assert_eq!(field.kind, FieldKind::Text { max_length: 9 });
+        // Written back, it reads the same.
+        let again: Field = serde_json::from_value(serde_json::to_value(&field).expect("writes")).expect("reads");
+        assert_eq!(again, field);
     }
 }

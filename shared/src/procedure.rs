@@ -109,6 +109,7 @@ pub struct Procedure {
 /// apart from [`Procedure`] so the catalogue listing (and the PWA code reading it) stays small.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "RawDetail")]
 pub struct ProcedureDetail {
     #[serde(flatten)]
     pub procedure: Procedure,
@@ -129,6 +130,58 @@ pub struct ProcedureDetail {
     /// The e-identity level filing needs; level 2 also needs a fresh proof (step-up).
     #[serde(default = "level1", skip_serializing_if = "is_level1")]
     pub min_acr: crate::identity::Acr,
+}
+
+/// A procedure detail as written: every key at one level. Reading through it keeps serde's
+/// buffering of flattened content out of the PWA.
+#[derive(Deserialize)]
+struct RawDetail {
+    code: String,
+    name: Localized,
+    category: Localized,
+    summary: Localized,
+    agency: Agency,
+    level: Level,
+    online_level: OnlineLevel,
+    fee_vnd: Vnd,
+    online_fee_vnd: Vnd,
+    time_limit_working_days: u16,
+    required_documents: Vec<RequiredDocument>,
+    #[serde(default)]
+    form: Option<crate::eform::Form>,
+    #[serde(default)]
+    eligibility: Vec<String>,
+    #[serde(default)]
+    jurisdiction: Option<String>,
+    #[serde(default)]
+    results: Vec<crate::warehouse::IssuedResult>,
+    #[serde(default = "level1")]
+    min_acr: crate::identity::Acr,
+}
+
+impl From<RawDetail> for ProcedureDetail {
+    fn from(raw: RawDetail) -> ProcedureDetail {
+        ProcedureDetail {
+            procedure: Procedure {
+                code: raw.code,
+                name: raw.name,
+                category: raw.category,
+                summary: raw.summary,
+                agency: raw.agency,
+                level: raw.level,
+                online_level: raw.online_level,
+                fee_vnd: raw.fee_vnd,
+                online_fee_vnd: raw.online_fee_vnd,
+                time_limit_working_days: raw.time_limit_working_days,
+                required_documents: raw.required_documents,
+            },
+            form: raw.form,
+            eligibility: raw.eligibility,
+            jurisdiction: raw.jurisdiction,
+            results: raw.results,
+            min_acr: raw.min_acr,
+        }
+    }
 }
 
 fn level1() -> crate::identity::Acr {
