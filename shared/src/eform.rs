@@ -763,14 +763,28 @@ mod reading_tests {
     fn a_field_of_an_unknown_type_or_missing_its_rules_does_not_read() {
         let read = |json: &str| serde_json::from_str::<Field>(json).map_err(|e| e.to_string());
         let label = r#""label": {"vi": "A", "en": "A"}"#;
-        assert!(read(&format!(r#"{{"name": "a", {label}, "type": "colour"}}"#)).is_err_and(|e| e.contains("unknown field type colour")));
-        assert!(read(&format!(r#"{{"name": "a", {label}, "type": "choice"}}"#)).is_err_and(|e| e.contains("needs options")));
-        assert!(read(&format!(r#"{{"name": "a", {label}, "type": "group", "fields": [], "min": -1}}"#)).is_err());
-        let field = read(&format!(r#"{{"name": "a", {label}, "type": "text", "max_length": 9, "required": true}}"#))
-            .expect("reads");
+        assert!(
+            read(&format!(r#"{{"name": "a", {label}, "type": "colour"}}"#))
+                .is_err_and(|e| e.contains("unknown field type colour"))
+        );
+        assert!(
+            read(&format!(r#"{{"name": "a", {label}, "type": "choice"}}"#))
+                .is_err_and(|e| e.contains("needs options"))
+        );
+        assert!(
+            read(&format!(
+                r#"{{"name": "a", {label}, "type": "group", "fields": [], "min": -1}}"#
+            ))
+            .is_err()
+        );
+        let field = read(&format!(
+            r#"{{"name": "a", {label}, "type": "text", "max_length": 9, "required": true}}"#
+        ))
+        .expect("reads");
         assert_eq!(field.kind, FieldKind::Text { max_length: 9 });
         // Written back, it reads the same.
-        let again: Field = serde_json::from_value(serde_json::to_value(&field).expect("writes")).expect("reads");
+        let again: Field =
+            serde_json::from_value(serde_json::to_value(&field).expect("writes")).expect("reads");
         assert_eq!(again, field);
     }
 }

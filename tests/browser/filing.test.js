@@ -96,6 +96,12 @@ test("a citizen files a renewal without typing, an officer approves it, the citi
   await officer.getByRole("link", { name: receipt }).click();
   await officer.getByRole("heading", { level: 1, name: "Cấp đổi giấy phép lái xe" }).waitFor();
   assert.match(await officer.locator("dl.answers").innerText(), /010123456789/);
+  // The portrait the citizen attached opens for the officer (and the opening is logged for the citizen).
+  const href = await officer.locator("dl.answers").getByRole("link", { name: "Mở giấy tờ" }).getAttribute("href");
+  assert.match(href, /^\/api\/v1\/officer\/dossiers\/[^/]+\/documents\/[^/]+$/);
+  const portrait = await officer.request.get(`${BASE_URL}${href}`);
+  assert.equal(portrait.status(), 200);
+  assert.equal(portrait.headers()["content-type"], "image/png");
   await officer.getByRole("button", { name: "Nhận xử lý" }).click();
   await officer.getByText("Lê Minh Cường", { exact: true }).waitFor();
   for (const [action, status] of [

@@ -158,8 +158,9 @@ pub fn DocumentInput(props: &DocumentInputProps) -> Html {
                 <input id={file_id} type="file" accept="application/pdf,image/jpeg,image/png" onchange={on_file}
                     disabled={progress.is_some()} />
                 if let Some(p) = *progress {
-                    <progress max="100" value={format!("{:.0}", p * 100.0)} aria-label={tr(lang, "document.uploading")} />
-                    <p role="status">{ format!("{} {:.0}%", tr(lang, "document.uploading"), p * 100.0) }</p>
+                    // Whole percents (integer formatting keeps float printing out of the bundle).
+                    <progress max="100" value={percent(p).to_string()} aria-label={tr(lang, "document.uploading")} />
+                    <p role="status">{ format!("{} {}%", tr(lang, "document.uploading"), percent(p)) }</p>
                 }
                 if let Some(key) = (*problem).clone() {
                     <p class="field-error" role="alert">{ {
@@ -170,4 +171,8 @@ pub fn DocumentInput(props: &DocumentInputProps) -> Html {
             </div>
         </>
     }
+}
+
+fn percent(fraction: f64) -> u32 {
+    (fraction.clamp(0.0, 1.0) * 100.0).round() as u32
 }

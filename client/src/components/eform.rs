@@ -51,7 +51,9 @@ pub fn written(field: &Field, value: Option<&Value>, lang: Lang) -> String {
         (FieldKind::Date { .. }, Value::String(v)) => motcua_shared::time::format_vn_date(v),
         (FieldKind::Address, v) => Address::from_value(v).map_or_else(String::new, |a| a.written()),
         (_, Value::String(v)) => v.clone(),
-        (_, other) => other.to_string(),
+        (_, Value::Number(n)) => n.as_i64().map_or_else(|| "—".into(), |n| n.to_string()),
+        (_, Value::Bool(b)) => b.to_string(),
+        _ => "—".into(),
     }
 }
 
@@ -66,13 +68,16 @@ pub fn source_key(source: &str) -> &'static str {
 }
 
 /// The answers as a description list; verified ones carry the state's mark. With `on_change`,
-/// an unverified answer gets a "Change" button sending its field name.
+/// an unverified answer gets a "Change" button sending its field name; a document opens at
+/// `document_href(item id)`.
 pub fn answers(
     lang: Lang,
     form: &Form,
     answers: &Map<String, Value>,
     verified: &[String],
     on_change: Option<&Callback<String>>,
+    // Where a document answer (a warehouse item id) opens, for the reader.
+    document_href: &dyn Fn(&str) -> String,
 ) -> Html {
     html! {
         <dl class="answers">
@@ -92,7 +97,11 @@ pub fn answers(
                     <div class="answer">
                         <dt>{ field.label.get(lang) }</dt>
                         <dd>
-                            <span>{ written(field, answers.get(&field.name), lang) }</span>
+                            if let (FieldKind::Document { .. }, Some(id)) = (&field.kind, answers.get(&field.name).and_then(Value::as_str)) {
+                                <a href={document_href(id)} target="_blank" rel="noopener">{ tr(lang, "form.open_document") }</a>
+                            } else {
+                                <span>{ written(field, answers.get(&field.name), lang) }</span>
+                            }
                             if verified {
                                 <span class="badge badge-verified">{ tr(lang, "form.verified") }</span>
                             }
@@ -210,7 +219,8 @@ pub fn FieldInput(props: &FieldInputProps) -> Html {
             });
             let shown = props.value.as_ref().map(|v| match v {
                 Value::String(s) => s.clone(),
-                other => other.to_string(),
+                Value::Number(n) => n.as_i64().map(|n| n.to_string()).unwrap_or_default(),
+                _ => String::new(),
             });
             html! {
                 <input id={id.clone()} class="input" type="text" inputmode="numeric" value={shown.unwrap_or_default()}
@@ -356,4 +366,9 @@ fn heading(as_heading: bool, text: &str) -> Html {
     } else {
         html! { { text } }
     }
+}
+
+/// Where the person opens a document of their own warehouse.
+pub fn own_document(id: &str) -> String {
+    format!("/api/v1/me/warehouse/{}/content", crate::api::enc(id))
 }

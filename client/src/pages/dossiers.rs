@@ -18,7 +18,7 @@ use crate::{
     app::Route,
     components::{
         dossier_bits::{clocks, status_badge, timeline},
-        eform::{FieldInput, answers as answers_list, first_error, is_asked, today},
+        eform::{FieldInput, answers as answers_list, first_error, is_asked, own_document, today},
         feedback::{Failure, Loading, SignInPrompt},
     },
     hooks::{Loadable, use_lang, use_load, use_session, use_title},
@@ -231,7 +231,7 @@ fn DossierDetail(props: &DetailProps) -> Html {
             { timeline(lang, &d.events) }
             if let Some(form) = props.form.clone() {
                 <h2>{ tr(lang, "dossier.answers") }</h2>
-                { answers_list(lang, &form, &d.answers, &d.verified_fields, None) }
+                { answers_list(lang, &form, &d.answers, &d.verified_fields, None, &own_document) }
             }
             if let Some(f) = (*failure).clone() {
                 <Failure failure={f} on_retry={props.reload.clone()} />

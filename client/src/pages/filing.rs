@@ -16,7 +16,8 @@ use crate::{
     app::Route,
     components::{
         eform::{
-            FieldInput, answers as answers_list, first_error, is_asked, source_key, today, written,
+            FieldInput, answers as answers_list, first_error, is_asked, own_document, source_key,
+            today, written,
         },
         feedback::{Failure, Loading, SignInPrompt},
     },
@@ -382,7 +383,7 @@ fn Steps(props: &StepsProps) -> Html {
                             </ul>
                         </div>
                     }
-                    { answers_list(lang, &form, &answers, &locked, Some(&on_change)) }
+                    { answers_list(lang, &form, &answers, &locked, Some(&on_change), &own_document) }
                     <dl class="facts">
                         <div>
                             <dt>{ tr(lang, "procedures.fee") }</dt>

@@ -386,7 +386,11 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
                 <div class="badges">{ status_badge(lang, d.status) }</div>
                 if let Some(form) = props.form.clone() {
                     <h2>{ tr(lang, "dossier.answers") }</h2>
-                    { answers_list(lang, &form, &d.answers, &d.verified_fields, None) }
+                    { {
+                        let dossier_id = d.id.clone();
+                        let href = move |item: &str| format!("/api/v1/officer/dossiers/{}/documents/{}", api::enc(&dossier_id), api::enc(item));
+                        answers_list(lang, &form, &d.answers, &d.verified_fields, None, &href)
+                    } }
                 }
                 <h2>{ tr(lang, "dossier.timeline") }</h2>
                 { timeline(lang, &d.events) }
