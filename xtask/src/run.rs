@@ -57,7 +57,9 @@ pub fn run() -> anyhow::Result<()> {
     }
     anyhow::ensure!(ready, "motcua-server did not answer on {addr} within 30 s");
     println!("\n  motcua is running at {url}\n");
-    println!("  Demo data: the public catalogue of 8 procedures; SQLite database in ./data/.");
+    println!(
+        "  Demo data: 8 procedures with e-forms, demo people with registers and warehouses; SQLite database in ./data/."
+    );
     println!("  Sign in at {url}/account with the national e-ID sandbox (password demo1234):");
     for line in demo_accounts(&root) {
         println!("    {line}");
@@ -113,7 +115,14 @@ fn demo_accounts(root: &std::path::Path) -> Vec<String> {
                     .and_then(|v| v.as_str())
                     .unwrap_or("?");
                 let level = officer.get("level").and_then(|v| v.as_str()).unwrap_or("?");
-                roles.push(format!("officer of {agency} ({level})"));
+                let unit = officer
+                    .get("unit_code")
+                    .and_then(|v| v.as_str())
+                    .and_then(motcua_shared::units::get)
+                    .map_or("?", |u| u.name);
+                roles.push(format!(
+                    "officer of {agency} ({level}: {unit}; back office at /office)"
+                ));
             }
             if p.get("admin").and_then(|v| v.as_bool()) == Some(true) {
                 roles.push("admin".into());
