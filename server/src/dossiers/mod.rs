@@ -60,6 +60,65 @@ pub fn require_level(user: &AuthUser, procedure: &ProcedureDetail) -> Result<(),
     Ok(())
 }
 
+/// A value the state verified was changed.
+fn locked_changed(field: &str) -> motcua_shared::eform::FieldError {
+    motcua_shared::eform::FieldError {
+        field: field.to_owned(),
+        code: "locked_field_changed".into(),
+        message: motcua_shared::Localized {
+            vi: "Thông tin này do cơ sở dữ liệu quốc gia cung cấp và không được sửa.".into(),
+            en: "This value comes from the national register and cannot be changed.".into(),
+        },
+    }
+}
+
+pub(crate) fn changed_meanwhile() -> ApiError {
+    ApiError::Conflict {
+        code: "changed_meanwhile",
+        message: "The dossier changed meanwhile. Reload it and try again.".into(),
+    }
+}
+
+/// The status an applicant's `action` leads to, with the dossier's context; 409 `refusal: why`
+/// when it is not allowed now.
+fn applicant_step(
+    dossier: &storage::Dossier,
+    action: DossierAction,
+    refusal: &str,
+) -> Result<(motcua_shared::dossier::DossierStatus, Context), ApiError> {
+    let context = Context {
+        clock_started: dossier.received_at.is_some(),
+    };
+    let to =
+        transition(dossier.view.status, action, Actor::Applicant, None, context).map_err(|e| {
+            ApiError::Conflict {
+                code: "transition_not_allowed",
+                message: format!("{refusal}: {e}."),
+            }
+        })?;
+    Ok((to, context))
+}
+
+/// Refuses (422 `unknown_document`) document answers the person's warehouse does not hold.
+async fn check_documents(
+    state: &AppState,
+    user: &AuthUser,
+    form: &motcua_shared::eform::Form,
+    answers: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let held = state.store.warehouse_of(&user.person.id).await?;
+    let unknown = documents_not_held(form, answers, &held);
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidAnswers {
+            code: "unknown_document",
+            message: "A document is not in your warehouse.".into(),
+            fields: unknown,
+        })
+    }
+}
+
 /// Document answers that are not an item of the person's warehouse of the required kind.
 pub fn documents_not_held(
     form: &motcua_shared::eform::Form,
@@ -205,15 +264,7 @@ async fn submit(
         match body.answers.get(&field.name) {
             Some(given) if *given == expected => verified.push(field.name.clone()),
             _ if source == "population.phone" => {}
-            _ => changed.push(motcua_shared::eform::FieldError {
-                field: field.name.clone(),
-                code: "locked_field_changed".into(),
-                message: motcua_shared::Localized {
-                    vi: "Thông tin này do cơ sở dữ liệu quốc gia cung cấp và không được sửa."
-                        .into(),
-                    en: "This value comes from the national register and cannot be changed.".into(),
-                },
-            }),
+            _ => changed.push(locked_changed(&field.name)),
         }
     }
     if !changed.is_empty() {
@@ -223,15 +274,7 @@ async fn submit(
             fields: changed,
         });
     }
-    let documents = state.store.warehouse_of(&user.person.id).await?;
-    let unknown = documents_not_held(&form, &body.answers, &documents);
-    if !unknown.is_empty() {
-        return Err(ApiError::InvalidAnswers {
-            code: "unknown_document",
-            message: "A document is not in your warehouse.".into(),
-            fields: unknown,
-        });
-    }
+    check_documents(&state, &user, &form, &body.answers).await?;
     let mut refusals = Vec::new();
     for check in &procedure.eligibility {
         if let Some(refusal) = eligibility::run(
@@ -348,20 +391,11 @@ async fn withdraw(
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<DossierView>, ApiError> {
     let dossier = own_dossier(&state, &user, &id).await?;
-    let context = Context {
-        clock_started: dossier.received_at.is_some(),
-    };
-    let to = transition(
-        dossier.view.status,
+    let (to, _) = applicant_step(
+        &dossier,
         DossierAction::Withdraw,
-        Actor::Applicant,
-        None,
-        context,
-    )
-    .map_err(|e| ApiError::Conflict {
-        code: "transition_not_allowed",
-        message: format!("This dossier can no longer be withdrawn: {e}."),
-    })?;
+        "This dossier can no longer be withdrawn",
+    )?;
     let actor = format!("person:{}", user.person.id);
     if !state
         .store
@@ -377,10 +411,7 @@ async fn withdraw(
         )
         .await?
     {
-        return Err(ApiError::Conflict {
-            code: "changed_meanwhile",
-            message: "The dossier changed meanwhile. Reload it and try again.".into(),
-        });
+        return Err(changed_meanwhile());
     }
     Ok(AppJson(own_dossier(&state, &user, &id).await?.view))
 }
@@ -405,20 +436,11 @@ async fn resubmit(
     AppJson(body): AppJson<Resubmission>,
 ) -> Result<AppJson<DossierView>, ApiError> {
     let dossier = own_dossier(&state, &user, &id).await?;
-    let context = Context {
-        clock_started: dossier.received_at.is_some(),
-    };
-    let to = transition(
-        dossier.view.status,
+    let (to, context) = applicant_step(
+        &dossier,
         DossierAction::Resubmit,
-        Actor::Applicant,
-        None,
-        context,
-    )
-    .map_err(|e| ApiError::Conflict {
-        code: "transition_not_allowed",
-        message: format!("Nothing is asked of you on this dossier: {e}."),
-    })?;
+        "Nothing is asked of you on this dossier",
+    )?;
     let procedure = state
         .store
         .procedure(&dossier.view.procedure_code)
@@ -441,14 +463,7 @@ async fn resubmit(
         .verified_fields
         .iter()
         .filter(|f| body.answers.get(*f) != dossier.view.answers.get(*f))
-        .map(|f| motcua_shared::eform::FieldError {
-            field: f.clone(),
-            code: "locked_field_changed".into(),
-            message: motcua_shared::Localized {
-                vi: "Thông tin này do cơ sở dữ liệu quốc gia cung cấp và không được sửa.".into(),
-                en: "This value comes from the national register and cannot be changed.".into(),
-            },
-        })
+        .map(|f| locked_changed(f))
         .collect();
     if !changed.is_empty() {
         return Err(ApiError::InvalidAnswers {
@@ -457,15 +472,7 @@ async fn resubmit(
             fields: changed,
         });
     }
-    let documents = state.store.warehouse_of(&user.person.id).await?;
-    let unknown = documents_not_held(&form, &body.answers, &documents);
-    if !unknown.is_empty() {
-        return Err(ApiError::InvalidAnswers {
-            code: "unknown_document",
-            message: "A document is not in your warehouse.".into(),
-            fields: unknown,
-        });
-    }
+    check_documents(&state, &user, &form, &body.answers).await?;
     if unit_of(&procedure, &body.answers)? != dossier.view.unit_code {
         return Err(ApiError::validation(
             "jurisdiction_changed",
@@ -505,10 +512,7 @@ async fn resubmit(
         )
         .await?
     {
-        return Err(ApiError::Conflict {
-            code: "changed_meanwhile",
-            message: "The dossier changed meanwhile. Reload it and try again.".into(),
-        });
+        return Err(changed_meanwhile());
     }
     Ok(AppJson(own_dossier(&state, &user, &id).await?.view))
 }

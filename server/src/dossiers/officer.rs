@@ -13,7 +13,10 @@ use motcua_shared::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::storage::{Clock, Dossier, Step};
+use super::{
+    changed_meanwhile,
+    storage::{Clock, Dossier, Step},
+};
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery},
@@ -86,6 +89,54 @@ async fn assigned_dossier(
         None => None,
     };
     Ok((dossier, applicant, assignee))
+}
+
+/// The dossier as it is now, for the officer who just changed it.
+async fn current_view(
+    state: &AppState,
+    assignment: &Assignment,
+    id: &str,
+    user: &AuthUser,
+) -> Result<AppJson<OfficerDossier>, ApiError> {
+    let (dossier, applicant, assignee) = assigned_dossier(state, assignment, id).await?;
+    Ok(AppJson(officer_view(
+        dossier,
+        applicant,
+        assignee,
+        &user.person.id,
+    )))
+}
+
+/// Records in the applicant's data-access log that this officer read `data` of their dossier.
+async fn record_officer_read(
+    state: &AppState,
+    user: &AuthUser,
+    assignment: &Assignment,
+    applicant_id: &str,
+    source: &str,
+    data: &str,
+) -> Result<(), ApiError> {
+    let applicant = state
+        .store
+        .person(applicant_id)
+        .await?
+        .context("a dossier's applicant is missing")?;
+    let accessor = format!("{} (cán bộ {})", user.person.name, assignment.agency_code);
+    let mut tx = state.store.begin_write().await?;
+    data_access::record(
+        &mut tx,
+        &Access {
+            cccd: applicant.cccd.as_str(),
+            accessor_kind: "officer",
+            accessor: &accessor,
+            source,
+            data,
+            purpose: "Giải quyết hồ sơ",
+        },
+    )
+    .await?;
+    tx.commit().await.context("committing a data access")?;
+    Ok(())
 }
 
 /// How urgent a dossier is, for the queue's filters.
@@ -202,13 +253,7 @@ pub async fn claim(
     let assignment = assignment(&state, &user).await?;
     let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
     if dossier.assignee_id.as_deref() == Some(&*user.person.id) {
-        let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
-        return Ok(AppJson(officer_view(
-            d,
-            applicant,
-            assignee,
-            &user.person.id,
-        )));
+        return current_view(&state, &assignment, &id, &user).await;
     }
     if dossier.assignee_id.is_some() {
         return Err(ApiError::Conflict {
@@ -228,13 +273,7 @@ pub async fn claim(
     {
         return Err(changed_meanwhile());
     }
-    let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
-    Ok(AppJson(officer_view(
-        d,
-        applicant,
-        assignee,
-        &user.person.id,
-    )))
+    current_view(&state, &assignment, &id, &user).await
 }
 
 /// Assigns a dossier to an officer of the same agency, level and unit. The unit's lead only;
@@ -295,20 +334,7 @@ pub async fn assign(
     {
         return Err(changed_meanwhile());
     }
-    let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
-    Ok(AppJson(officer_view(
-        d,
-        applicant,
-        assignee,
-        &user.person.id,
-    )))
-}
-
-fn changed_meanwhile() -> ApiError {
-    ApiError::Conflict {
-        code: "changed_meanwhile",
-        message: "The dossier changed meanwhile. Reload it and try again.".into(),
-    }
+    current_view(&state, &assignment, &id, &user).await
 }
 
 /// Opens a dossier of the officer's queue, with its timeline; the applicant's data-access log
@@ -327,26 +353,16 @@ pub async fn open(
     let (mut dossier, applicant_name, assignee) =
         assigned_dossier(&state, &assignment, &id).await?;
     dossier.view.events = state.store.dossier_events(&id).await?;
-    let applicant = state
-        .store
-        .person(&dossier.applicant_id)
-        .await?
-        .context("a dossier's applicant is missing")?;
-    let accessor = format!("{} (cán bộ {})", user.person.name, assignment.agency_code);
-    let mut tx = state.store.begin_write().await?;
-    data_access::record(
-        &mut tx,
-        &Access {
-            cccd: applicant.cccd.as_str(),
-            accessor_kind: "officer",
-            accessor: &accessor,
-            source: "dossier",
-            data: &format!("Hồ sơ {}", dossier.view.receipt_number),
-            purpose: "Giải quyết hồ sơ",
-        },
+    let read = format!("Hồ sơ {}", dossier.view.receipt_number);
+    record_officer_read(
+        &state,
+        &user,
+        &assignment,
+        &dossier.applicant_id,
+        "dossier",
+        &read,
     )
     .await?;
-    tx.commit().await.context("committing a data access")?;
     Ok(AppJson(officer_view(
         dossier,
         applicant_name,
@@ -473,13 +489,7 @@ pub async fn act(
     {
         return Err(changed_meanwhile());
     }
-    let (d, applicant, assignee) = assigned_dossier(&state, &assignment, &id).await?;
-    Ok(AppJson(officer_view(
-        d,
-        applicant,
-        assignee,
-        &user.person.id,
-    )))
+    current_view(&state, &assignment, &id, &user).await
 }
 
 /// The result documents a procedure issues, stored (content-addressed) ahead of the transition
@@ -555,25 +565,15 @@ pub async fn document(
         .warehouse_item(&dossier.applicant_id, &item_id)
         .await?
         .ok_or_else(missing)?;
-    let applicant = state
-        .store
-        .person(&dossier.applicant_id)
-        .await?
-        .context("a dossier's applicant is missing")?;
-    let accessor = format!("{} (cán bộ {})", user.person.name, assignment.agency_code);
-    let mut tx = state.store.begin_write().await?;
-    data_access::record(
-        &mut tx,
-        &Access {
-            cccd: applicant.cccd.as_str(),
-            accessor_kind: "officer",
-            accessor: &accessor,
-            source: "warehouse",
-            data: &format!("{} (hồ sơ {})", item.title, dossier.view.receipt_number),
-            purpose: "Giải quyết hồ sơ",
-        },
+    let read = format!("{} (hồ sơ {})", item.title, dossier.view.receipt_number);
+    record_officer_read(
+        &state,
+        &user,
+        &assignment,
+        &dossier.applicant_id,
+        "warehouse",
+        &read,
     )
     .await?;
-    tx.commit().await.context("committing a data access")?;
     crate::warehouse::serve(&state, &item, &sha).await
 }

@@ -12,11 +12,17 @@ pub(crate) const TRAFFIC_OFFICER: &str = "031180009876";
 /// Officer of UBND-XA (commune): civil status.
 pub(crate) const COMMUNE_OFFICER: &str = "048190002468";
 
-/// A renewal filed by the level-2 demo citizen; returns its id.
-pub(crate) async fn filed_renewal(app: &TestApp) -> String {
+/// Files `code` as the level-2 demo citizen with the pre-filled answers and `extra`; returns the
+/// dossier's id.
+pub(crate) async fn file_as_citizen(
+    app: &TestApp,
+    code: &str,
+    extra: &[(&str, Value)],
+    key: &str,
+) -> String {
     app.sign_in(LEVEL2_CCCD).await;
     let prefill = app
-        .get_json(&format!("/api/v1/procedures/{RENEWAL}/prefill"), 200)
+        .get_json(&format!("/api/v1/procedures/{code}/prefill"), 200)
         .await;
     let mut answers: Map<String, Value> = prefill["values"]
         .as_object()
@@ -24,7 +30,9 @@ pub(crate) async fn filed_renewal(app: &TestApp) -> String {
         .iter()
         .map(|(k, v)| (k.clone(), v["value"].clone()))
         .collect();
-    answers.insert("delivery".into(), json!("counter"));
+    for (name, value) in extra {
+        answers.insert((*name).to_owned(), value.clone());
+    }
     let token = app.me().await["csrf_token"]
         .as_str()
         .expect("token")
@@ -33,7 +41,7 @@ pub(crate) async fn filed_renewal(app: &TestApp) -> String {
         .client
         .post(app.url("/api/v1/dossiers"))
         .header("x-csrf-token", token)
-        .json(&json!({ "procedure_code": RENEWAL, "answers": answers, "idempotency_key": "renewal-for-office" }))
+        .json(&json!({ "procedure_code": code, "answers": answers, "idempotency_key": key }))
         .send()
         .await
         .expect("answered");
@@ -42,6 +50,17 @@ pub(crate) async fn filed_renewal(app: &TestApp) -> String {
         .as_str()
         .expect("an id")
         .to_owned()
+}
+
+/// A renewal filed by the level-2 demo citizen; returns its id.
+pub(crate) async fn filed_renewal(app: &TestApp) -> String {
+    file_as_citizen(
+        app,
+        RENEWAL,
+        &[("delivery", json!("counter"))],
+        "renewal-for-office",
+    )
+    .await
 }
 
 pub(crate) async fn officer(app: &TestApp, cccd: &str) -> motcua_tests::Browser {
@@ -521,34 +540,13 @@ async fn a_resubmission_resumes_the_clock_and_cannot_change_verified_values() {
 
 /// A birth registration filed by the level-2 demo citizen (Hàng Trống ward); returns its id.
 pub(crate) async fn filed_birth_registration(app: &TestApp) -> String {
-    app.sign_in(LEVEL2_CCCD).await;
-    let prefill = app
-        .get_json("/api/v1/procedures/1.001193/prefill", 200)
-        .await;
-    let mut answers: Map<String, Value> = prefill["values"]
-        .as_object()
-        .expect("values")
-        .iter()
-        .map(|(k, v)| (k.clone(), v["value"].clone()))
-        .collect();
-    answers.insert("child_name".into(), json!("Nguyễn Minh Anh"));
-    let token = app.me().await["csrf_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let response = app
-        .client
-        .post(app.url("/api/v1/dossiers"))
-        .header("x-csrf-token", token)
-        .json(&json!({ "procedure_code": "1.001193", "answers": answers, "idempotency_key": "birth-of-minh-anh" }))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
+    file_as_citizen(
+        app,
+        "1.001193",
+        &[("child_name", json!("Nguyễn Minh Anh"))],
+        "birth-of-minh-anh",
+    )
+    .await
 }
 
 #[tokio::test]
