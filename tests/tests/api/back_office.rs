@@ -146,20 +146,7 @@ async fn an_officer_of_another_agency_or_level_can_neither_see_nor_act() {
     let app = spawn_app().await;
     let id = filed_renewal(&app).await;
     let commune = officer(&app, COMMUNE_OFFICER).await;
-    let queue: Value = commune
-        .get("/api/v1/officer/dossiers")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(queue["dossiers"], json!([]));
-    assert_api_error(
-        commune.get(&format!("/api/v1/officer/dossiers/{id}")).await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_api_error(act(&commune, &id, "receive", None).await, 404, "not_found").await;
+    assert_out_of_reach(&commune, &id).await;
     assert_eq!(
         app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await["status"],
         "submitted"
@@ -248,6 +235,25 @@ async fn a_supplement_asked_during_processing_stops_the_clock() {
     assert!(left.is_some_and(|d| (0..=5).contains(&d)), "{left:?}");
 }
 
+/// `officer` neither sees dossier `id` in their queue, nor opens it, nor acts on it: all as if
+/// it did not exist.
+async fn assert_out_of_reach(officer: &motcua_tests::Browser, id: &str) {
+    let queue: Value = officer
+        .get("/api/v1/officer/dossiers")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["dossiers"], json!([]));
+    assert_api_error(
+        officer.get(&format!("/api/v1/officer/dossiers/{id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_api_error(act(officer, id, "receive", None).await, 404, "not_found").await;
+}
+
 /// Makes `cccd` an officer of the traffic police of `unit` (a province code).
 pub(crate) async fn traffic_officer_of(app: &TestApp, cccd: &str, unit: &str, lead: bool) {
     let assignment = motcua_server::identity::roles::Assignment {
@@ -279,27 +285,7 @@ async fn an_officer_of_the_same_agency_in_another_province_can_neither_see_nor_a
     // Same agency and level, but Hồ Chí Minh City's desk.
     traffic_officer_of(&app, COMMUNE_OFFICER, "79", true).await;
     let elsewhere = officer(&app, COMMUNE_OFFICER).await;
-    let queue: Value = elsewhere
-        .get("/api/v1/officer/dossiers")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(queue["dossiers"], json!([]));
-    assert_api_error(
-        elsewhere
-            .get(&format!("/api/v1/officer/dossiers/{id}"))
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_api_error(
-        act(&elsewhere, &id, "receive", None).await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_out_of_reach(&elsewhere, &id).await;
     assert_api_error(
         post(
             &elsewhere,
@@ -584,27 +570,7 @@ async fn an_officer_of_commune_a_cannot_read_a_dossier_of_commune_b() {
         .await
         .expect("granted");
     let next_ward = officer(&app, TRAFFIC_OFFICER).await;
-    let queue: Value = next_ward
-        .get("/api/v1/officer/dossiers")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(queue["dossiers"], json!([]));
-    assert_api_error(
-        next_ward
-            .get(&format!("/api/v1/officer/dossiers/{id}"))
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_api_error(
-        act(&next_ward, &id, "receive", None).await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_out_of_reach(&next_ward, &id).await;
 }
 
 #[tokio::test]
