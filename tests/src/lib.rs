@@ -231,14 +231,7 @@ pub fn location(response: &reqwest::Response) -> String {
 impl TestApp {
     /// Another browser (its own cookies) on the same server, sharing nothing else.
     pub fn second_browser(app: &TestApp) -> Browser {
-        Browser {
-            address: app.address.clone(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .build()
-                .expect("an HTTP client"),
-        }
+        Browser::at(&app.address)
     }
 }
 
@@ -246,9 +239,34 @@ impl TestApp {
 pub struct Browser {
     pub address: String,
     pub client: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Browser {
+    /// A browser with no cookies yet, against the server at `address`.
+    pub fn at(address: &str) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        Browser {
+            address: address.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_provider(jar.clone())
+                .build()
+                .expect("an HTTP client"),
+            jar,
+        }
+    }
+
+    /// The `Cookie` header this browser sends to its server (its session).
+    pub fn cookie_header(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = self.address.parse().expect("a URL");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// Signs this browser in as `cccd` through the sandbox provider.
     pub async fn sign_in_as(&self, cccd: &str) {
         let authorize = self.start_sign_in(None).await;

@@ -35,9 +35,19 @@ fn pinned(core: &str, program: &std::path::Path) -> Command {
 }
 
 fn wrk(url: &str) -> anyhow::Result<Load> {
+    wrk_with(url, None)
+}
+
+/// As [`wrk`], sending `cookie` (a signed-in session) with every request.
+fn wrk_with(url: &str, cookie: Option<&str>) -> anyhow::Result<Load> {
+    let headers: Vec<String> = cookie
+        .map(|c| vec!["-H".to_owned(), format!("Cookie: {c}")])
+        .unwrap_or_default();
     // A short warm-up first, unmeasured.
     let _ = Command::new("wrk")
-        .args(["-t1", "-c8", "-d2s", url])
+        .args(["-t1", "-c8", "-d2s"])
+        .args(&headers)
+        .arg(url)
         .stdout(Stdio::null())
         .status();
     let mut cmd = if proc::has("taskset") {
@@ -48,7 +58,9 @@ fn wrk(url: &str) -> anyhow::Result<Load> {
         Command::new("wrk")
     };
     let out = cmd
-        .args(["-t1", "-c", CONNECTIONS, "-d", DURATION, "--latency", url])
+        .args(["-t1", "-c", CONNECTIONS, "-d", DURATION, "--latency"])
+        .args(&headers)
+        .arg(url)
         .output()
         .context("running wrk")?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -169,6 +181,40 @@ pub fn bench() -> anyhow::Result<()> {
         "{}/api/v1/procedures?q=dang%20ky&level=commune",
         server.base_url
     ))?;
+    // Signed-in reads: a citizen's 20 dossiers, and the officer's queue holding them. Each
+    // request also finds and refreshes the session in the database.
+    let (ok, sessions) = proc::run_captured(
+        Command::new("cargo")
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "motcua-tests",
+                "--bin",
+                "bench-session",
+                "--",
+            ])
+            .arg(&server.public_url)
+            .arg("20")
+            .current_dir(&root),
+    )?;
+    anyhow::ensure!(ok, "setting up the signed-in load failed");
+    let cookie_of = |who: &str| {
+        sessions
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{who} ")))
+            .map(str::to_owned)
+            .with_context(|| format!("no {who} session in: {sessions}"))
+    };
+    let (citizen, officer) = (cookie_of("citizen")?, cookie_of("officer")?);
+    let my_dossiers = wrk_with(
+        &format!("{}/api/v1/dossiers", server.base_url),
+        Some(&citizen),
+    )?;
+    let queue = wrk_with(
+        &format!("{}/api/v1/officer/dossiers", server.base_url),
+        Some(&officer),
+    )?;
     let (_, server_peak) = rss_mib(server.guard.id());
     drop(server);
 
@@ -202,6 +248,14 @@ pub fn bench() -> anyhow::Result<()> {
         ("`GET /api/health` (SQLite ping)", health),
         ("`GET /api/v1/procedures` (catalogue)", catalogue),
         ("`GET /api/v1/procedures?q=dang ky&level=commune`", search),
+        (
+            "`GET /api/v1/dossiers` (signed in, 20 dossiers)",
+            my_dossiers,
+        ),
+        (
+            "`GET /api/v1/officer/dossiers` (officer's queue of 20)",
+            queue,
+        ),
     ] {
         writeln!(
             report,
