@@ -139,3 +139,19 @@ pub struct NoticeList {
     pub notices: Vec<Notice>,
     pub unread: usize,
 }
+
+/// An officer of the same desk, whom the lead can assign a dossier to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Colleague {
+    pub cccd: String,
+    pub name: String,
+    pub lead: bool,
+}
+
+/// The body of `GET /api/v1/officer/colleagues` (the desk's lead only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Colleagues {
+    pub officers: Vec<Colleague>,
+}

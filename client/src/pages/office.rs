@@ -404,6 +404,9 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
                 if o.assignee_name.is_none() && !d.status.is_final() {
                     <button type="button" class="button" onclick={claim} disabled={*busy}>{ tr(lang, "office.claim") }</button>
                 }
+                if !d.status.is_final() {
+                    <Assign run={run.clone()} busy={*busy} />
+                }
                 <div class="actions">{ for buttons }</div>
                 { for reason_form }
                 if let Some(f) = (*failure).clone() {
@@ -411,5 +414,58 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
                 }
             </aside>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AssignProps {
+    /// Sends `(path below the dossier, body)` and reloads.
+    run: Callback<(String, serde_json::Value)>,
+    busy: bool,
+}
+
+/// The desk's lead hands the dossier to one of the desk's officers. Shown to the lead only (the
+/// list is refused to others).
+#[component]
+fn Assign(props: &AssignProps) -> Html {
+    let lang = use_lang().lang;
+    let desk = use_load((), |()| {
+        api::get::<motcua_shared::dossier_api::Colleagues>("/api/v1/officer/colleagues", &[])
+    });
+    let chosen = use_state(String::new);
+    let Loadable::Loaded(desk) = &*desk else {
+        return html! {};
+    };
+    let on_choose = {
+        let chosen = chosen.clone();
+        Callback::from(move |e: Event| {
+            chosen.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+        })
+    };
+    let onsubmit = {
+        let (run, chosen) = (props.run.clone(), chosen.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if !chosen.is_empty() {
+                run.emit((
+                    "assign".into(),
+                    serde_json::json!({ "officer_cccd": *chosen }),
+                ));
+            }
+        })
+    };
+    html! {
+        <form class="assign" {onsubmit}>
+            <div class="field">
+                <label for="assign-to">{ tr(lang, "office.assign_to") }</label>
+                <select id="assign-to" class="input" onchange={on_choose}>
+                    <option value="">{ tr(lang, "form.choose") }</option>
+                    { for desk.officers.iter().map(|o| html! {
+                        <option value={o.cccd.clone()} selected={*chosen == o.cccd}>{ &o.name }</option>
+                    }) }
+                </select>
+            </div>
+            <button type="submit" class="button" disabled={props.busy || chosen.is_empty()}>{ tr(lang, "office.assign") }</button>
+        </form>
     }
 }

@@ -43,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(officer::claim))
         .routes(routes!(officer::assign))
         .routes(routes!(officer::document))
+        .routes(routes!(officer::colleagues))
         .routes(routes!(officer::act))
 }
 

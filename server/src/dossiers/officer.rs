@@ -577,3 +577,56 @@ pub async fn document(
     .await?;
     crate::warehouse::serve(&state, &item, &sha).await
 }
+
+impl crate::store::Store {
+    /// The officers (who have signed in) of one agency, level and unit.
+    pub async fn desk_officers(
+        &self,
+        assignment: &Assignment,
+    ) -> anyhow::Result<Vec<motcua_shared::dossier_api::Colleague>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "select p.cccd, p.name, g.lead from role_grants g join people p on p.cccd = g.cccd \
+             where g.role = 'officer' and g.agency_code = $1 and g.level = $2 and g.unit_code = $3 \
+             order by p.name, p.cccd",
+        )
+        .bind(&assignment.agency_code)
+        .bind(assignment.level.as_str())
+        .bind(&assignment.unit_code)
+        .fetch_all(self.pool())
+        .await
+        .context("listing a desk's officers")?;
+        Ok(rows
+            .into_iter()
+            .map(|(cccd, name, lead)| motcua_shared::dossier_api::Colleague {
+                cccd,
+                name,
+                lead: lead != 0,
+            })
+            .collect())
+    }
+}
+
+/// The officers of the lead's desk (same agency, level and unit), to assign dossiers to. The
+/// desk's lead only.
+#[utoipa::path(
+    get, path = "/officer/colleagues", tag = "back office",
+    responses(
+        (status = 200, description = "The desk's officers", body = motcua_shared::dossier_api::Colleagues),
+        (status = 403, description = "Not the lead", body = motcua_shared::ErrorBody),
+    )
+)]
+pub async fn colleagues(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<AppJson<motcua_shared::dossier_api::Colleagues>, ApiError> {
+    let assignment = assignment(&state, &user).await?;
+    if !assignment.lead {
+        return Err(ApiError::forbidden(
+            "lead_only",
+            "Only the desk's lead sees whom to assign dossiers to.",
+        ));
+    }
+    Ok(AppJson(motcua_shared::dossier_api::Colleagues {
+        officers: state.store.desk_officers(&assignment).await?,
+    }))
+}

@@ -379,6 +379,26 @@ async fn a_claimed_dossier_is_worked_by_its_officer_and_the_lead_can_reassign_it
         "not_an_officer_here",
     )
     .await;
+    // The lead sees whom they can assign; the colleague may not list them.
+    let desk: Value = lead
+        .get("/api/v1/officer/colleagues")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = desk["officers"]
+        .as_array()
+        .expect("officers")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["Lê Minh Cường", "Phạm Thu Hà"]);
+    assert_api_error(
+        colleague.get("/api/v1/officer/colleagues").await,
+        403,
+        "lead_only",
+    )
+    .await;
     let reassigned = post(
         &lead,
         &format!("/api/v1/officer/dossiers/{id}/assign"),
