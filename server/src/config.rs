@@ -82,6 +82,9 @@ pub struct Config {
     pub rate_limit_passkey_per_minute: u32,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
+    /// How recent a proof of identity (e-ID sign-in or passkey) must be to file a level-2
+    /// procedure.
+    pub step_up_max_age_secs: u64,
     /// The largest document a person may upload.
     pub upload_limit_bytes: usize,
     /// How often the worker flags late dossiers and delivers outbox events (0: never).
@@ -115,6 +118,7 @@ impl Default for Config {
             log: "info".into(),
             worker_interval_secs: 30,
             upload_limit_bytes: 10 * 1024 * 1024,
+            step_up_max_age_secs: 300,
         }
     }
 }

@@ -54,13 +54,14 @@ function freePort() {
 
 /**
  * Starts a motcua server of this test's own (fresh SQLite database, the built PWA), for tests
- * that must stop it. Returns { url, stop }.
+ * that must stop it or configure it (`env`). Returns { url, stop }.
  */
-export async function startServer() {
+export async function startServer({ host = "127.0.0.1", env = {} } = {}) {
   const binary = process.env.MOTCUA_SERVER_BIN;
   if (!binary) throw new Error("MOTCUA_SERVER_BIN is not set (cargo xtask test sets it)");
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  // `localhost` where passkeys are used: browsers refuse them for an IP address.
+  const url = `http://${host}:${port}`;
   const data = mkdtempSync(join(tmpdir(), "motcua-browser-"));
   const child = spawn(binary, ["serve"], {
     env: {
@@ -71,6 +72,7 @@ export async function startServer() {
       MOTCUA_DATA_DIR: data,
       MOTCUA_SANDBOX: "true",
       MOTCUA_LOG: "warn",
+      ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -78,7 +80,7 @@ export async function startServer() {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      const response = await fetch(`${url}/api/health`);
+      const response = await fetch(`http://127.0.0.1:${port}/api/health`);
       if (response.ok) break;
     } catch {
       // not listening yet

@@ -3,7 +3,7 @@
 // signs in again with the passkey alone, keeping the identity level earned with VNeID.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE_URL, PHONE, launch, screenshot } from "./helpers.js";
+import { BASE_URL, PHONE, launch, screenshot, startServer } from "./helpers.js";
 
 let browser;
 before(async () => {
@@ -113,4 +113,45 @@ test("a passkey this site does not know is refused and signs nobody in", async (
   const me = await page.evaluate(async () => (await fetch("/api/v1/me")).status);
   assert.equal(me, 401);
   await context.close();
+});
+
+test("a passkey confirms a level-2 filing once the e-ID sign-in is no longer fresh", async () => {
+  // A server of this test's own, where a proof of identity counts as fresh for 2 seconds only.
+  const server = await startServer({ host: "localhost", env: { MOTCUA_STEP_UP_MAX_AGE_SECS: "2" } });
+  try {
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await withAuthenticator(context, page);
+    await page.goto(`${server.url}/account`);
+    await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).click();
+    await page.getByLabel("Số định danh cá nhân (CCCD)").fill("001088012345");
+    await page.getByLabel("Mật khẩu").fill("demo1234");
+    await page.getByRole("button", { name: "Đăng nhập" }).click();
+    await page.getByRole("heading", { level: 2, name: "Nguyễn Văn An" }).waitFor();
+    await page.getByLabel("Tên khóa truy cập").fill("Điện thoại");
+    await page.getByRole("button", { name: "Thêm khóa truy cập trên thiết bị này" }).click();
+    await page.locator("ul.passkeys").getByText("Điện thoại").waitFor();
+
+    await page.goto(`${server.url}/procedures/1.002804/file`);
+    await page.getByRole("heading", { name: "Thông tin Nhà nước đã có" }).waitFor();
+    for (const heading of ["Ảnh chân dung", "Số điện thoại"]) {
+      await page.getByRole("button", { name: "Tiếp tục" }).click();
+      await page.getByRole("heading", { name: heading }).waitFor();
+    }
+    await page.getByRole("button", { name: "Tiếp tục" }).click();
+    await page.getByLabel("Tại bộ phận một cửa").check();
+    await page.getByRole("button", { name: "Tiếp tục" }).click();
+    await page.getByRole("heading", { name: "Kiểm tra lại trước khi nộp" }).waitFor();
+    await page.waitForTimeout(2500);
+    await page.getByRole("button", { name: "Nộp hồ sơ" }).click();
+    // The sign-in is too old now: the person confirms with the passkey, and the filing goes on.
+    const confirm = page.getByRole("button", { name: "Xác nhận bằng khóa truy cập" });
+    await confirm.waitFor();
+    await screenshot(page, "phone-filing-step-up-passkey-vi");
+    await confirm.click();
+    await page.getByRole("heading", { name: "Đã nộp hồ sơ" }).waitFor();
+    assert.match(await page.locator(".receipt-number").innerText(), /^CA-PCSGT-\d{8}-0001$/);
+  } finally {
+    await server.stop();
+  }
 });

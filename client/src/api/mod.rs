@@ -184,6 +184,29 @@ pub mod webauthn {
         .await
     }
 
+    /// Confirms it is the person, on the current session, with a passkey of this device.
+    pub async fn step_up(csrf_token: &str) -> Result<(), ApiFailure> {
+        let start: Ceremony = post_json(
+            "/api/v1/me/step-up/passkey/start",
+            &serde_json::json!({}),
+            Some(csrf_token),
+        )
+        .await?;
+        let asserted = get(&start.options.to_string())
+            .await
+            .map_err(|_| cancelled())?;
+        // 204: nothing to read back.
+        super::request(
+            "POST",
+            "/api/v1/me/step-up/passkey/finish",
+            &[],
+            Some(&serde_json::json!({ "ceremony_id": start.ceremony_id, "credential": credential(asserted)? })),
+            Some(csrf_token),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Signs in with a passkey of this device (the device offers the person's passkeys).
     pub async fn sign_in() -> Result<(), ApiFailure> {
         let start: Ceremony =

@@ -8,3 +8,4 @@ pub mod lang_switch;
 pub mod nav;
 pub mod notices;
 pub mod procedure_card;
+pub mod step_up;

@@ -323,7 +323,7 @@ fn Steps(props: &StepsProps) -> Html {
                     })
                 })
             };
-            let onclick = {
+            let submit = {
                 let (answers, errors, failure, sending, step) = (
                     answers.clone(),
                     errors.clone(),
@@ -333,7 +333,7 @@ fn Steps(props: &StepsProps) -> Html {
                 );
                 let code = props.detail.procedure.code.clone();
                 let (csrf, key) = (props.csrf.clone(), (*key).clone());
-                Callback::from(move |_| {
+                Callback::from(move |()| {
                     if *sending {
                         return;
                     }
@@ -391,10 +391,15 @@ fn Steps(props: &StepsProps) -> Html {
                         </div>
                     </dl>
                     if let Some(f) = (*failure).clone().filter(|_| errors.is_empty()) {
-                        <Failure failure={f} on_retry={Callback::noop()} />
+                        <Failure failure={f.clone()} on_retry={submit.clone()} />
+                        // Only a fresh proof is missing: a passkey gives it, and the filing is
+                        // sent again (the same key: still one dossier).
+                        if matches!(&f, ApiFailure::Server { body, .. } if body.error == "step_up_required") {
+                            <crate::components::step_up::PasskeyStepUp csrf={props.csrf.clone()} on_done={submit.clone()} />
+                        }
                     }
                     <p class="hint">{ tr(lang, "filing.declaration") }</p>
-                    <button type="button" class="button button-primary" {onclick} disabled={*sending} aria-busy={sending.to_string()}>
+                    <button type="button" class="button button-primary" onclick={submit.reform(|_| ())} disabled={*sending} aria-busy={sending.to_string()}>
                         { if *sending { tr(lang, "filing.sending") } else { tr(lang, "filing.submit") } }
                     </button>
                 </>

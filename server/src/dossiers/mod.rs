@@ -47,9 +47,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(officer::act))
 }
 
-/// How recent the proof of identity must be to file a procedure that needs level 2.
-pub const FRESH_FOR_LEVEL2_MS: i64 = 5 * 60 * 1000;
-
 /// Refuses (403 `level2_required`) a person whose e-identity is below what `procedure` needs.
 pub fn require_level(user: &AuthUser, procedure: &ProcedureDetail) -> Result<(), ApiError> {
     if user.session.acr < procedure.min_acr {
@@ -224,7 +221,11 @@ async fn submit(
     })?;
     require_level(&user, &procedure)?;
     if procedure.min_acr == Acr::Level2 {
-        user.require_fresh(FRESH_FOR_LEVEL2_MS)?;
+        // How recent the proof of identity must be (5 minutes by default).
+        let max_age = i64::try_from(state.config.step_up_max_age_secs)
+            .unwrap_or(300)
+            .saturating_mul(1000);
+        user.require_fresh(max_age)?;
     }
     let now = now_ms();
     let today = Day::of_instant(now);
