@@ -116,7 +116,7 @@ impl Default for Config {
             rate_limit_sign_in_per_minute: 30,
             rate_limit_passkey_per_minute: 10,
             log: "info".into(),
-            worker_interval_secs: 30,
+            worker_interval_secs: 10,
             upload_limit_bytes: 10 * 1024 * 1024,
             step_up_max_age_secs: 300,
         }
