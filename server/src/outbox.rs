@@ -77,7 +77,7 @@ pub async fn run_worker(
     every: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let Ok(calendar) = Calendar::vietnam() else {
+    let Ok(calendar) = Calendar::vietnam_shared() else {
         tracing::error!("the holiday calendar does not read: the worker does not run");
         return;
     };
@@ -87,7 +87,7 @@ pub async fn run_worker(
             () = tokio::time::sleep(every) => {}
         }
         let now = now_ms();
-        match deadlines::sweep(&store, &calendar, now).await {
+        match deadlines::sweep(&store, calendar, now).await {
             Ok(s) if s.late_results + s.late_receipts > 0 => {
                 tracing::warn!(
                     late_results = s.late_results,

@@ -74,6 +74,16 @@ impl Calendar {
         Calendar::parse(include_str!("../data/holidays-vn.txt"))
     }
 
+    /// [`Calendar::vietnam`], read once per process and shared (every deadline and clock uses it).
+    pub fn vietnam_shared() -> Result<&'static Calendar, CalendarError> {
+        static CALENDAR: std::sync::OnceLock<Result<Calendar, CalendarError>> =
+            std::sync::OnceLock::new();
+        CALENDAR
+            .get_or_init(Calendar::vietnam)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// Reads `DATE off|work NAME` lines; `#` starts a comment.
     pub fn parse(text: &str) -> Result<Calendar, CalendarError> {
         let mut exceptions = BTreeMap::new();

@@ -30,7 +30,7 @@ pub fn status_badge(lang: Lang, status: DossierStatus) -> Html {
 /// The receipt clock (8 office hours) and the legal deadline, or the paused clock.
 pub fn clocks(lang: Lang, d: &DossierView) -> Html {
     let now = js_sys::Date::now() as i64;
-    let calendar = Calendar::vietnam().ok();
+    let calendar = Calendar::vietnam_shared().ok();
     let open = !d.status.is_final() && d.status != DossierStatus::Approved;
     let mut rows = Vec::new();
     if let Some(by) = d.receive_by.filter(|_| open) {

@@ -97,15 +97,13 @@ fn applicant_step(
     Ok((to, context))
 }
 
-/// Refuses (422 `unknown_document`) document answers the person's warehouse does not hold.
-async fn check_documents(
-    state: &AppState,
-    user: &AuthUser,
+/// Refuses (422 `unknown_document`) document answers the person's warehouse (`held`) does not hold.
+fn check_documents(
     form: &motcua_shared::eform::Form,
     answers: &Map<String, Value>,
+    held: &[motcua_shared::warehouse::WarehouseItem],
 ) -> Result<(), ApiError> {
-    let held = state.store.warehouse_of(&user.person.id).await?;
-    let unknown = documents_not_held(form, answers, &held);
+    let unknown = documents_not_held(form, answers, held);
     if unknown.is_empty() {
         Ok(())
     } else {
@@ -165,8 +163,8 @@ fn unit_of(procedure: &ProcedureDetail, answers: &Map<String, Value>) -> Result<
 /// Receipt is acknowledged, or a supplement asked, within 8 office hours of submission.
 pub const RECEIPT_OFFICE_HOURS: u32 = 8;
 
-pub fn calendar() -> Result<Calendar, ApiError> {
-    Calendar::vietnam()
+pub fn calendar() -> Result<&'static Calendar, ApiError> {
+    Calendar::vietnam_shared()
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("the holiday calendar: {e}")))
 }
 
@@ -276,7 +274,8 @@ async fn submit(
             fields: changed,
         });
     }
-    check_documents(&state, &user, &form, &body.answers).await?;
+    // The warehouse was read with the registers, once.
+    check_documents(&form, &body.answers, &data.warehouse)?;
     let mut refusals = Vec::new();
     for check in &procedure.eligibility {
         if let Some(refusal) = eligibility::run(
@@ -474,7 +473,8 @@ async fn resubmit(
             fields: changed,
         });
     }
-    check_documents(&state, &user, &form, &body.answers).await?;
+    let held = state.store.warehouse_of(&user.person.id).await?;
+    check_documents(&form, &body.answers, &held)?;
     if unit_of(&procedure, &body.answers)? != dossier.view.unit_code {
         return Err(ApiError::validation(
             "jurisdiction_changed",

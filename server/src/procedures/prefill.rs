@@ -72,17 +72,17 @@ pub fn is_warehouse_source(source: &str) -> bool {
     })
 }
 
-/// Adds the person's warehouse to `data` when `form` takes documents from it.
+/// Adds the person's warehouse to `data` when `form` asks for documents or takes any from it.
 pub async fn read_warehouse(
     store: &Store,
     person_id: &str,
     form: &Form,
     data: &mut RegisterData,
 ) -> anyhow::Result<()> {
-    let wanted = form
-        .fields
-        .iter()
-        .any(|f| f.source.as_deref().is_some_and(is_warehouse_source));
+    let wanted = form.fields.iter().any(|f| {
+        f.source.as_deref().is_some_and(is_warehouse_source)
+            || matches!(f.kind, motcua_shared::eform::FieldKind::Document { .. })
+    });
     if wanted {
         data.warehouse = store.warehouse_of(person_id).await?;
     }
