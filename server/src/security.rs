@@ -16,7 +16,12 @@ pub fn random_token(bytes: usize) -> String {
 
 /// Hex SHA-256 of `text`: what the database keeps of cookie secrets and OAuth states.
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+    sha256_hex_bytes(text.as_bytes())
+}
+
+/// Hex SHA-256 of `bytes`: also the name of a stored document.
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

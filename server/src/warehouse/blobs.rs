@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
@@ -31,10 +30,7 @@ impl BlobStore {
 
     /// Stores `bytes` and returns their SHA-256 (hex). Idempotent.
     pub async fn put(&self, bytes: &[u8]) -> anyhow::Result<String> {
-        let sha: String = Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha = crate::security::sha256_hex_bytes(bytes);
         let path = self.path(&sha);
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(sha);
