@@ -263,7 +263,8 @@ async fn submit(
         };
         match body.answers.get(&field.name) {
             Some(given) if *given == expected => verified.push(field.name.clone()),
-            _ if source == "population.phone" => {}
+            // A suggestion (the phone) may be changed; a verified value may not.
+            _ if !prefill::is_locked_source(source) => {}
             _ => changed.push(locked_changed(&field.name)),
         }
     }

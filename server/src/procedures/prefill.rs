@@ -48,6 +48,12 @@ pub const KNOWN_SOURCES: [&str; 22] = [
 /// Sources the person may still change (a suggestion, not a verified fact).
 const EDITABLE_SOURCES: [&str; 1] = ["population.phone"];
 
+/// Whether a value from `source` is verified by the state and locked: not a suggestion the
+/// person may change (the phone, a document chosen from the warehouse).
+pub fn is_locked_source(source: &str) -> bool {
+    !EDITABLE_SOURCES.contains(&source) && !is_warehouse_source(source)
+}
+
 /// What the registers answered for one person.
 #[derive(Debug, Default)]
 pub struct RegisterData {
@@ -302,7 +308,7 @@ pub fn prefill(form: &Form, cccd: &Cccd, data: &RegisterData) -> Prefill {
                     value,
                     source: source.to_owned(),
                     // A document chosen from the warehouse is a suggestion the person may change.
-                    locked: !EDITABLE_SOURCES.contains(&source) && !is_warehouse_source(source),
+                    locked: is_locked_source(source),
                 },
             );
         }
