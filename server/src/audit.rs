@@ -3,7 +3,6 @@
 //! recomputes the chain and names the first broken entry.
 
 use anyhow::Context;
-use sqlx::{Any, Transaction};
 
 use crate::{
     security::sha256_hex,
@@ -39,7 +38,7 @@ fn entry_hash(
 }
 
 /// Appends `event` to the chain inside `tx`.
-pub async fn append(tx: &mut Transaction<'_, Any>, event: &Event<'_>) -> anyhow::Result<()> {
+pub async fn append(tx: &mut crate::store::WriteTx, event: &Event<'_>) -> anyhow::Result<()> {
     // Taking the head first serialises concurrent appenders; the head's hash is read after the
     // lock, so it is the previous entry's.
     let (seq, prev): (i64, String) =

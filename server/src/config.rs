@@ -47,8 +47,13 @@ pub struct Config {
     pub database_max_connections: u32,
     /// The origin users see (scheme, host, port). Cookies are `Secure` and HSTS is sent when it is https.
     pub public_url: String,
-    /// Mount the embedded sandboxes of the national systems under `/sandbox/…`. Never in production.
+    /// Mount the embedded sandboxes of the national systems under `/sandbox/…`. Never in
+    /// production: a production build has none, and an https site refuses them unless
+    /// `allow_sandbox_on_https` says otherwise.
     pub sandbox: bool,
+    /// Start with the sandboxes on at an https public URL anyway (a public demo), warned about at
+    /// every start: anyone can then sign in with the published demo password.
+    pub allow_sandbox_on_https: bool,
     /// Where keys and files the server generates are kept.
     pub data_dir: PathBuf,
     /// The built PWA (`cargo xtask run` builds it into `client/dist`).
@@ -99,6 +104,7 @@ impl Default for Config {
             database_max_connections: 8,
             public_url: "http://127.0.0.1:8080".into(),
             sandbox: false,
+            allow_sandbox_on_https: false,
             data_dir: PathBuf::from("data"),
             web_dir: PathBuf::from("client/dist"),
             migrate_on_start: true,
@@ -162,6 +168,13 @@ impl Config {
             "database_url must start with sqlite:// or postgres://"
         );
         anyhow::ensure!(
+            !(self.sandbox && self.is_https()) || self.allow_sandbox_on_https,
+            "the sandboxes are on at the https site {}: they let anyone sign in with the published \
+             demo password and act as a demo officer on real dossiers. Set MOTCUA_SANDBOX=false, or \
+             MOTCUA_ALLOW_SANDBOX_ON_HTTPS=true for a public demo",
+            self.public_url
+        );
+        anyhow::ensure!(
             self.body_limit_bytes >= 1024,
             "body_limit_bytes must be at least 1024"
         );
@@ -212,6 +225,25 @@ mod tests {
         assert!(with("ftp://example.vn").validate().is_err());
         assert!(with("https://example.vn/app").validate().is_err());
         assert!(with("not a url").validate().is_err());
+    }
+
+    #[test]
+    fn sandboxes_at_an_https_site_need_the_explicit_override() {
+        let mut config = Config {
+            public_url: "https://dichvucong.example.vn".into(),
+            sandbox: true,
+            ..Config::default()
+        };
+        let refused = config.validate().expect_err("refused");
+        assert!(format!("{refused}").contains("MOTCUA_SANDBOX=false"));
+        config.allow_sandbox_on_https = true;
+        assert!(config.validate().is_ok());
+        config.public_url = "http://127.0.0.1:8080".into();
+        config.allow_sandbox_on_https = false;
+        assert!(
+            config.validate().is_ok(),
+            "plain http (a local demo) is fine"
+        );
     }
 
     #[test]

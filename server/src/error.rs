@@ -8,137 +8,226 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use motcua_shared::ErrorBody;
+use motcua_shared::{ErrorBody, ErrorCode, Lang, eform::FieldError};
+
+/// An error code with the values its text names (`%{name}` in the resource files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl From<ErrorCode> for Problem {
+    fn from(code: ErrorCode) -> Self {
+        Problem {
+            code,
+            params: Vec::new(),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: the request is malformed (syntax, missing parts).
-    #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    #[error("{}", english(.0))]
+    BadRequest(Problem),
     /// 401: no valid session; sign in (again).
-    #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    #[error("{}", english(.0))]
+    Unauthorized(Problem),
     /// 403: signed in, but not allowed to do this (role, ownership, CSRF).
-    #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    #[error("{}", english(.0))]
+    Forbidden(Problem),
     /// 404: no such resource, or not one the caller may know of.
-    #[error("{0}")]
-    NotFound(String),
-    /// 409: the request conflicts with the current state.
-    #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    #[error("not found")]
+    NotFound,
+    /// 409: the request conflicts with the current state (or a concurrent request won).
+    #[error("{}", english(.0))]
+    Conflict(Problem),
     /// 413: the body is larger than this endpoint accepts.
     #[error("the request body is too large")]
     PayloadTooLarge,
     /// 415: the body is not of a media type this endpoint reads.
-    #[error("{0}")]
-    UnsupportedMediaType(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     /// 422: well-formed, but a value is not acceptable.
-    #[error("{message}")]
-    Validation { code: &'static str, message: String },
+    #[error("{}", english(.0))]
+    Validation(Problem),
     /// 429: too many attempts; try again after `retry_after_secs`.
     #[error("Too many attempts. Wait {retry_after_secs} seconds and try again.")]
     RateLimited { retry_after_secs: u64 },
     /// 422: form answers that do not hold, each field with what to fix.
-    #[error("{message}")]
+    #[error("{}", english(&Problem::from(*code)))]
     InvalidAnswers {
-        code: &'static str,
-        message: String,
-        fields: Vec<motcua_shared::eform::FieldError>,
+        code: ErrorCode,
+        fields: Vec<FieldError>,
     },
-    /// 503: a dependency (the database) does not answer.
-    #[error("{0}")]
-    Unavailable(String),
+    /// 503: a dependency (the database, a national register) does not answer.
+    #[error("unavailable")]
+    Unavailable,
     /// 500: anything else. Logged with its cause; the client sees a fixed sentence.
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    /// A constraint a concurrent request won is 409 (named by its table), an outage 503.
+    fn from(err: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match err {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict { table, constraint } => {
+                tracing::info!(%table, ?constraint, "a concurrent write won");
+                ApiError::conflict(match table.as_str() {
+                    "passkeys" => ErrorCode::PasskeyAlreadyRegistered,
+                    _ => ErrorCode::AlreadyExists,
+                })
+            }
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(cause = %format!("{cause:#}"), "the database is unavailable");
+                ApiError::Unavailable
+            }
+            StoreError::Other(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    /// Errors on their way up from storage are typed first (see [`crate::store::StoreError`]).
+    fn from(err: anyhow::Error) -> Self {
+        crate::store::StoreError::from(err).into()
+    }
+}
+
+fn english(problem: &Problem) -> String {
+    crate::i18n::text(Lang::En, &problem.code.text_key(), &problem.params)
+        .unwrap_or_else(|| problem.code.as_str().to_owned())
 }
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation { .. } | ApiError::InvalidAnswers { .. } => {
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) | ApiError::InvalidAnswers { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    /// The code and the values its text names.
+    pub fn problem(&self) -> Problem {
         match self {
-            ApiError::BadRequest { code, .. }
-            | ApiError::Validation { code, .. }
-            | ApiError::Unauthorized { code, .. }
-            | ApiError::Forbidden { code, .. }
-            | ApiError::Conflict { code, .. }
-            | ApiError::InvalidAnswers { code, .. } => code,
-            ApiError::NotFound(_) => "not_found",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Internal(_) => "internal",
+            ApiError::BadRequest(p)
+            | ApiError::Validation(p)
+            | ApiError::Unauthorized(p)
+            | ApiError::Forbidden(p)
+            | ApiError::Conflict(p) => p.clone(),
+            ApiError::InvalidAnswers { code, .. } => Problem::from(*code),
+            ApiError::NotFound => ErrorCode::NotFound.into(),
+            ApiError::PayloadTooLarge => ErrorCode::PayloadTooLarge.into(),
+            ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType.into(),
+            ApiError::RateLimited { retry_after_secs } => Problem {
+                code: ErrorCode::RateLimited,
+                params: vec![("seconds", retry_after_secs.to_string())],
+            },
+            ApiError::Unavailable => ErrorCode::Unavailable.into(),
+            ApiError::Internal(_) => ErrorCode::Internal.into(),
         }
     }
 
-    pub fn validation(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Validation {
-            code,
-            message: message.into(),
-        }
+    pub fn code(&self) -> ErrorCode {
+        self.problem().code
     }
 
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Unauthorized {
-            code,
-            message: message.into(),
-        }
+    pub fn validation(code: ErrorCode) -> Self {
+        ApiError::Validation(code.into())
     }
 
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Forbidden {
-            code,
-            message: message.into(),
-        }
+    pub fn unauthorized(code: ErrorCode) -> Self {
+        ApiError::Unauthorized(code.into())
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
+    pub fn forbidden(code: ErrorCode) -> Self {
+        ApiError::Forbidden(code.into())
+    }
+
+    pub fn bad_request(code: ErrorCode) -> Self {
+        ApiError::BadRequest(code.into())
+    }
+
+    pub fn conflict(code: ErrorCode) -> Self {
+        ApiError::Conflict(code.into())
+    }
+
+    /// Adds a value the code's text names as `%{name}`.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        if let ApiError::BadRequest(p)
+        | ApiError::Validation(p)
+        | ApiError::Unauthorized(p)
+        | ApiError::Forbidden(p)
+        | ApiError::Conflict(p) = &mut self
+        {
+            p.params.push((name, value.into()));
+        }
+        self
+    }
+
+    /// The JSON body in `lang`.
+    pub fn body(&self, lang: Lang) -> ErrorBody {
+        localized_body(&self.problem(), self.fields(), lang)
+    }
+
+    fn fields(&self) -> &[FieldError] {
+        match self {
+            ApiError::InvalidAnswers { fields, .. } => fields,
+            _ => &[],
         }
     }
 }
 
+/// The error body of `problem` in `lang`, from the resource files.
+fn localized_body(problem: &Problem, fields: &[FieldError], lang: Lang) -> ErrorBody {
+    let mut message = crate::i18n::text(lang, &problem.code.text_key(), &problem.params)
+        .unwrap_or_else(|| problem.code.as_str().to_owned());
+    // A technical detail (what the parser said) follows the sentence, as it came.
+    if let Some((_, detail)) = problem.params.iter().find(|(name, _)| *name == "detail") {
+        message = format!("{message} ({detail})");
+    }
+    let mut body = ErrorBody::new(problem.code.as_str(), message);
+    body.fields = fields.to_vec();
+    body
+}
+
+/// What the language middleware needs to render an error body in the reader's language.
+#[derive(Clone, Debug)]
+struct Localizable {
+    problem: Problem,
+    fields: Vec<FieldError>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = match &self {
-            // The cause is logged by the request-tracing middleware, never sent.
-            ApiError::Internal(_) => {
-                "Something went wrong on our side. Please try again later.".into()
-            }
-            other => other.to_string(),
-        };
-        let mut body = ErrorBody::new(self.code(), message);
-        if let ApiError::InvalidAnswers { fields, .. } = &self {
-            body.fields = fields.clone();
-        }
-        let mut response = (self.status(), Json(body)).into_response();
+        // Vietnamese here; [`json_error_bodies`] renders it again in the reader's language.
+        let mut response = (self.status(), Json(self.body(Lang::Vi))).into_response();
         if let ApiError::RateLimited { retry_after_secs } = &self {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
+        response.extensions_mut().insert(Localizable {
+            problem: self.problem(),
+            fields: self.fields().to_vec(),
+        });
         if let ApiError::Internal(cause) = self {
+            // The cause is logged by the request-tracing middleware, never sent.
             response
                 .extensions_mut()
                 .insert(InternalCause(format!("{cause:#}")));
@@ -151,34 +240,36 @@ impl IntoResponse for ApiError {
 #[derive(Clone, Debug)]
 pub struct InternalCause(pub String);
 
+fn with_detail(code: ErrorCode, detail: String) -> Problem {
+    Problem {
+        code,
+        params: vec![("detail", detail)],
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonDataError(e) => ApiError::validation(
-                "invalid_body",
-                format!("The request body does not fit: {}", e.body_text()),
-            ),
-            JsonRejection::JsonSyntaxError(_) => {
-                ApiError::bad_request("invalid_json", "The request body is not valid JSON.")
+            JsonRejection::JsonDataError(e) => {
+                ApiError::Validation(with_detail(ErrorCode::InvalidBody, e.body_text()))
             }
-            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
-                "Send the body as JSON with Content-Type: application/json.".into(),
-            ),
+            JsonRejection::JsonSyntaxError(_) => ApiError::bad_request(ErrorCode::InvalidJson),
+            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-            other => ApiError::bad_request("invalid_body", other.body_text()),
+            other => ApiError::BadRequest(with_detail(ErrorCode::BadRequest, other.body_text())),
         }
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::bad_request("invalid_query", rejection.body_text())
+        ApiError::BadRequest(with_detail(ErrorCode::InvalidQuery, rejection.body_text()))
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
-        ApiError::bad_request("invalid_path", rejection.body_text())
+        ApiError::BadRequest(with_detail(ErrorCode::InvalidPath, rejection.body_text()))
     }
 }
 
@@ -205,46 +296,44 @@ pub struct AppPath<T>(pub T);
 
 /// The code used for an error response that some layer (routing, timeouts, body limits) made
 /// without going through [`ApiError`].
-fn code_for_status(status: StatusCode) -> (&'static str, &'static str) {
+fn code_for_status(status: StatusCode) -> ErrorCode {
     match status {
-        StatusCode::NOT_FOUND => ("not_found", "There is no such API endpoint or resource."),
-        StatusCode::UNAUTHORIZED => ("unauthenticated", "Sign in to continue."),
-        StatusCode::FORBIDDEN => ("forbidden", "You are not allowed to do this."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This endpoint does not accept that HTTP method.",
-        ),
-        StatusCode::REQUEST_TIMEOUT => (
-            "timeout",
-            "The request took too long and was stopped. Please try again.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "This media type is not accepted here.",
-        ),
-        StatusCode::TOO_MANY_REQUESTS => (
-            "rate_limited",
-            "Too many requests. Wait a moment and try again.",
-        ),
-        s if s.is_server_error() => (
-            "internal",
-            "Something went wrong on our side. Please try again later.",
-        ),
-        _ => ("bad_request", "The request could not be understood."),
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
     }
 }
 
-/// Middleware for `/api`: any error response that is not already JSON (from routing, timeouts,
-/// body limits, …) is replaced by the JSON error shape with the same status.
+/// Middleware: every [`ApiError`] body is rendered in the reader's language (`Accept-Language`),
+/// and under `/api` any error response that is not already JSON (from routing, timeouts, body
+/// limits, …) is replaced by the JSON error shape with the same status.
 pub async fn json_error_bodies(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_api = path == "/api" || path.starts_with("/api/");
-    let response = next.run(request).await;
+    let lang = crate::i18n::lang_of(request.headers());
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if let Some(Localizable { problem, fields }) = response.extensions_mut().remove::<Localizable>()
+    {
+        if lang == Lang::Vi {
+            return response;
+        }
+        let (mut parts, _) = response.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let body = serde_json::to_vec(&localized_body(&problem, &fields, lang)).unwrap_or_default();
+        return Response::from_parts(parts, body.into());
+    }
     if !is_api {
         return response;
     }
-    let status = response.status();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -252,14 +341,14 @@ pub async fn json_error_bodies(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    let (code, message) = code_for_status(status);
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let body = serde_json::to_vec(&ErrorBody::new(code, message)).unwrap_or_default();
+    let problem = Problem::from(code_for_status(status));
+    let body = serde_json::to_vec(&localized_body(&problem, &[], lang)).unwrap_or_default();
     Response::from_parts(parts, body.into())
 }
 
@@ -325,6 +414,11 @@ mod tests {
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
         );
         assert!(body.message.contains("count"), "{}", body.message);
+        assert!(
+            body.message.contains("Nội dung"),
+            "Vietnamese by default: {}",
+            body.message
+        );
     }
 
     #[tokio::test]

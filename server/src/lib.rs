@@ -7,13 +7,18 @@ pub mod cli;
 pub mod config;
 pub mod dossiers;
 pub mod error;
+pub mod events;
 pub mod http;
+pub mod i18n;
 pub mod identity;
 pub mod monitoring;
 pub mod notices;
 pub mod outbox;
 pub mod procedures;
 pub mod records;
+/// The embedded stand-ins for the national systems: only in a build with the `sandbox` feature
+/// (the demo and the tests); a production build leaves them out.
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod security;
 pub mod startup;
@@ -21,6 +26,9 @@ pub mod state;
 pub mod store;
 pub mod warehouse;
 pub mod web;
+
+// The PWA's resource files, for the texts the server renders (see `i18n`).
+rust_i18n::i18n!("../client/locales");
 
 pub use config::Config;
 pub use error::ApiError;

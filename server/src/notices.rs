@@ -6,18 +6,20 @@
 use anyhow::Context;
 use axum::extract::State;
 use motcua_shared::{
-    Localized,
+    Lang, Localized,
     dossier_api::{Notice, NoticeList},
     time::format_vn_datetime,
 };
-use sqlx::{Any, Transaction};
+use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath},
+    events::{DomainEvent, DossierChange},
     identity::AuthUser,
-    store::{Store, now_ms},
+    outbox::{Consumer, Delivery, DeliveryError},
+    store::{Store, StoreResult, WriteTx, now_ms},
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -26,31 +28,59 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(mark_read))
 }
 
+/// The outbox consumer that turns events into notices.
+#[derive(Debug, Clone, Copy)]
+pub struct NoticesConsumer;
+
+#[async_trait::async_trait]
+impl Consumer for NoticesConsumer {
+    fn name(&self) -> &'static str {
+        "notices"
+    }
+
+    async fn apply(&self, tx: &mut WriteTx, delivery: &Delivery) -> Result<(), DeliveryError> {
+        from_event(tx, &delivery.id, &delivery.event, now_ms()).await?;
+        Ok(())
+    }
+}
+
+/// A notice to write: to whom, its kind, and its text as a resource key with values.
 struct Draft {
     person_id: String,
     kind: &'static str,
-    title: Localized,
-    body: Localized,
-}
-
-fn text(vi: String, en: String) -> Localized {
-    Localized { vi, en }
+    /// `notice.<template>.title` and `.body` in the resource files.
+    template: &'static str,
 }
 
 /// Writes the notices an event calls for, keyed by the event so a redelivery adds nothing.
 pub async fn from_event(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut WriteTx,
     event_id: &str,
-    topic: &str,
-    payload: &serde_json::Value,
+    event: &DomainEvent,
     now: i64,
 ) -> anyhow::Result<()> {
-    let Some(action) = topic.strip_prefix("dossier.") else {
+    let DomainEvent::Dossier(event) = event;
+    // What each change tells whom. Every change is named, so a new one must be decided here.
+    let (to_applicant, to_leads): (Option<(&'static str, &'static str)>, Option<&'static str>) =
+        match event.change {
+            DossierChange::Received => (Some(("status", "received")), None),
+            DossierChange::SupplementRequested => (Some(("status", "supplement_requested")), None),
+            DossierChange::Approved => (Some(("status", "approved")), None),
+            DossierChange::Rejected => (Some(("status", "rejected")), None),
+            DossierChange::ResultIssued => (Some(("status", "result_issued")), None),
+            DossierChange::Overdue => (Some(("apology", "overdue")), Some("overdue_lead")),
+            DossierChange::ReceiptOverdue => (None, Some("receipt_overdue")),
+            DossierChange::Submitted
+            | DossierChange::Resubmitted
+            | DossierChange::ProcessingStarted
+            | DossierChange::Withdrawn
+            | DossierChange::Claimed
+            | DossierChange::Assigned => (None, None),
+        };
+    if to_applicant.is_none() && to_leads.is_none() {
         return Ok(());
-    };
-    let Some(dossier_id) = payload["dossier_id"].as_str() else {
-        return Ok(());
-    };
+    }
+    let dossier_id = event.dossier_id.as_str();
     type DossierRow = (String, String, String, String, String, String, Option<i64>);
     let row: Option<DossierRow> =
         sqlx::query_as(
@@ -64,140 +94,43 @@ pub async fn from_event(
     let Some((applicant, receipt, name, agency, level, unit, rescheduled)) = row else {
         return Ok(());
     };
-    let name: Localized = serde_json::from_str(&name).unwrap_or(Localized {
-        vi: String::new(),
-        en: String::new(),
-    });
-    let reason = payload["reason"].as_str().unwrap_or_default().to_owned();
-    let to_applicant = |kind: &'static str, title: Localized, body: Localized| Draft {
-        person_id: applicant.clone(),
-        kind,
-        title,
-        body,
-    };
+    let name: Value = serde_json::from_str(&name).unwrap_or(Value::Null);
+    let params = json!({
+        "receipt": receipt,
+        "procedure": name,
+        "reason": event.reason.clone().unwrap_or_default(),
+        "date": rescheduled.map(format_vn_datetime).unwrap_or_default(),
+    })
+    .to_string();
     let mut drafts = Vec::new();
-    match action {
-        "received" => drafts.push(to_applicant(
-            "status",
-            text(
-                format!("Hồ sơ {receipt} đã được tiếp nhận"),
-                format!("Dossier {receipt} was received"),
-            ),
-            text(
-                format!("{}: cán bộ một cửa đã tiếp nhận hồ sơ.", name.vi),
-                format!("{}: a one-stop officer received the dossier.", name.en),
-            ),
-        )),
-        "supplement_requested" => drafts.push(to_applicant(
-            "status",
-            text(
-                format!("Hồ sơ {receipt} cần bổ sung"),
-                format!("Dossier {receipt} needs a supplement"),
-            ),
-            text(
-                format!("{}: {reason}", name.vi),
-                format!("{}: {reason}", name.en),
-            ),
-        )),
-        "approved" => drafts.push(to_applicant(
-            "status",
-            text(
-                format!("Hồ sơ {receipt} đã được phê duyệt"),
-                format!("Dossier {receipt} was approved"),
-            ),
-            text(
-                format!(
-                    "{}: kết quả sẽ được trả theo hình thức bạn đã chọn.",
-                    name.vi
-                ),
-                format!("{}: the result will be delivered as you chose.", name.en),
-            ),
-        )),
-        "rejected" => drafts.push(to_applicant(
-            "status",
-            text(
-                format!("Hồ sơ {receipt} bị từ chối"),
-                format!("Dossier {receipt} was refused"),
-            ),
-            text(
-                format!("{}: {reason}", name.vi),
-                format!("{}: {reason}", name.en),
-            ),
-        )),
-        "result_issued" => drafts.push(to_applicant(
-            "status",
-            text(
-                format!("Đã trả kết quả hồ sơ {receipt}"),
-                format!("The result of dossier {receipt} was issued"),
-            ),
-            text(name.vi.clone(), name.en.clone()),
-        )),
-        "overdue" => {
-            let date = rescheduled.map(format_vn_datetime).unwrap_or_default();
-            drafts.push(to_applicant(
-                "apology",
-                text(format!("Thư xin lỗi: hồ sơ {receipt} trễ hạn"), format!("Apology: dossier {receipt} is late")),
-                text(
-                    format!("Cơ quan giải quyết thành thật xin lỗi vì hồ sơ {} chưa có kết quả đúng hạn. Thời hạn trả kết quả mới: {date}.", name.vi),
-                    format!("The office sincerely apologises: dossier {} has no result by its legal deadline. The new date for the result: {date}.", name.en),
-                ),
-            ));
-            for lead in leads(tx, &agency, &level, &unit).await? {
-                drafts.push(Draft {
-                    person_id: lead,
-                    kind: "escalation",
-                    title: text(
-                        format!("Hồ sơ {receipt} trễ hạn giải quyết"),
-                        format!("Dossier {receipt} is late"),
-                    ),
-                    body: text(
-                        format!(
-                            "{}: đã quá thời hạn; đã gửi thư xin lỗi, hẹn trả mới {date}.",
-                            name.vi
-                        ),
-                        format!(
-                            "{}: past its deadline; an apology was sent with the new date {date}.",
-                            name.en
-                        ),
-                    ),
-                });
-            }
+    if let Some((kind, template)) = to_applicant {
+        drafts.push(Draft {
+            person_id: applicant,
+            kind,
+            template,
+        });
+    }
+    if let Some(template) = to_leads {
+        for lead in leads(tx, &agency, &level, &unit).await? {
+            drafts.push(Draft {
+                person_id: lead,
+                kind: "escalation",
+                template,
+            });
         }
-        "receipt_overdue" => {
-            for lead in leads(tx, &agency, &level, &unit).await? {
-                drafts.push(Draft {
-                    person_id: lead,
-                    kind: "escalation",
-                    title: text(
-                        format!("Hồ sơ {receipt} chưa được tiếp nhận"),
-                        format!("Dossier {receipt} is not received"),
-                    ),
-                    body: text(
-                        format!(
-                            "{}: quá 8 giờ làm việc kể từ khi nộp mà chưa tiếp nhận.",
-                            name.vi
-                        ),
-                        format!("{}: not received within 8 office hours of filing.", name.en),
-                    ),
-                });
-            }
-        }
-        _ => {}
     }
     for draft in drafts {
         sqlx::query(
-            "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (id, person_id) do nothing",
+            "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
+             values ($1, $2, $3, $4, '', '', '', '', $5, $6, $7) on conflict (id, person_id) do nothing",
         )
         .bind(event_id)
         .bind(&draft.person_id)
         .bind(dossier_id)
         .bind(draft.kind)
-        .bind(&draft.title.vi)
-        .bind(&draft.title.en)
-        .bind(&draft.body.vi)
-        .bind(&draft.body.en)
         .bind(now)
+        .bind(draft.template)
+        .bind(&params)
         .execute(&mut **tx)
         .await
         .context("writing a notice")?;
@@ -205,9 +138,33 @@ pub async fn from_event(
     Ok(())
 }
 
+/// A notice's text in `lang`: its resource text with its values (a value given per language
+/// takes that language's).
+pub fn render(template: &str, part: &str, params: &Value, lang: Lang) -> String {
+    let values: Vec<(&str, String)> = params
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Object(by_lang) => by_lang
+                    .get(lang.code())
+                    .or_else(|| by_lang.get(Lang::Vi.code()))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                _ => String::new(),
+            };
+            (name.as_str(), text)
+        })
+        .collect();
+    crate::i18n::text(lang, &format!("notice.{template}.{part}"), &values).unwrap_or_default()
+}
+
 /// The people who lead an agency's desk at a level and unit (and have signed in once).
 async fn leads(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut WriteTx,
     agency: &str,
     level: &str,
     unit: &str,
@@ -226,57 +183,80 @@ async fn leads(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-type NoticeRow = (
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-);
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    id: String,
+    dossier_id: Option<String>,
+    kind: String,
+    title_vi: String,
+    title_en: String,
+    body_vi: String,
+    body_en: String,
+    created_at: i64,
+    read_at: Option<i64>,
+    template: Option<String>,
+    params: Option<String>,
+}
+
+impl NoticeRow {
+    fn into_notice(self) -> Notice {
+        let params: Value = self
+            .params
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or(Value::Null);
+        let localized = |part: &str, vi: String, en: String| match &self.template {
+            Some(template) => Localized {
+                vi: render(template, part, &params, Lang::Vi),
+                en: render(template, part, &params, Lang::En),
+            },
+            // Written before notices were rendered when read.
+            None => Localized { vi, en },
+        };
+        let title = localized("title", self.title_vi.clone(), self.title_en.clone());
+        let body = localized("body", self.body_vi.clone(), self.body_en.clone());
+        Notice {
+            title,
+            body,
+            id: self.id,
+            dossier_id: self.dossier_id,
+            kind: self.kind,
+            created_at: self.created_at,
+            read: self.read_at.is_some(),
+        }
+    }
+}
 
 impl Store {
     /// A person's notices, newest first (the last 100).
-    pub async fn notices_of(&self, person_id: &str) -> anyhow::Result<NoticeList> {
+    pub async fn notices_of(&self, person_id: &str) -> StoreResult<NoticeList> {
         let rows: Vec<NoticeRow> = sqlx::query_as(
-            "select id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, read_at \
+            "select id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, read_at, template, params \
              from notices where person_id = $1 order by created_at desc, id limit 100",
         )
         .bind(person_id)
         .fetch_all(self.pool())
         .await
         .context("reading notices")?;
-        let notices: Vec<Notice> = rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    dossier_id,
-                    kind,
-                    title_vi,
-                    title_en,
-                    body_vi,
-                    body_en,
-                    created_at,
-                    read_at,
-                )| {
-                    Notice {
-                        id,
-                        dossier_id,
-                        kind,
-                        title: text(title_vi, title_en),
-                        body: text(body_vi, body_en),
-                        created_at,
-                        read: read_at.is_some(),
-                    }
-                },
-            )
-            .collect();
+        let notices: Vec<Notice> = rows.into_iter().map(NoticeRow::into_notice).collect();
         let unread = notices.iter().filter(|n| !n.read).count();
         Ok(NoticeList { notices, unread })
+    }
+
+    /// Marks one of the person's notices read; false when they have no such notice.
+    pub async fn mark_notice_read(&self, person_id: &str, id: &str) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "update notices set read_at = coalesce(read_at, $1) where id = $2 and person_id = $3",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await
+        .context("marking a notice read")?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
     }
 }
 
@@ -300,21 +280,8 @@ async fn mark_read(
     user: AuthUser,
     AppPath(id): AppPath<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let mut tx = state.store.begin_write().await?;
-    let done = sqlx::query(
-        "update notices set read_at = coalesce(read_at, $1) where id = $2 and person_id = $3",
-    )
-    .bind(now_ms())
-    .bind(&id)
-    .bind(&user.person.id)
-    .execute(&mut *tx)
-    .await
-    .context("marking a notice read")?;
-    tx.commit().await.context("committing a notice read")?;
-    if done.rows_affected() == 0 {
-        return Err(ApiError::NotFound(
-            "You have no notice with this id.".into(),
-        ));
+    if !state.store.mark_notice_read(&user.person.id, &id).await? {
+        return Err(ApiError::NotFound);
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

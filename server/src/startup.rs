@@ -23,8 +23,14 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::{
     AppState, Config, error, http, identity, identity::oidc::RelyingParty, monitoring, procedures,
-    sandbox::Sandbox, store::Store, web,
+    store::Store, web,
 };
+
+/// The embedded sandboxes of a demo build; nothing in a production build.
+#[cfg(feature = "sandbox")]
+type Sandboxes = Option<Arc<crate::sandbox::Sandbox>>;
+#[cfg(not(feature = "sandbox"))]
+type Sandboxes = Option<std::convert::Infallible>;
 
 #[derive(OpenApi)]
 #[openapi(info(
@@ -37,6 +43,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP application for `state`. Tests call it directly; `serve` binds it to a port.
 pub fn app(state: AppState) -> Router {
+    app_with(state, None)
+}
+
+/// As [`app`], with `extra` routes (the sandboxes of a demo build) merged in.
+fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api",
@@ -53,8 +64,8 @@ pub fn app(state: AppState) -> Router {
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let router = router.merge(identity::auth_routes());
-    let router = match &state.sandbox {
-        Some(sandbox) => router.merge(sandbox.routes()),
+    let router = match extra {
+        Some(extra) => router.merge(extra),
         None => router,
     };
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
@@ -89,13 +100,14 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn api_not_found() -> error::ApiError {
-    error::ApiError::NotFound("There is no such API endpoint.".into())
+    error::ApiError::NotFound
 }
 
 /// A server instance, bound and ready to run.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    sandbox: Sandboxes,
 }
 
 impl Application {
@@ -126,35 +138,46 @@ impl Application {
             engine = store.engine().name(),
             "catalogue ready"
         );
-        let sandbox = if config.sandbox {
-            Some(Arc::new(Sandbox::load(&config)?))
-        } else {
-            None
+        let sandbox = load_sandboxes(&config, &store).await?;
+        #[cfg(feature = "sandbox")]
+        let (provider, registries, hooks) = match &sandbox {
+            Some(s) => (
+                Some(s.provider_registration()),
+                Some(s.registry_defaults(&config)),
+                vec![s.sign_in_hook()],
+            ),
+            None => (None, None, Vec::new()),
         };
-        if let Some(sandbox) = &sandbox {
-            crate::sandbox::people::grant_demo_roles(&store, sandbox.idp.people()).await?;
-        }
-        let identity = Arc::new(RelyingParty::new(&config, sandbox.as_deref())?);
-        let config_for_limits = config.clone();
+        #[cfg(not(feature = "sandbox"))]
+        let (provider, registries, hooks) = (None, None, Vec::new());
+        let identity = Arc::new(RelyingParty::new(&config, provider.as_ref())?);
         let registries = Arc::new(crate::adapters::Registries::new(
             &config,
-            sandbox.as_deref(),
+            registries.as_ref(),
         )?);
         let state = AppState {
+            rate_limits: crate::http::rate_limit::RateLimits::new(&config),
+            passkeys: identity::passkeys::relying_party(&config)?.map(Arc::new),
+            blobs: crate::warehouse::blobs::BlobStore::new(config.data_dir.join("blobs")),
             config: Arc::new(config),
             store,
             metrics: monitoring::Metrics::new()?,
             identity,
-            sandbox,
-            rate_limits: crate::http::rate_limit::RateLimits::new(&config_for_limits),
-            passkeys: identity::passkeys::relying_party(&config_for_limits)?.map(Arc::new),
             registries,
-            blobs: crate::warehouse::blobs::BlobStore::new(
-                config_for_limits.data_dir.join("blobs"),
-            ),
+            sign_in_hooks: Arc::new(hooks),
         };
         state.rate_limits.spawn_pruning();
-        Ok(Application { listener, state })
+        Ok(Application {
+            listener,
+            state,
+            sandbox,
+        })
+    }
+
+    /// The embedded sandboxes, when this demo build runs them.
+    #[cfg(feature = "sandbox")]
+    pub fn sandbox(&self) -> Option<&crate::sandbox::Sandbox> {
+        self.sandbox.as_deref()
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -173,17 +196,26 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        // The deadline sweep and outbox delivery, stopped with the server.
+        // The outbox dispatcher and the deadline sweep, stopped with the server.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let every = self.state.config.worker_interval_secs;
-        let worker = (every > 0).then(|| {
-            tokio::spawn(crate::outbox::run_worker(
+        let mut workers = Vec::new();
+        if every > 0 {
+            let every = Duration::from_secs(every);
+            let dispatcher = crate::outbox::Dispatcher::standard(store.clone());
+            dispatcher.register().await?;
+            workers.extend(dispatcher.spawn(every, stopped.clone()));
+            workers.push(tokio::spawn(crate::dossiers::deadlines::run(
                 store.clone(),
-                std::time::Duration::from_secs(every),
+                every,
                 stopped,
-            ))
-        });
-        let router = app(self.state);
+            )));
+        }
+        #[cfg(feature = "sandbox")]
+        let extra = self.sandbox.as_ref().map(|s| s.routes());
+        #[cfg(not(feature = "sandbox"))]
+        let extra = None;
+        let router = app_with(self.state, extra);
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -192,11 +224,40 @@ impl Application {
         .await
         .context("serving HTTP")?;
         let _ = stop.send(true);
-        if let Some(worker) = worker {
+        for worker in workers {
             let _ = worker.await;
         }
         store.close().await;
         Ok(())
+    }
+}
+
+/// The sandboxes `config` asks for: refused when this build has none, and (checked by
+/// `Config::validate`) on an https site without the explicit override, which is warned about at
+/// every start.
+async fn load_sandboxes(config: &Config, store: &Store) -> anyhow::Result<Sandboxes> {
+    if !config.sandbox {
+        return Ok(None);
+    }
+    if config.is_https() {
+        tracing::warn!(
+            public_url = %config.public_url,
+            "THE SANDBOXES ARE ON AT AN HTTPS ADDRESS (allow_sandbox_on_https): anyone can sign in \
+             with the published demo password, and demo officers and the demo admin act on real dossiers"
+        );
+    }
+    #[cfg(feature = "sandbox")]
+    {
+        let sandbox = Arc::new(crate::sandbox::Sandbox::load(config)?);
+        crate::sandbox::people::grant_demo_roles(store, sandbox.idp.people()).await?;
+        Ok(Some(sandbox))
+    }
+    #[cfg(not(feature = "sandbox"))]
+    {
+        let _ = store;
+        anyhow::bail!(
+            "sandbox is on, but this is a production build without the sandboxes; set MOTCUA_SANDBOX=false"
+        )
     }
 }
 

@@ -7,7 +7,10 @@ use axum::extract::FromRef;
 use crate::http::rate_limit::RateLimits;
 
 use crate::{
-    Config, identity::oidc::RelyingParty, monitoring::Metrics, sandbox::Sandbox, store::Store,
+    Config,
+    identity::{SignInHook, oidc::RelyingParty},
+    monitoring::Metrics,
+    store::Store,
 };
 
 #[derive(Clone, FromRef)]
@@ -17,8 +20,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The relying party of the national e-identity.
     pub identity: Arc<RelyingParty>,
-    /// The embedded national-system sandboxes, when configured on.
-    pub sandbox: Option<Arc<Sandbox>>,
+    /// What runs after an e-ID sign-in (nothing in production; the demo seeds warehouses).
+    pub sign_in_hooks: Arc<Vec<Arc<dyn SignInHook>>>,
     pub rate_limits: RateLimits,
     /// The WebAuthn relying party; `None` when the site has no domain name (passkeys unavailable).
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,

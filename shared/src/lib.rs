@@ -18,7 +18,7 @@ pub mod time;
 pub mod units;
 pub mod warehouse;
 
-pub use error::ErrorBody;
+pub use error::{ErrorBody, ErrorCode};
 pub use ids::{Cccd, IdError, TaxCode};
 pub use lang::{Lang, Localized};
 pub use money::Vnd;

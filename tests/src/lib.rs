@@ -145,15 +145,9 @@ pub async fn spawn_app_at(
         };
     let store = app.state().store.clone();
     let sandbox_client = app
-        .state()
-        .sandbox
-        .as_ref()
+        .sandbox()
         .map(|s| (s.idp.client.id.clone(), s.idp.client.secret.clone()));
-    let sandbox_registry_key = app
-        .state()
-        .sandbox
-        .as_ref()
-        .map(|s| s.registries.api_key.clone());
+    let sandbox_registry_key = app.sandbox().map(|s| s.registries.api_key.clone());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -11,7 +11,7 @@ use motcua_shared::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::{Config, sandbox::Sandbox};
+use crate::Config;
 
 /// Why a national system gave no answer.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,14 @@ struct Endpoint {
     base: Option<String>,
 }
 
+/// Where the registers are when none is configured: the embedded sandboxes in a demo build
+/// (`base_url` + `/population`, `/licences`, `/health`), with their key.
+#[derive(Debug, Clone)]
+pub struct RegistryDefaults {
+    pub base_url: String,
+    pub api_key: String,
+}
+
 /// The registers the platform reads.
 pub struct Registries {
     http: reqwest::Client,
@@ -41,18 +49,17 @@ pub struct Registries {
 }
 
 impl Registries {
-    pub fn new(config: &Config, sandbox: Option<&Sandbox>) -> anyhow::Result<Registries> {
-        let public = config.public_url.trim_end_matches('/');
-        let pick = |name: &'static str, configured: &str, sandbox_path: &str| Endpoint {
+    pub fn new(config: &Config, defaults: Option<&RegistryDefaults>) -> anyhow::Result<Registries> {
+        let pick = |name: &'static str, configured: &str, path: &str| Endpoint {
             name,
             base: if !configured.is_empty() {
                 Some(configured.trim_end_matches('/').to_owned())
             } else {
-                sandbox.map(|_| format!("{public}{sandbox_path}"))
+                defaults.map(|d| format!("{}{path}", d.base_url.trim_end_matches('/')))
             },
         };
-        let api_key = match (config.registry_api_key.expose(), sandbox) {
-            ("", Some(sandbox)) => sandbox.registries.api_key.clone(),
+        let api_key = match (config.registry_api_key.expose(), defaults) {
+            ("", Some(defaults)) => defaults.api_key.clone(),
             (key, _) => key.to_owned(),
         };
         Ok(Registries {
@@ -65,17 +72,17 @@ impl Registries {
             population: pick(
                 "the population database",
                 &config.population_registry_url,
-                "/sandbox/population",
+                "/population",
             ),
             licences: pick(
                 "the driving-licence register",
                 &config.licence_registry_url,
-                "/sandbox/licences",
+                "/licences",
             ),
             health: pick(
                 "the health-certificate register",
                 &config.health_registry_url,
-                "/sandbox/health",
+                "/health",
             ),
         })
     }

@@ -5,9 +5,8 @@
 //! outbox worker turns the events into notices.
 
 use anyhow::Context as _;
-use motcua_shared::{calendar::Calendar, dossier::DossierStatus, time::format_vn_datetime};
+use motcua_shared::{calendar::Calendar, dossier::DossierStatus};
 
-use super::storage::record_transition;
 use crate::store::Store;
 
 /// What one sweep found and flagged.
@@ -26,8 +25,6 @@ pub fn rescheduled(calendar: &Calendar, now: i64, time_limit_working_days: i64) 
     calendar.deadline(now, extra)
 }
 
-const ACTOR: &str = "system:deadlines";
-
 /// Flags every dossier that became late since the last sweep. Safe to run on several instances
 /// at once: each flag is a conditional update, so a dossier is flagged once.
 pub async fn sweep(store: &Store, calendar: &Calendar, now: i64) -> anyhow::Result<Sweep> {
@@ -44,34 +41,9 @@ pub async fn sweep(store: &Store, calendar: &Calendar, now: i64) -> anyhow::Resu
     for (id, status, limit) in late {
         let status = DossierStatus::parse(&status).context("a stored status")?;
         let new_date = rescheduled(calendar, now, limit);
-        let mut tx = store.begin_write().await?;
-        let flagged = sqlx::query(
-            "update dossiers set overdue_at = $1, rescheduled_to = $2, updated_at = $1, version = version + 1 \
-             where id = $3 and overdue_at is null and status = $4",
-        )
-        .bind(now)
-        .bind(new_date)
-        .bind(&id)
-        .bind(status.as_str())
-        .execute(&mut *tx)
-        .await
-        .context("flagging a late dossier")?;
-        if flagged.rows_affected() == 0 {
-            continue;
+        if store.flag_late_result(&id, status, now, new_date).await? {
+            report.late_results += 1;
         }
-        let reason = format!("Hẹn trả kết quả mới: {}", format_vn_datetime(new_date));
-        record_transition(
-            &mut tx,
-            &id,
-            ACTOR,
-            "overdue",
-            Some(status),
-            status,
-            Some(&reason),
-        )
-        .await?;
-        tx.commit().await.context("committing a late dossier")?;
-        report.late_results += 1;
     }
 
     let unreceived: Vec<(String,)> = sqlx::query_as(
@@ -83,34 +55,40 @@ pub async fn sweep(store: &Store, calendar: &Calendar, now: i64) -> anyhow::Resu
     .await
     .context("finding unreceived dossiers")?;
     for (id,) in unreceived {
-        let mut tx = store.begin_write().await?;
-        let flagged = sqlx::query(
-            "update dossiers set receipt_escalated_at = $1 \
-             where id = $2 and receipt_escalated_at is null and status = 'submitted'",
-        )
-        .bind(now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await
-        .context("flagging a late receipt")?;
-        if flagged.rows_affected() == 0 {
-            continue;
+        if store.flag_late_receipt(&id, now).await? {
+            report.late_receipts += 1;
         }
-        let status = DossierStatus::Submitted;
-        record_transition(
-            &mut tx,
-            &id,
-            ACTOR,
-            "receipt_overdue",
-            Some(status),
-            status,
-            Some("Quá 8 giờ làm việc chưa tiếp nhận; đã báo lãnh đạo bộ phận một cửa"),
-        )
-        .await?;
-        tx.commit().await.context("committing a late receipt")?;
-        report.late_receipts += 1;
     }
     Ok(report)
+}
+
+/// Sweeps every `every` until `stop` turns true.
+pub async fn run(
+    store: Store,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let Ok(calendar) = Calendar::vietnam_shared() else {
+        tracing::error!("the holiday calendar does not read: late dossiers are not flagged");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match sweep(&store, calendar, crate::store::now_ms()).await {
+            Ok(s) if s.late_results + s.late_receipts > 0 => {
+                tracing::warn!(
+                    late_results = s.late_results,
+                    late_receipts = s.late_receipts,
+                    "late dossiers flagged"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "deadline sweep failed"),
+        }
+    }
 }
 
 #[cfg(test)]

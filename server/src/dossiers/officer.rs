@@ -5,6 +5,7 @@
 
 use anyhow::Context as _;
 use axum::extract::State;
+use motcua_shared::ErrorCode;
 use motcua_shared::{
     dossier::{Actor, Context, DossierAction, DossierStatus, available_actions, transition},
     dossier_api::{AssignDossier, DossierView, OfficerAction, OfficerDossier, OfficerQueue},
@@ -13,6 +14,8 @@ use motcua_shared::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::events::DossierChange;
+
 use super::{
     changed_meanwhile,
     storage::{Clock, Dossier, Step},
@@ -20,11 +23,7 @@ use super::{
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery},
-    identity::{
-        AuthUser,
-        data_access::{self, Access},
-        roles::Assignment,
-    },
+    identity::{AuthUser, data_access::Access, roles::Assignment},
     store::now_ms,
 };
 
@@ -34,9 +33,7 @@ async fn assignment(state: &AppState, user: &AuthUser) -> Result<Assignment, Api
         .store
         .assignment_of(&user.person.cccd)
         .await?
-        .ok_or_else(|| {
-            ApiError::forbidden("forbidden_role", "Your officer role has no assignment.")
-        })
+        .ok_or_else(|| ApiError::forbidden(ErrorCode::ForbiddenRole))
 }
 
 fn context(dossier: &Dossier) -> Context {
@@ -77,9 +74,7 @@ async fn assigned_dossier(
                 && d.level == assignment.level.as_str()
                 && d.view.unit_code == assignment.unit_code
         })
-        .ok_or_else(|| {
-            ApiError::NotFound("There is no dossier with this id in your queue.".into())
-        })?;
+        .ok_or_else(|| ApiError::NotFound)?;
     let name_of = async |id: &str| -> Result<Option<String>, ApiError> {
         Ok(state.store.person(id).await?.map(|p| p.name))
     };
@@ -122,20 +117,17 @@ async fn record_officer_read(
         .await?
         .context("a dossier's applicant is missing")?;
     let accessor = format!("{} (cán bộ {})", user.person.name, assignment.agency_code);
-    let mut tx = state.store.begin_write().await?;
-    data_access::record(
-        &mut tx,
-        &Access {
+    state
+        .store
+        .record_accesses(&[Access {
             cccd: applicant.cccd.as_str(),
             accessor_kind: "officer",
             accessor: &accessor,
             source,
             data,
             purpose: "Giải quyết hồ sơ",
-        },
-    )
-    .await?;
-    tx.commit().await.context("committing a data access")?;
+        }])
+        .await?;
     Ok(())
 }
 
@@ -197,12 +189,7 @@ pub async fn queue(
         .status
         .as_deref()
         .map(|s| {
-            DossierStatus::parse(s).ok_or_else(|| {
-                ApiError::validation(
-                    "invalid_status",
-                    "status must be a dossier status such as submitted",
-                )
-            })
+            DossierStatus::parse(s).ok_or_else(|| ApiError::validation(ErrorCode::InvalidStatus))
         })
         .transpose()?;
     let now = now_ms();
@@ -256,19 +243,20 @@ pub async fn claim(
         return current_view(&state, &assignment, &id, &user).await;
     }
     if dossier.assignee_id.is_some() {
-        return Err(ApiError::Conflict {
-            code: "assigned_to_other",
-            message: format!(
-                "{} already has this dossier; the desk's lead can reassign it.",
-                assignee.unwrap_or_default()
-            ),
-        });
+        return Err(ApiError::conflict(ErrorCode::AssignedToOther)
+            .with("name", assignee.unwrap_or_default()));
     }
     let actor = format!("officer:{}", user.person.id);
     let note = format!("Cán bộ {} nhận xử lý", user.person.name);
     if !state
         .store
-        .set_assignee(&dossier, &user.person.id, &actor, "claimed", &note)
+        .set_assignee(
+            &dossier,
+            &user.person.id,
+            &actor,
+            DossierChange::Claimed,
+            &note,
+        )
         .await?
     {
         return Err(changed_meanwhile());
@@ -296,18 +284,10 @@ pub async fn assign(
 ) -> Result<AppJson<OfficerDossier>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     if !assignment.lead {
-        return Err(ApiError::forbidden(
-            "lead_only",
-            "Only the desk's lead assigns dossiers; claim it to take it on yourself.",
-        ));
+        return Err(ApiError::forbidden(ErrorCode::LeadOnly));
     }
     let (dossier, _, _) = assigned_dossier(&state, &assignment, &id).await?;
-    let not_here = || {
-        ApiError::validation(
-            "not_an_officer_here",
-            "Assign it to an officer of this agency, level and unit who has signed in once.",
-        )
-    };
+    let not_here = || ApiError::validation(ErrorCode::NotAnOfficerHere);
     let cccd = motcua_shared::Cccd::parse(&body.officer_cccd).map_err(|_| not_here())?;
     let theirs = state
         .store
@@ -329,7 +309,13 @@ pub async fn assign(
     let note = format!("Giao cán bộ {} xử lý", officer.name);
     if !state
         .store
-        .set_assignee(&dossier, &officer.id, &actor, "assigned", &note)
+        .set_assignee(
+            &dossier,
+            &officer.id,
+            &actor,
+            DossierChange::Assigned,
+            &note,
+        )
         .await?
     {
         return Err(changed_meanwhile());
@@ -398,13 +384,8 @@ pub async fn act(
         .is_some_and(|a| a != user.person.id)
         && !assignment.lead
     {
-        return Err(ApiError::Conflict {
-            code: "assigned_to_other",
-            message: format!(
-                "{} has this dossier; the desk's lead can reassign it.",
-                assignee.unwrap_or_default()
-            ),
-        });
+        return Err(ApiError::conflict(ErrorCode::AssignedToOther)
+            .with("name", assignee.unwrap_or_default()));
     }
     let reason = body
         .reason
@@ -412,10 +393,7 @@ pub async fn act(
         .map(str::trim)
         .filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > 1000) {
-        return Err(ApiError::validation(
-            "reason_too_long",
-            "Give the reason in at most 1000 characters.",
-        ));
+        return Err(ApiError::validation(ErrorCode::ReasonTooLong));
     }
     let to = transition(
         dossier.view.status,
@@ -425,14 +403,10 @@ pub async fn act(
         context(&dossier),
     )
     .map_err(|e| match e {
-        motcua_shared::dossier::TransitionError::ReasonRequired => ApiError::validation(
-            "reason_required",
-            "Tell the applicant why: a reason is required.",
-        ),
-        other => ApiError::Conflict {
-            code: "transition_not_allowed",
-            message: format!("Not possible now: {other}."),
-        },
+        motcua_shared::dossier::TransitionError::ReasonRequired => {
+            ApiError::validation(ErrorCode::ReasonRequired)
+        }
+        _ => ApiError::conflict(ErrorCode::TransitionNotAllowed),
     })?;
     let now = now_ms();
     let calendar = super::calendar()?;
@@ -456,14 +430,16 @@ pub async fn act(
         }
         _ => {}
     }
-    let action = match body.action {
-        DossierAction::Receive => "received",
-        DossierAction::RequestSupplement => "supplement_requested",
-        DossierAction::StartProcessing => "processing_started",
-        DossierAction::Approve => "approved",
-        DossierAction::Reject => "rejected",
-        DossierAction::IssueResult => "result_issued",
-        DossierAction::Resubmit | DossierAction::Withdraw => "applicant_action",
+    let change = match body.action {
+        DossierAction::Receive => DossierChange::Received,
+        DossierAction::RequestSupplement => DossierChange::SupplementRequested,
+        DossierAction::StartProcessing => DossierChange::ProcessingStarted,
+        DossierAction::Approve => DossierChange::Approved,
+        DossierAction::Reject => DossierChange::Rejected,
+        DossierAction::IssueResult => DossierChange::ResultIssued,
+        // The state machine refuses these to an officer above.
+        DossierAction::Resubmit => DossierChange::Resubmitted,
+        DossierAction::Withdraw => DossierChange::Withdrawn,
     };
     let issued = if body.action == DossierAction::IssueResult {
         issue_results(&state, &dossier, now).await?
@@ -477,7 +453,7 @@ pub async fn act(
             &dossier,
             &Step {
                 actor: &actor,
-                action,
+                change,
                 to,
                 reason,
                 issued: &issued,
@@ -556,7 +532,7 @@ pub async fn document(
         .answers
         .values()
         .any(|v| v.as_str() == Some(item_id.as_str()));
-    let missing = || ApiError::NotFound("This dossier has no such document.".into());
+    let missing = || ApiError::NotFound;
     if !attached {
         return Err(missing());
     }
@@ -621,10 +597,7 @@ pub async fn colleagues(
 ) -> Result<AppJson<motcua_shared::dossier_api::Colleagues>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     if !assignment.lead {
-        return Err(ApiError::forbidden(
-            "lead_only",
-            "Only the desk's lead sees whom to assign dossiers to.",
-        ));
+        return Err(ApiError::forbidden(ErrorCode::LeadOnly));
     }
     Ok(AppJson(motcua_shared::dossier_api::Colleagues {
         officers: state.store.desk_officers(&assignment).await?,

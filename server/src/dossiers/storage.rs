@@ -4,11 +4,12 @@
 use anyhow::Context;
 use motcua_shared::{dossier::DossierStatus, dossier_api::DossierView, procedure::Procedure};
 use serde_json::{Map, Value};
-use sqlx::{Any, Row as _, Transaction, any::AnyRow};
+use sqlx::{Row as _, any::AnyRow};
 
 use crate::{
     audit,
-    store::{Store, now_ms},
+    events::{self, DomainEvent, DossierChange, DossierEvent},
+    store::{Store, WriteTx, now_ms},
 };
 
 /// A dossier as stored, with what the server needs beyond the applicant's view.
@@ -85,11 +86,11 @@ impl Clock {
     }
 }
 
-/// One checked step of a dossier's life: who, the event's name, the new status and the reason.
+/// One checked step of a dossier's life: who, what happened, the new status and the reason.
 #[derive(Debug, Clone, Copy)]
 pub struct Step<'a> {
     pub actor: &'a str,
-    pub action: &'a str,
+    pub change: DossierChange,
     pub to: DossierStatus,
     pub reason: Option<&'a str>,
     /// Results issued into the applicant's warehouse by this step (content already stored).
@@ -121,7 +122,7 @@ pub struct NewDossier<'a> {
 
 /// `AGENCY-YYYYMMDD-NNNN`, numbered per agency and Vietnamese day.
 async fn next_receipt_number(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut crate::store::WriteTx,
     agency: &str,
     now: i64,
 ) -> anyhow::Result<String> {
@@ -139,12 +140,12 @@ async fn next_receipt_number(
     Ok(format!("{agency}-{day}-{n:04}"))
 }
 
-/// Records a transition's trail: the event, the audit entry and the outbox event.
+/// Records a transition's trail: the timeline entry, the audit entry and the domain event.
 pub async fn record_transition(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut WriteTx,
     dossier_id: &str,
     actor: &str,
-    action: &str,
+    change: DossierChange,
     from: Option<DossierStatus>,
     to: DossierStatus,
     reason: Option<&str>,
@@ -158,36 +159,34 @@ pub async fn record_transition(
     .bind(dossier_id)
     .bind(now)
     .bind(actor)
-    .bind(action)
+    .bind(change.as_str())
     .bind(from.map(DossierStatus::as_str))
     .bind(to.as_str())
     .bind(reason)
     .execute(&mut **tx)
     .await
     .context("recording a dossier event")?;
+    let event = DomainEvent::Dossier(DossierEvent {
+        dossier_id: dossier_id.to_owned(),
+        change,
+        from,
+        to,
+        reason: reason.map(str::to_owned),
+        actor: actor.to_owned(),
+    });
     let subject = format!("dossier:{dossier_id}");
     let details = serde_json::json!({ "from": from.map(DossierStatus::as_str), "to": to.as_str(), "reason": reason });
     audit::append(
         tx,
         &audit::Event {
             actor,
-            action: &format!("dossier.{action}"),
+            action: &event.topic(),
             subject: &subject,
-            details: details.clone(),
+            details,
         },
     )
     .await?;
-    sqlx::query("insert into outbox (id, topic, payload, created_at) values ($1, $2, $3, $4)")
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(format!("dossier.{action}"))
-        .bind(
-            serde_json::json!({ "dossier_id": dossier_id, "to": to.as_str(), "reason": reason })
-                .to_string(),
-        )
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .context("queueing a dossier event")?;
+    events::emit(tx, &event).await?;
     Ok(())
 }
 
@@ -260,7 +259,7 @@ impl Store {
             &mut tx,
             &id,
             &actor,
-            "submitted",
+            DossierChange::Submitted,
             None,
             DossierStatus::Submitted,
             None,
@@ -335,7 +334,7 @@ impl Store {
     ) -> anyhow::Result<bool> {
         let Step {
             actor,
-            action,
+            change,
             to,
             reason,
             issued,
@@ -373,7 +372,7 @@ impl Store {
             &mut tx,
             &dossier.view.id,
             actor,
-            action,
+            change,
             Some(dossier.view.status),
             to,
             reason,
@@ -401,7 +400,83 @@ impl Store {
     }
 }
 
+/// Who flags late dossiers.
+const DEADLINES: &str = "system:deadlines";
+
 impl Store {
+    /// Flags a dossier's result as late, once (false when it was flagged, or changed, meanwhile):
+    /// the new date promised, the timeline entry, the audit entry and the event that tells the
+    /// applicant and the desk's lead.
+    pub async fn flag_late_result(
+        &self,
+        id: &str,
+        status: DossierStatus,
+        now: i64,
+        new_date: i64,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let flagged = sqlx::query(
+            "update dossiers set overdue_at = $1, rescheduled_to = $2, updated_at = $1, version = version + 1 \
+             where id = $3 and overdue_at is null and status = $4",
+        )
+        .bind(now)
+        .bind(new_date)
+        .bind(id)
+        .bind(status.as_str())
+        .execute(&mut *tx)
+        .await
+        .context("flagging a late dossier")?;
+        if flagged.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let reason = format!(
+            "Hẹn trả kết quả mới: {}",
+            motcua_shared::time::format_vn_datetime(new_date)
+        );
+        record_transition(
+            &mut tx,
+            id,
+            DEADLINES,
+            DossierChange::Overdue,
+            Some(status),
+            status,
+            Some(&reason),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Escalates a receipt not acknowledged in time to the desk's lead, once.
+    pub async fn flag_late_receipt(&self, id: &str, now: i64) -> anyhow::Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let flagged = sqlx::query(
+            "update dossiers set receipt_escalated_at = $1 \
+             where id = $2 and receipt_escalated_at is null and status = 'submitted'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("flagging a late receipt")?;
+        if flagged.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let status = DossierStatus::Submitted;
+        record_transition(
+            &mut tx,
+            id,
+            DEADLINES,
+            DossierChange::ReceiptOverdue,
+            Some(status),
+            status,
+            Some("Quá 8 giờ làm việc chưa tiếp nhận; đã báo lãnh đạo bộ phận một cửa"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// A dossier's timeline, oldest first.
     pub async fn dossier_events(
         &self,
@@ -467,7 +542,7 @@ impl Store {
         dossier: &Dossier,
         assignee_id: &str,
         actor: &str,
-        action: &str,
+        change: DossierChange,
         note: &str,
     ) -> anyhow::Result<bool> {
         let mut tx = self.begin_write().await?;
@@ -490,7 +565,7 @@ impl Store {
             &mut tx,
             &dossier.view.id,
             actor,
-            action,
+            change,
             Some(status),
             status,
             Some(note),

@@ -3,7 +3,6 @@
 
 use anyhow::Context;
 use motcua_shared::identity::DataAccess;
-use sqlx::{Any, Transaction};
 
 use crate::store::{Store, now_ms};
 
@@ -19,7 +18,7 @@ pub struct Access<'a> {
 }
 
 /// Appends `entry` inside `tx`.
-pub async fn record(tx: &mut Transaction<'_, Any>, entry: &Access<'_>) -> anyhow::Result<()> {
+pub async fn record(tx: &mut crate::store::WriteTx, entry: &Access<'_>) -> anyhow::Result<()> {
     sqlx::query(
         "insert into data_access_log (id, cccd, at, accessor_kind, accessor, source, data, purpose) \
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -39,6 +38,18 @@ pub async fn record(tx: &mut Transaction<'_, Any>, entry: &Access<'_>) -> anyhow
 }
 
 impl Store {
+    /// Records `entries` in one transaction (reads that changed nothing else).
+    pub async fn record_accesses(&self, entries: &[Access<'_>]) -> crate::store::StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for entry in entries {
+            record(&mut tx, entry).await?;
+        }
+        tx.commit().await
+    }
+
     /// The person's data-access log, newest first (at most `limit` entries).
     pub async fn data_access_of(&self, cccd: &str, limit: i64) -> anyhow::Result<Vec<DataAccess>> {
         let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(

@@ -1,6 +1,7 @@
 //! Identity: sign-in with the national e-identity (OpenID Connect), server-side sessions,
 //! roles, and the signed-in person's own endpoints.
 
+use motcua_shared::ErrorCode;
 pub mod data_access;
 pub mod oidc;
 pub mod organisations;
@@ -31,6 +32,13 @@ use crate::{
     http::rate_limit::Limit,
     store::now_ms,
 };
+
+/// Something to do when a person has signed in with the e-ID (the demo fills demo people's
+/// warehouses this way, from outside the production code).
+#[async_trait::async_trait]
+pub trait SignInHook: Send + Sync {
+    async fn signed_in(&self, state: &AppState, person: &session::Person) -> anyhow::Result<()>;
+}
 
 /// The browser-facing sign-in routes (not under `/api`: they answer with redirects).
 pub fn auth_routes() -> Router<AppState> {
@@ -87,12 +95,8 @@ async fn login(
         .check(Limit::SignIn, client.ip.as_deref().unwrap_or("-"))?;
     let return_to = match query.return_to.as_deref() {
         None | Some("") => "/account",
-        Some(value) => safe_return_to(value).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_return_to",
-                "return_to must be a path on this site, such as /dossiers",
-            )
-        })?,
+        Some(value) => safe_return_to(value)
+            .ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidReturnTo))?,
     };
     let (url, login_state) = state
         .identity
@@ -101,12 +105,8 @@ async fn login(
         .map_err(|e| {
             tracing::warn!(error = %e, "sign-in could not start");
             match e {
-                oidc::SigninError::NotConfigured => {
-                    ApiError::Unavailable("Sign-in is not configured on this server.".into())
-                }
-                _ => ApiError::Unavailable(
-                    "The national e-identity cannot be reached. Please try again later.".into(),
-                ),
+                oidc::SigninError::NotConfigured => ApiError::Unavailable,
+                _ => ApiError::Unavailable,
             }
         })?;
     let cookie = Cookie::build((session::LOGIN_COOKIE, login_state))
@@ -177,9 +177,8 @@ async fn callback(
         .record_eid_sign_in(&who, lifetime, &client)
         .await?;
     tracing::info!(person = %person.cccd.masked(), acr = who.acr.as_str(), "signed in with e-ID");
-    if state.sandbox.is_some() {
-        // Demo people find the documents of their demo life in their warehouse.
-        crate::sandbox::people::seed_warehouse(&state.store, &state.blobs, &person).await?;
+    for hook in state.sign_in_hooks.iter() {
+        hook.signed_in(&state, &person).await?;
     }
     let jar = jar.add(session::session_cookie(&state.config, secret));
     Ok((jar, Redirect::to(&return_to)).into_response())
@@ -277,9 +276,7 @@ async fn end_session(
     if state.store.revoke_session_of(&user.person.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound(
-            "You have no session with this id.".into(),
-        ))
+        Err(ApiError::NotFound)
     }
 }
 
@@ -336,9 +333,7 @@ async fn officer_assignment(
         .store
         .assignment_of(&user.person.cccd)
         .await?
-        .ok_or_else(|| {
-            ApiError::forbidden("forbidden_role", "Your officer role has no assignment.")
-        })?;
+        .ok_or_else(|| ApiError::forbidden(ErrorCode::ForbiddenRole))?;
     Ok(AppJson(assignment))
 }
 

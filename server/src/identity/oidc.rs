@@ -103,11 +103,20 @@ pub struct RelyingParty {
     metadata: RwLock<Option<(Instant, CoreProviderMetadata)>>,
 }
 
+/// A provider and this server's registration with it: the fallback when none is configured
+/// (the embedded sandbox provider in a demo build).
+#[derive(Debug, Clone)]
+pub struct ProviderRegistration {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
 impl RelyingParty {
-    /// The configured provider, or with the sandbox on and none configured, the sandbox's.
+    /// The configured provider, or when none is configured, `fallback`.
     pub fn new(
         config: &Config,
-        sandbox: Option<&crate::sandbox::Sandbox>,
+        fallback: Option<&ProviderRegistration>,
     ) -> anyhow::Result<RelyingParty> {
         let public = config.public_url.trim_end_matches('/');
         let redirect = RedirectUrl::new(format!("{public}/auth/callback"))?;
@@ -119,12 +128,12 @@ impl RelyingParty {
                 redirect,
             })
         } else {
-            sandbox
-                .map(|s| -> anyhow::Result<Settings> {
+            fallback
+                .map(|p| -> anyhow::Result<Settings> {
                     Ok(Settings {
-                        issuer: IssuerUrl::new(s.idp.issuer.clone())?,
-                        client_id: ClientId::new(s.idp.client.id.clone()),
-                        client_secret: ClientSecret::new(s.idp.client.secret.clone()),
+                        issuer: IssuerUrl::new(p.issuer.clone())?,
+                        client_id: ClientId::new(p.client_id.clone()),
+                        client_secret: ClientSecret::new(p.client_secret.clone()),
                         redirect,
                     })
                 })

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use axum::extract::State;
+use motcua_shared::ErrorCode;
 use motcua_shared::{
     Cccd, TaxCode,
     identity::{ActingFor, Organisation},
@@ -34,8 +35,8 @@ pub async fn set_acting_for(
     let tax_code = match body.tax_code.as_deref() {
         None => None,
         Some(raw) => {
-            let tax_code = TaxCode::parse(raw)
-                .map_err(|e| ApiError::validation("invalid_tax_code", e.to_string()))?;
+            let tax_code =
+                TaxCode::parse(raw).map_err(|_| ApiError::validation(ErrorCode::InvalidTaxCode))?;
             let represents = state
                 .store
                 .organisations_of(&user.person.cccd)
@@ -43,10 +44,7 @@ pub async fn set_acting_for(
                 .iter()
                 .any(|o| o.tax_code == tax_code.as_str());
             if !represents {
-                return Err(ApiError::forbidden(
-                    "not_a_representative",
-                    "You are not registered as a representative of this organisation.",
-                ));
+                return Err(ApiError::forbidden(ErrorCode::NotARepresentative));
             }
             Some(tax_code.as_str().to_owned())
         }

@@ -12,6 +12,7 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use motcua_shared::ErrorCode;
 use motcua_shared::identity::{AuthMethod, PasskeyInfo, PasskeyList};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -53,12 +54,10 @@ pub fn relying_party(config: &Config) -> anyhow::Result<Option<Webauthn>> {
 }
 
 fn webauthn(state: &AppState) -> Result<&Webauthn, ApiError> {
-    state.passkeys.as_deref().ok_or_else(|| {
-        ApiError::Unavailable(
-            "Passkeys need this site to be served under a domain name (for example localhost)."
-                .into(),
-        )
-    })
+    state
+        .passkeys
+        .as_deref()
+        .ok_or_else(|| ApiError::Unavailable)
 }
 
 /// A ceremony's public half: its key and the options for `navigator.credentials`.
@@ -89,10 +88,7 @@ pub struct SignInFinish {
 }
 
 fn invalid_ceremony() -> ApiError {
-    ApiError::bad_request(
-        "ceremony_invalid",
-        "This passkey request has expired or was already used. Start again.",
-    )
+    ApiError::bad_request(ErrorCode::CeremonyInvalid)
 }
 
 /// Takes (deletes) a ceremony before anything is checked, so it is single-use whatever happens;
@@ -132,10 +128,7 @@ pub async fn registration_start(
     let webauthn = webauthn(&state)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 60 {
-        return Err(ApiError::validation(
-            "invalid_name",
-            "Give the passkey a name of 1 to 60 characters.",
-        ));
+        return Err(ApiError::validation(ErrorCode::InvalidName));
     }
     user.require_fresh(FRESH_FOR_REGISTRATION_MS)?;
     let existing = state.store.passkeys_of(&user.person.id).await?;
@@ -201,10 +194,7 @@ pub async fn registration_finish(
         .finish_passkey_registration(&body.credential, &registration)
         .map_err(|e| {
             tracing::info!(error = %e, "passkey registration refused");
-            ApiError::bad_request(
-                "passkey_rejected",
-                "The passkey could not be verified. Try again.",
-            )
+            ApiError::bad_request(ErrorCode::PasskeyRejected)
         })?;
     let name = ceremony.passkey_name.unwrap_or_else(|| "Passkey".into());
     let info = state
@@ -250,9 +240,7 @@ pub async fn remove(
     if state.store.delete_passkey(&user.person.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound(
-            "You have no passkey with this id.".into(),
-        ))
+        Err(ApiError::NotFound)
     }
 }
 
@@ -262,10 +250,7 @@ fn require_same_origin(headers: &HeaderMap, config: &Config) -> Result<(), ApiEr
     if origin == Some(config.public_url.trim_end_matches('/')) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "cross_origin",
-            "This request must come from this site's own pages.",
-        ))
+        Err(ApiError::forbidden(ErrorCode::CrossOrigin))
     }
 }
 
@@ -318,12 +303,7 @@ pub async fn sign_in_finish(
     // Bound to no session: a step-up ceremony (bound to one) cannot be turned into a sign-in.
     let (_, authentication): (_, DiscoverableAuthentication) =
         take_ceremony_state(&state.store, &body.ceremony_id, "authentication", None).await?;
-    let rejected = || {
-        ApiError::unauthorized(
-            "passkey_rejected",
-            "This passkey is not registered here, or could not be verified.",
-        )
-    };
+    let rejected = || ApiError::unauthorized(ErrorCode::PasskeyRejected);
     let (user_handle, credential_id) = webauthn
         .identify_discoverable_authentication(&body.credential)
         .map_err(|_| rejected())?;
@@ -608,10 +588,7 @@ pub async fn step_up_start(
         .map(|(_, _, p)| p)
         .collect();
     if passkeys.is_empty() {
-        return Err(ApiError::Conflict {
-            code: "no_passkeys",
-            message: "You have no passkey yet: sign in again with VNeID instead.".into(),
-        });
+        return Err(ApiError::conflict(ErrorCode::NoPasskeys));
     }
     let (challenge, authentication) = webauthn
         .start_passkey_authentication(&passkeys)
@@ -668,7 +645,7 @@ pub async fn step_up_finish(
         .finish_passkey_authentication(&body.credential, &authentication)
         .map_err(|e| {
             tracing::info!(error = %e, "passkey step-up refused");
-            ApiError::unauthorized("passkey_rejected", "This passkey could not be verified.")
+            ApiError::unauthorized(ErrorCode::PasskeyRejected)
         })?;
     let credential_id = URL_SAFE_NO_PAD.encode(result.cred_id());
     let (_, mut passkey) = state
@@ -676,9 +653,7 @@ pub async fn step_up_finish(
         .passkey_by_credential(&credential_id)
         .await?
         .filter(|(person, _)| person.id == user.person.id)
-        .ok_or_else(|| {
-            ApiError::unauthorized("passkey_rejected", "This passkey could not be verified.")
-        })?;
+        .ok_or_else(|| ApiError::unauthorized(ErrorCode::PasskeyRejected))?;
     passkey.update_credential(&result);
     state
         .store

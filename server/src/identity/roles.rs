@@ -2,6 +2,7 @@
 //! by the sandbox seed; never taken from a claim the person controls.
 
 use anyhow::Context;
+use motcua_shared::ErrorCode;
 use motcua_shared::{Cccd, identity::Role, procedure::Level};
 use serde::{Deserialize, Serialize};
 
@@ -29,10 +30,7 @@ impl AuthUser {
         if self.has_role(role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "forbidden_role",
-                "Your account does not have the role this needs.",
-            ))
+            Err(ApiError::forbidden(ErrorCode::ForbiddenRole))
         }
     }
 }

@@ -10,11 +10,11 @@ use axum_extra::extract::{
     CookieJar,
     cookie::{Cookie, SameSite},
 };
+use motcua_shared::ErrorCode;
 use motcua_shared::{
     Cccd,
     identity::{Acr, AuthMethod, Role},
 };
-use sqlx::{Any, Transaction};
 
 use super::oidc::EidIdentity;
 use crate::{
@@ -85,10 +85,7 @@ impl AuthUser {
         if now_ms() - self.session.authenticated_at <= max_age_ms {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "step_up_required",
-                "For your safety, confirm it is you: sign in again with VNeID or a passkey.",
-            ))
+            Err(ApiError::forbidden(ErrorCode::StepUpRequired))
         }
     }
 }
@@ -128,16 +125,14 @@ impl FromRequestParts<AppState> for AuthUser {
         let secret = jar
             .get(session_cookie_name(&state.config))
             .map(|c| c.value().to_owned())
-            .ok_or_else(|| ApiError::unauthorized("unauthenticated", "Sign in to continue."))?;
+            .ok_or_else(|| ApiError::unauthorized(ErrorCode::Unauthenticated))?;
         let now = now_ms();
         let idle_ms = i64::try_from(state.config.session_idle_minutes).unwrap_or(30) * 60_000;
         let (session, person) = state
             .store
             .active_session(&sha256_hex(&secret), now, idle_ms)
             .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("session_expired", "Your session has ended. Sign in again.")
-            })?;
+            .ok_or_else(|| ApiError::unauthorized(ErrorCode::SessionExpired))?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             let sent = parts
                 .headers
@@ -145,10 +140,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             if !same_secret(sent, &session.csrf_token) {
-                return Err(ApiError::forbidden(
-                    "csrf_failed",
-                    "This request is missing its security token. Reload the page and try again.",
-                ));
+                return Err(ApiError::forbidden(ErrorCode::CsrfFailed));
             }
         }
         // Refresh the idle clock, at most once a minute to spare the database.
@@ -255,7 +247,10 @@ const SESSION_COLUMNS: &str = "s.secret_hash, s.public_id, s.csrf_token, s.acr, 
      s.authenticated_at, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.acting_for";
 
 /// Creates the person or refreshes what the provider says of them, inside `tx`.
-async fn upsert_person(tx: &mut Transaction<'_, Any>, who: &EidIdentity) -> anyhow::Result<Person> {
+async fn upsert_person(
+    tx: &mut crate::store::WriteTx,
+    who: &EidIdentity,
+) -> anyhow::Result<Person> {
     let now = now_ms();
     let (id,): (String,) = sqlx::query_as(
         "insert into people (id, cccd, issuer, subject, name, birthdate, acr, created_at, updated_at) \
@@ -296,7 +291,7 @@ pub struct NewSession<'a> {
 
 /// Opens a session inside `tx`; returns the cookie secret (stored only as its hash).
 pub async fn open_session(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut crate::store::WriteTx,
     new: &NewSession<'_>,
 ) -> anyhow::Result<String> {
     let secret = random_token(32);

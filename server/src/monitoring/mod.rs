@@ -127,9 +127,7 @@ async fn health(State(store): State<Store>) -> Result<axum::Json<Health>, ApiErr
         })),
         Err(err) => {
             tracing::warn!(error = %format!("{err:#}"), "health check: database unavailable");
-            Err(ApiError::Unavailable(
-                "The database does not answer.".into(),
-            ))
+            Err(ApiError::Unavailable)
         }
     }
 }

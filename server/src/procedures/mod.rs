@@ -1,5 +1,6 @@
 //! The public catalogue of administrative procedures: its HTTP routes, its storage and its seed.
 
+use motcua_shared::ErrorCode;
 pub mod prefill;
 mod seed;
 mod storage;
@@ -50,27 +51,23 @@ impl CatalogueQuery {
         let level = match self.level.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(Level::parse(s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
-                    "level must be province, district or commune",
-                )
+                ApiError::bad_request(ErrorCode::InvalidQuery)
+                    .with("detail", "level must be province, district or commune")
             })?),
         };
         let online_level = match self.online_level.as_deref().filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => Some(OnlineLevel::parse(s).ok_or_else(|| {
-                ApiError::bad_request("invalid_query", "online_level must be full or partial")
-            })?),
+            Some(s) => Some(
+                OnlineLevel::parse(s)
+                    .ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidQuery))?,
+            ),
         };
         let text = self
             .q
             .map(|q| q.trim().to_string())
             .filter(|q| !q.is_empty());
         if text.as_ref().is_some_and(|q| q.chars().count() > 100) {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "Search with at most 100 characters",
-            ));
+            return Err(ApiError::bad_request(ErrorCode::InvalidQuery));
         }
         Ok(CatalogueFilter {
             level,
@@ -120,7 +117,7 @@ async fn get_procedure(
     let procedure = store
         .procedure(&code)
         .await?
-        .ok_or_else(|| ApiError::NotFound("No procedure in the catalogue has this code.".into()))?;
+        .ok_or_else(|| ApiError::NotFound)?;
     Ok((
         [(header::CACHE_CONTROL, CATALOGUE_CACHE)],
         AppJson(procedure),
@@ -146,10 +143,11 @@ async fn get_prefill(
     user: crate::identity::AuthUser,
     AppPath(code): AppPath<String>,
 ) -> Result<AppJson<motcua_shared::registry::Prefill>, ApiError> {
-    let procedure =
-        state.store.procedure(&code).await?.ok_or_else(|| {
-            ApiError::NotFound("No procedure in the catalogue has this code.".into())
-        })?;
+    let procedure = state
+        .store
+        .procedure(&code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound)?;
     // No register is read for a person who could not file.
     crate::dossiers::require_level(&user, &procedure)?;
     let Some(form) = procedure.form else {

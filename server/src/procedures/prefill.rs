@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::Context;
 use motcua_shared::{
     Cccd,
     calendar::Day,
@@ -15,7 +14,7 @@ use serde_json::Value;
 
 use crate::{
     adapters::Registries,
-    identity::data_access::{self, Access},
+    identity::data_access::Access,
     store::{Store, now_ms},
 };
 
@@ -211,26 +210,18 @@ pub async fn read_registers(
         }
         None => {}
     }
-    if !read.is_empty() {
-        let mut tx = store.begin_write().await?;
-        for (source, what) in read {
-            data_access::record(
-                &mut tx,
-                &Access {
-                    cccd: cccd.as_str(),
-                    accessor_kind: "system",
-                    accessor: "Cổng dịch vụ công một cửa",
-                    source,
-                    data: what,
-                    purpose,
-                },
-            )
-            .await?;
-        }
-        tx.commit()
-            .await
-            .context("committing data-access entries")?;
-    }
+    let entries: Vec<Access<'_>> = read
+        .iter()
+        .map(|(source, what)| Access {
+            cccd: cccd.as_str(),
+            accessor_kind: "system",
+            accessor: "Cổng dịch vụ công một cửa",
+            source,
+            data: what,
+            purpose,
+        })
+        .collect();
+    store.record_accesses(&entries).await?;
     Ok(data)
 }
 

@@ -1,7 +1,6 @@
 //! The person's own records in the national registers, read on demand through the adapters.
 //! Every read is written to the person's data-access log.
 
-use anyhow::Context;
 use axum::extract::State;
 use motcua_shared::registry::MyRecords;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -10,10 +9,7 @@ use crate::{
     AppState,
     adapters::AdapterError,
     error::{ApiError, AppJson},
-    identity::{
-        AuthUser,
-        data_access::{self, Access},
-    },
+    identity::{AuthUser, data_access::Access},
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -24,12 +20,8 @@ impl From<AdapterError> for ApiError {
     fn from(err: AdapterError) -> Self {
         tracing::warn!(error = %err, "a national system failed");
         match err {
-            AdapterError::NotConfigured(_) => {
-                ApiError::Unavailable("This national register is not connected.".into())
-            }
-            _ => ApiError::Unavailable(
-                "A national register did not answer. Please try again later.".into(),
-            ),
+            AdapterError::NotConfigured(_) => ApiError::Unavailable,
+            _ => ApiError::Unavailable,
         }
     }
 }
@@ -52,8 +44,7 @@ async fn my_records(
         state.registries.population_record(cccd),
         state.registries.licences_of(cccd)
     )?;
-    let mut tx = state.store.begin_write().await?;
-    for (source, data) in [
+    let entries: Vec<Access<'_>> = [
         (
             "CSDL quốc gia về dân cư",
             "Họ tên, ngày sinh, giới tính, nơi thường trú, hộ gia đình",
@@ -62,23 +53,18 @@ async fn my_records(
             "CSDL giấy phép lái xe",
             "Giấy phép lái xe: số, hạng, ngày cấp, thời hạn, tình trạng",
         ),
-    ] {
-        data_access::record(
-            &mut tx,
-            &Access {
-                cccd: cccd.as_str(),
-                accessor_kind: "system",
-                accessor: "Cổng dịch vụ công một cửa",
-                source,
-                data,
-                purpose: "Hiển thị thông tin của bạn theo yêu cầu",
-            },
-        )
-        .await?;
-    }
-    tx.commit()
-        .await
-        .context("committing data-access entries")?;
+    ]
+    .into_iter()
+    .map(|(source, data)| Access {
+        cccd: cccd.as_str(),
+        accessor_kind: "system",
+        accessor: "Cổng dịch vụ công một cửa",
+        source,
+        data,
+        purpose: "Hiển thị thông tin của bạn theo yêu cầu",
+    })
+    .collect();
+    state.store.record_accesses(&entries).await?;
     Ok(AppJson(MyRecords {
         population,
         driving_licences,

@@ -19,6 +19,28 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// This server's registration with the sandbox e-ID provider.
+    pub fn provider_registration(&self) -> crate::identity::oidc::ProviderRegistration {
+        crate::identity::oidc::ProviderRegistration {
+            issuer: self.idp.issuer.clone(),
+            client_id: self.idp.client.id.clone(),
+            client_secret: self.idp.client.secret.clone(),
+        }
+    }
+
+    /// Where the sandbox registers answer, and their key.
+    pub fn registry_defaults(&self, config: &Config) -> crate::adapters::RegistryDefaults {
+        crate::adapters::RegistryDefaults {
+            base_url: format!("{}/sandbox", config.public_url.trim_end_matches('/')),
+            api_key: self.registries.api_key.clone(),
+        }
+    }
+
+    /// Fills a demo person's warehouse with the documents of their demo life at sign-in.
+    pub fn sign_in_hook(&self) -> Arc<dyn crate::identity::SignInHook> {
+        Arc::new(people::SeedWarehouse)
+    }
+
     pub fn load(config: &Config) -> anyhow::Result<Sandbox> {
         let people = people::load()?;
         let idp = idp::SandboxIdp::load(config, people.clone())?;

@@ -72,6 +72,20 @@ pub struct DemoDocument {
     pub file: String,
 }
 
+/// The sign-in hook that fills demo people's warehouses.
+pub struct SeedWarehouse;
+
+#[async_trait::async_trait]
+impl crate::identity::SignInHook for SeedWarehouse {
+    async fn signed_in(
+        &self,
+        state: &crate::AppState,
+        person: &crate::identity::session::Person,
+    ) -> anyhow::Result<()> {
+        seed_warehouse(&state.store, &state.blobs, person).await
+    }
+}
+
 static DOCUMENTS: include_dir::Dir<'_> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/seed/sandbox/documents");
 
@@ -105,10 +119,8 @@ pub async fn seed_warehouse(
         let content_type = crate::warehouse::sniff(bytes)
             .with_context(|| format!("seed document {} is not a PDF, JPEG or PNG", doc.file))?;
         let sha = blobs.put(bytes).await?;
-        let mut tx = store.begin_write().await?;
-        crate::warehouse::insert_item(
-            &mut tx,
-            &crate::warehouse::NewItem {
+        store
+            .add_item(&crate::warehouse::NewItem {
                 person_id: &person.id,
                 provenance: &doc.provenance,
                 document_code: &doc.code,
@@ -118,10 +130,8 @@ pub async fn seed_warehouse(
                 size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
                 issuer: doc.issuer.as_deref(),
                 dossier_id: None,
-            },
-        )
-        .await?;
-        tx.commit().await.context("committing a seed document")?;
+            })
+            .await?;
     }
     Ok(())
 }

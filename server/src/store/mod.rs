@@ -5,19 +5,161 @@
 //! order of first use, `bigint` integers, `text` for strings and JSON, times as Unix
 //! milliseconds), and run through sqlx's `Any` driver. What differs between the engines is kept
 //! here, once: connection set-up ([`sqlite`], [`postgres`]) and each engine's own migrations under
-//! `migrations/`. Each capability keeps its queries beside its routes as `impl Store` blocks.
+//! `migrations/`. Each capability keeps its queries beside its routes as `impl Store` blocks;
+//! its storage module is the only place that opens a write transaction ([`Store::begin_write`]).
+//!
+//! Failures are a [`StoreError`]: a constraint another request won ([`StoreError::Conflict`],
+//! named by its table), an outage ([`StoreError::Unavailable`]), or anything else. Each engine
+//! says which of its error codes are which; the API turns them into 409 and 503.
 
 pub mod postgres;
 pub mod sqlite;
 
-use std::time::Duration;
+use std::{
+    ops::{Deref, DerefMut},
+    sync::Arc,
+    time::Duration,
+};
 
 use anyhow::Context;
 use sqlx::{
-    AnyPool,
+    Any, AnyConnection, AnyPool,
     any::{AnyPoolOptions, install_default_drivers},
     migrate::Migrator,
 };
+
+/// Why a storage call failed, typed where the caller can do something about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint of `table` refused the write: a concurrent request wrote it first.
+    #[error("a concurrent write to {table} won (constraint {constraint:?})")]
+    Conflict {
+        table: String,
+        constraint: Option<String>,
+    },
+    /// The database does not answer (closed pool, timeout, connection lost, disk full).
+    #[error("the database is unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
+    #[error(transparent)]
+    Other(anyhow::Error),
+}
+
+/// What storage calls return.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::from(anyhow::Error::new(err))
+    }
+}
+
+impl From<anyhow::Error> for StoreError {
+    /// Finds the database error under the context added on the way up, and types it.
+    fn from(err: anyhow::Error) -> Self {
+        for cause in err.chain() {
+            if let Some(known) = cause.downcast_ref::<StoreError>() {
+                return match known {
+                    StoreError::NotFound => StoreError::NotFound,
+                    StoreError::Conflict { table, constraint } => StoreError::Conflict {
+                        table: table.clone(),
+                        constraint: constraint.clone(),
+                    },
+                    StoreError::Unavailable(_) => StoreError::Unavailable(err),
+                    StoreError::Other(_) => StoreError::Other(err),
+                };
+            }
+            let Some(sqlx_err) = cause.downcast_ref::<sqlx::Error>() else {
+                continue;
+            };
+            return match sqlx_err {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err),
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    let (table, constraint) =
+                        match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                            Some(pg) => postgres::conflict_of(pg),
+                            None => sqlite::conflict_of(db.message()),
+                        };
+                    StoreError::Conflict { table, constraint }
+                }
+                sqlx::Error::Database(db)
+                    if db.code().is_some_and(|code| {
+                        postgres::is_outage(&code) || sqlite::is_outage(&code)
+                    }) =>
+                {
+                    StoreError::Unavailable(err)
+                }
+                _ => StoreError::Other(err),
+            };
+        }
+        StoreError::Other(err)
+    }
+}
+
+/// Wakes this instance's outbox dispatcher when a transaction that emitted events commits.
+#[derive(Clone, Debug)]
+pub struct OutboxSignal(Arc<tokio::sync::watch::Sender<u64>>);
+
+impl OutboxSignal {
+    fn new() -> OutboxSignal {
+        OutboxSignal(Arc::new(tokio::sync::watch::channel(0).0))
+    }
+
+    pub fn wake(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every wake after this call.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
+/// A write transaction. Reads and writes go through it as through a connection (`&mut *tx`);
+/// committing one in which events were emitted wakes the outbox dispatcher at once.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, Any>,
+    signal: OutboxSignal,
+    emitted: bool,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.context("committing")?;
+        if self.emitted {
+            self.signal.wake();
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        self.tx.rollback().await.context("rolling back")?;
+        Ok(())
+    }
+
+    /// Notes that this transaction wrote outbox events (see `crate::events::emit`).
+    pub(crate) fn note_emitted(&mut self) {
+        self.emitted = true;
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
 
 /// The database engine behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +186,16 @@ impl Engine {
         }
     }
 
+    /// What a statement claiming rows for one worker ends with: `for update skip locked` on
+    /// PostgreSQL (concurrent claimers pass each other's rows by); nothing on SQLite, whose one
+    /// writer at a time makes a claim exclusive anyway.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "",
+            Engine::Postgres => " for update skip locked",
+        }
+    }
+
     fn migrator(self) -> &'static Migrator {
         match self {
             Engine::Sqlite => &sqlite::MIGRATOR,
@@ -57,6 +209,7 @@ impl Engine {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    signal: OutboxSignal,
 }
 
 impl Store {
@@ -83,7 +236,11 @@ impl Store {
             .connect(&url)
             .await
             .with_context(|| format!("connecting to the {} database", engine.name()))?;
-        Ok(Store { pool, engine })
+        Ok(Store {
+            pool,
+            engine,
+            signal: OutboxSignal::new(),
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -97,12 +254,21 @@ impl Store {
     /// Begins a transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first fails, without waiting, when
     /// another connection wrote meanwhile (SQLITE_BUSY_SNAPSHOT). PostgreSQL's default is right.
-    pub async fn begin_write(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
         let tx = match self.engine {
             Engine::Sqlite => self.pool.begin_with("begin immediate").await,
             Engine::Postgres => self.pool.begin().await,
         };
-        tx.context("starting a transaction")
+        Ok(WriteTx {
+            tx: tx.context("starting a transaction")?,
+            signal: self.signal.clone(),
+            emitted: false,
+        })
+    }
+
+    /// This instance's outbox wake-up signal.
+    pub fn outbox_signal(&self) -> &OutboxSignal {
+        &self.signal
     }
 
     /// Applies this engine's pending migrations.
@@ -115,12 +281,16 @@ impl Store {
     }
 
     /// Whether the database answers a trivial query.
-    pub async fn ping(&self) -> anyhow::Result<()> {
+    pub async fn ping(&self) -> StoreResult<()> {
         let one: i64 = sqlx::query_scalar("select cast(1 as bigint)")
             .fetch_one(&self.pool)
             .await
             .context("pinging the database")?;
-        anyhow::ensure!(one == 1, "the database answered {one} to select 1");
+        if one != 1 {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "the database answered {one} to select 1"
+            )));
+        }
         Ok(())
     }
 

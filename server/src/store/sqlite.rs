@@ -44,9 +44,39 @@ pub async fn configure_connection(conn: &mut AnyConnection) -> Result<(), sqlx::
     Ok(())
 }
 
+/// The table (and columns) of a unique violation, from SQLite's message
+/// `UNIQUE constraint failed: passkeys.credential_id` (SQLite names no constraint).
+pub fn conflict_of(message: &str) -> (String, Option<String>) {
+    let columns = message
+        .split_once("constraint failed: ")
+        .map_or("", |(_, rest)| rest.trim());
+    let table = columns
+        .split('.')
+        .next()
+        .filter(|t| !t.is_empty())
+        .unwrap_or("unknown");
+    (table.to_owned(), Some(columns.to_owned()))
+}
+
+/// Primary result codes that mean the database cannot answer now: BUSY (5) past the busy
+/// timeout, LOCKED (6), IOERR (10), FULL (13), CANTOPEN (14), and their extended codes.
+pub fn is_outage(code: &str) -> bool {
+    code.parse::<i64>()
+        .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 10 | 13 | 14))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::prepare_url;
+    use super::{conflict_of, is_outage, prepare_url};
+
+    #[test]
+    fn a_unique_violation_names_its_table() {
+        assert_eq!(
+            conflict_of("UNIQUE constraint failed: passkeys.credential_id"),
+            ("passkeys".into(), Some("passkeys.credential_id".into()))
+        );
+        assert!(is_outage("5") && is_outage("522") && !is_outage("2067"));
+    }
 
     #[test]
     fn urls_get_create_mode_unless_they_set_a_mode() {

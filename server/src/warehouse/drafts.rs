@@ -34,9 +34,42 @@ impl Store {
         .transpose()
     }
 
+    /// Saves (or replaces) a person's draft of a procedure.
+    pub async fn save_draft(
+        &self,
+        person_id: &str,
+        procedure: &str,
+        answers: &str,
+    ) -> crate::store::StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "insert into drafts (person_id, procedure_code, answers, updated_at) values ($1, $2, $3, $4) \
+             on conflict (person_id, procedure_code) do update set answers = excluded.answers, updated_at = excluded.updated_at",
+        )
+        .bind(person_id)
+        .bind(procedure)
+        .bind(answers)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .context("saving a draft")?;
+        tx.commit().await
+    }
+
+    /// Discards a person's draft of a procedure (there may be none).
+    pub async fn delete_draft(
+        &self,
+        person_id: &str,
+        procedure: &str,
+    ) -> crate::store::StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        Store::delete_draft_in(&mut tx, person_id, procedure).await?;
+        tx.commit().await
+    }
+
     /// Deletes a person's draft of a procedure, in the caller's transaction.
     pub async fn delete_draft_in(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::store::WriteTx,
         person_id: &str,
         procedure: &str,
     ) -> anyhow::Result<()> {
@@ -66,7 +99,7 @@ pub async fn get_draft(
         .draft(&user.person.id, &code)
         .await?
         .map(AppJson)
-        .ok_or_else(|| ApiError::NotFound("You have no draft of this procedure.".into()))
+        .ok_or_else(|| ApiError::NotFound)
 }
 
 /// Saves the person's draft of a procedure (any answers so far; checked when filed). CSRF token
@@ -88,23 +121,12 @@ pub async fn save_draft(
         return Err(ApiError::PayloadTooLarge);
     }
     if state.store.procedure(&code).await?.is_none() {
-        return Err(ApiError::NotFound(
-            "No procedure in the catalogue has this code.".into(),
-        ));
+        return Err(ApiError::NotFound);
     }
-    let mut tx = state.store.begin_write().await?;
-    sqlx::query(
-        "insert into drafts (person_id, procedure_code, answers, updated_at) values ($1, $2, $3, $4) \
-         on conflict (person_id, procedure_code) do update set answers = excluded.answers, updated_at = excluded.updated_at",
-    )
-    .bind(&user.person.id)
-    .bind(&code)
-    .bind(answers)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await
-    .context("saving a draft")?;
-    tx.commit().await.context("committing a draft")?;
+    state
+        .store
+        .save_draft(&user.person.id, &code, &answers)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -119,8 +141,6 @@ pub async fn delete_draft(
     user: AuthUser,
     AppPath(code): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.store.begin_write().await?;
-    Store::delete_draft_in(&mut tx, &user.person.id, &code).await?;
-    tx.commit().await.context("committing a draft deletion")?;
+    state.store.delete_draft(&user.person.id, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

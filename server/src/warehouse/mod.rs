@@ -4,6 +4,7 @@
 //! only once fully written, so an interrupted upload leaves nothing attached. Drafts of filings
 //! live here too: the person's own work in progress.
 
+use motcua_shared::ErrorCode;
 pub mod blobs;
 pub mod drafts;
 
@@ -114,7 +115,7 @@ pub struct NewItem<'a> {
 
 /// Records an item whose content is already stored; in the caller's transaction.
 pub async fn insert_item(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::store::WriteTx,
     new: &NewItem<'_>,
 ) -> anyhow::Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
@@ -141,6 +142,14 @@ pub async fn insert_item(
 }
 
 impl Store {
+    /// Records an item whose content is already stored (an upload, a seeded document).
+    pub async fn add_item(&self, new: &NewItem<'_>) -> crate::store::StoreResult<String> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_item(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// A person's warehouse, newest first.
     pub async fn warehouse_of(&self, person_id: &str) -> anyhow::Result<Vec<WarehouseItem>> {
         let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -191,10 +200,7 @@ async fn upload(
     body: Bytes,
 ) -> Result<(StatusCode, AppJson<WarehouseItem>), ApiError> {
     if !valid_code(&query.document) {
-        return Err(ApiError::validation(
-            "invalid_document_code",
-            "document must be a required-document code such as portrait-photo",
-        ));
+        return Err(ApiError::validation(ErrorCode::InvalidDocumentCode));
     }
     let title = query
         .title
@@ -203,26 +209,18 @@ async fn upload(
         .filter(|t| !t.is_empty())
         .unwrap_or(&query.document);
     if title.chars().count() > 200 {
-        return Err(ApiError::validation(
-            "title_too_long",
-            "Give the document a name of at most 200 characters.",
-        ));
+        return Err(ApiError::validation(ErrorCode::TitleTooLong));
     }
     if body.is_empty() {
-        return Err(ApiError::validation("empty_file", "The file is empty."));
+        return Err(ApiError::validation(ErrorCode::EmptyFile));
     }
-    let content_type = sniff(&body).ok_or_else(|| {
-        ApiError::UnsupportedMediaType(
-            "Upload a PDF, JPEG or PNG file; the file's content is not one of these.".into(),
-        )
-    })?;
+    let content_type = sniff(&body).ok_or_else(|| ApiError::UnsupportedMediaType)?;
     // The content is fully on disk before its row exists.
     let sha = state.blobs.put(&body).await?;
     let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
-    let mut tx = state.store.begin_write().await?;
-    let id = insert_item(
-        &mut tx,
-        &NewItem {
+    let id = state
+        .store
+        .add_item(&NewItem {
             person_id: &user.person.id,
             provenance: "upload",
             document_code: &query.document,
@@ -232,10 +230,8 @@ async fn upload(
             size_bytes: size,
             issuer: None,
             dossier_id: None,
-        },
-    )
-    .await?;
-    tx.commit().await.context("committing an upload")?;
+        })
+        .await?;
     let (item, _) = state
         .store
         .warehouse_item(&user.person.id, &id)
@@ -270,7 +266,7 @@ async fn content(
         .store
         .warehouse_item(&user.person.id, &id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("You have no document with this id.".into()))?;
+        .ok_or_else(|| ApiError::NotFound)?;
     serve(&state, &item, &sha).await
 }
 

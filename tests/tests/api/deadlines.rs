@@ -193,19 +193,12 @@ async fn a_claimed_event_is_not_claimed_again_until_its_lease_runs_out() {
     let app = spawn_app().await;
     filed_renewal(&app).await;
     let now = now_ms();
-    let first = outbox::claim(&app.store, now).await.expect("claimed");
+    let claim = |at| app.store.claim_batch("notices", at, outbox::BATCH);
+    let first = claim(now).await.expect("claimed");
     assert_eq!(first.len(), 1, "the submission's event");
-    assert!(
-        outbox::claim(&app.store, now)
-            .await
-            .expect("claimed")
-            .is_empty(),
-        "leased"
-    );
+    assert!(claim(now).await.expect("claimed").is_empty(), "leased");
     // The worker that claimed it died: after the lease another claims it.
-    let later = outbox::claim(&app.store, now + outbox::LEASE_MS + 1)
-        .await
-        .expect("claimed");
+    let later = claim(now + outbox::LEASE_MS + 1).await.expect("claimed");
     assert_eq!(later.len(), 1);
 }
 

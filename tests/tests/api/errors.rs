@@ -117,3 +117,65 @@ async fn error_responses_keep_the_request_id_for_support() {
     assert_eq!(response.headers()["x-request-id"], "support-case-42");
     assert_api_error(response, 404, "not_found").await;
 }
+
+/// The keys of a flat resource file (`key: "text"` lines).
+fn resource_keys(lang: &str) -> std::collections::HashMap<String, String> {
+    let path = format!(
+        "{}/../client/locales/{lang}.yml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path)
+        .expect("the resource file reads")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_error_code_has_a_vietnamese_and_an_english_text() {
+    let (vi, en) = (resource_keys("vi"), resource_keys("en"));
+    let mut missing = Vec::new();
+    for code in motcua_shared::ErrorCode::ALL {
+        let key = code.text_key();
+        for (lang, texts) in [("vi", &vi), ("en", &en)] {
+            if texts.get(&key).is_none_or(String::is_empty) {
+                missing.push(format!("{lang}: {key}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "texts missing: {missing:?}");
+    // The same placeholders in both languages.
+    for code in motcua_shared::ErrorCode::ALL {
+        let key = code.text_key();
+        let holes = |t: &str| t.matches("%{").count();
+        assert_eq!(holes(&vi[&key]), holes(&en[&key]), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn error_messages_are_in_the_reader_language_vietnamese_by_default() {
+    let app = spawn_app().await;
+    let vi = assert_api_error(app.get("/api/v1/me").await, 401, "unauthenticated").await;
+    assert_eq!(vi["message"], "Hãy đăng nhập để tiếp tục.");
+    let en = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("accept-language", "en-GB,en;q=0.9,vi;q=0.5")
+        .send()
+        .await
+        .expect("answered");
+    let en = assert_api_error(en, 401, "unauthenticated").await;
+    assert_eq!(en["message"], "Sign in to continue.");
+    // Errors made by the framework (no such route) too.
+    let routed = app
+        .client
+        .get(app.url("/api/v1/no-such-thing"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .expect("answered");
+    let routed = assert_api_error(routed, 404, "not_found").await;
+    assert_eq!(routed["message"], "Not found, or not yours to see.");
+}

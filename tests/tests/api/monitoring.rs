@@ -115,12 +115,43 @@ async fn every_response_carries_the_security_headers_and_a_request_id() {
 
 #[tokio::test]
 async fn hsts_is_sent_when_the_public_url_is_https() {
-    let app =
-        motcua_tests::spawn_app_with(|c| c.public_url = "https://dichvucong.example.vn".into())
-            .await;
+    let app = motcua_tests::spawn_app_with(|c| {
+        c.public_url = "https://dichvucong.example.vn".into();
+        c.sandbox = false;
+    })
+    .await;
     let response = app.get("/api/health").await;
     let hsts = response.headers()["strict-transport-security"]
         .to_str()
         .expect("ascii");
     assert!(hsts.starts_with("max-age="), "{hsts}");
+}
+
+#[tokio::test]
+async fn a_server_with_sandboxes_at_an_https_address_starts_only_with_the_explicit_override() {
+    let db = motcua_tests::TestDatabase::new().await;
+    let data = tempfile::tempdir().expect("a folder");
+    let config = motcua_server::Config {
+        addr: "127.0.0.1:0".parse().expect("an address"),
+        public_url: "https://dichvucong.example.vn".into(),
+        database_url: motcua_server::config::Secret::new(db.url.clone()),
+        data_dir: data.path().to_path_buf(),
+        sandbox: true,
+        worker_interval_secs: 0,
+        ..motcua_server::Config::default()
+    };
+    let refused = motcua_server::Application::build(config.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{refused:#}").contains("MOTCUA_ALLOW_SANDBOX_ON_HTTPS"),
+        "{refused:#}"
+    );
+    let allowed = motcua_server::Application::build(motcua_server::Config {
+        allow_sandbox_on_https: true,
+        ..config
+    })
+    .await;
+    assert!(allowed.is_ok(), "the explicit override starts it");
 }

@@ -1,0 +1,170 @@
+//! Domain events: what happened, typed. Every capability emits its events with [`emit`] inside
+//! the transaction of what happened; the outbox dispatcher (`crate::outbox`) delivers each one to
+//! every registered consumer. Consumers match on [`DomainEvent`], so a new variant is a compile
+//! error in every consumer that has not decided what it means for it.
+
+use anyhow::Context;
+use motcua_shared::dossier::DossierStatus;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{StoreResult, WriteTx, now_ms};
+
+/// The version of the stored event shape. A consumer reading an older version upgrades it in
+/// [`Envelope::decode`]; a newer one than it knows is refused (and retried after a deploy).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Something that happened, as every consumer reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// A dossier changed: filed, acted on by an officer or its applicant, found late, claimed.
+    Dossier(DossierEvent),
+}
+
+impl DomainEvent {
+    /// The dotted name kept beside the payload, for operators and filters: `dossier.received`.
+    pub fn topic(&self) -> String {
+        match self {
+            DomainEvent::Dossier(e) => format!("dossier.{}", e.change.as_str()),
+        }
+    }
+}
+
+/// A change of a dossier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DossierEvent {
+    pub dossier_id: String,
+    pub change: DossierChange,
+    /// `None` for the filing itself.
+    pub from: Option<DossierStatus>,
+    pub to: DossierStatus,
+    /// Given by an officer (a reason, a new date), shown to the applicant.
+    pub reason: Option<String>,
+    /// Who: `person:<id>`, `officer:<id>`, `system:<job>`.
+    pub actor: String,
+}
+
+/// What happened to a dossier. Also the `action` of its timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierChange {
+    Submitted,
+    Received,
+    SupplementRequested,
+    Resubmitted,
+    ProcessingStarted,
+    Approved,
+    Rejected,
+    ResultIssued,
+    Withdrawn,
+    /// Its result is late: the applicant is sent an apology with a new date.
+    Overdue,
+    /// Not received within 8 office hours: escalated to the desk's lead.
+    ReceiptOverdue,
+    Claimed,
+    Assigned,
+}
+
+impl DossierChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DossierChange::Submitted => "submitted",
+            DossierChange::Received => "received",
+            DossierChange::SupplementRequested => "supplement_requested",
+            DossierChange::Resubmitted => "resubmitted",
+            DossierChange::ProcessingStarted => "processing_started",
+            DossierChange::Approved => "approved",
+            DossierChange::Rejected => "rejected",
+            DossierChange::ResultIssued => "result_issued",
+            DossierChange::Withdrawn => "withdrawn",
+            DossierChange::Overdue => "overdue",
+            DossierChange::ReceiptOverdue => "receipt_overdue",
+            DossierChange::Claimed => "claimed",
+            DossierChange::Assigned => "assigned",
+        }
+    }
+}
+
+/// An event as stored: its schema version and the event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub v: i64,
+    pub event: DomainEvent,
+}
+
+impl Envelope {
+    /// Reads a stored payload of schema version `v`.
+    pub fn decode(v: i64, payload: &str) -> anyhow::Result<DomainEvent> {
+        anyhow::ensure!(
+            v <= SCHEMA_VERSION,
+            "event schema {v} is newer than this server's {SCHEMA_VERSION}"
+        );
+        let envelope: Envelope =
+            serde_json::from_str(payload).context("an outbox payload does not decode")?;
+        Ok(envelope.event)
+    }
+}
+
+/// Writes `event` to the outbox inside `tx`, pending for every registered consumer; its
+/// delivery starts as soon as `tx` commits. Returns the event's id.
+pub async fn emit(tx: &mut WriteTx, event: &DomainEvent) -> StoreResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    let payload = serde_json::to_string(&Envelope {
+        v: SCHEMA_VERSION,
+        event: event.clone(),
+    })
+    .context("encoding an event")?;
+    sqlx::query(
+        "insert into outbox (id, topic, payload, created_at, schema_version) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(event.topic())
+    .bind(payload)
+    .bind(now)
+    .bind(SCHEMA_VERSION)
+    .execute(&mut **tx)
+    .await
+    .context("queueing an event")?;
+    // Due at once (`next_attempt_at` 0) for every consumer registered now.
+    sqlx::query(
+        "insert into outbox_deliveries (event_id, consumer, created_at, next_attempt_at) \
+         select $1, name, $2, 0 from outbox_consumers",
+    )
+    .bind(&id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .context("queueing an event for its consumers")?;
+    tx.note_emitted();
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_stored_tagged_and_versioned_and_reads_back() {
+        let event = DomainEvent::Dossier(DossierEvent {
+            dossier_id: "d1".into(),
+            change: DossierChange::SupplementRequested,
+            from: Some(DossierStatus::InProcessing),
+            to: DossierStatus::SupplementRequested,
+            reason: Some("Ảnh nền trắng".into()),
+            actor: "officer:o1".into(),
+        });
+        assert_eq!(event.topic(), "dossier.supplement_requested");
+        let stored = serde_json::to_value(Envelope {
+            v: SCHEMA_VERSION,
+            event: event.clone(),
+        })
+        .expect("encodes");
+        assert_eq!(stored["v"], 1);
+        assert_eq!(stored["event"]["type"], "dossier");
+        assert_eq!(stored["event"]["change"], "supplement_requested");
+        let back = Envelope::decode(1, &stored.to_string()).expect("decodes");
+        assert_eq!(back, event);
+        assert!(Envelope::decode(SCHEMA_VERSION + 1, &stored.to_string()).is_err());
+    }
+}
