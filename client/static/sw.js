@@ -8,15 +8,24 @@ const SHELL = {{SHELL}};
 // Public, non-personal API answers that may be shown (marked as possibly stale) when offline.
 const CACHEABLE_API = ["/api/v1/procedures"];
 
+// Which bundle's shell answers which pages: generated from motcua_shared::pages::PAGES when
+// the PWA is built (`*` is one path segment, `**` one or more).
+const PAGES = {{PAGES}};
+
+function matches(pattern, segments) {
+  const want = pattern.split("/").slice(1);
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === "**") return segments.length > i;
+    if (i >= segments.length || (want[i] !== "*" && want[i] !== segments[i])) return false;
+  }
+  return want.length === segments.length;
+}
+
 // The entry bundle of a page and its shell, as motcua_shared::pages::bundle_of says.
 function shellOf(path) {
-  const s = path.replace(/\/+$/, "").split("/").slice(1);
-  if ((s[0] === "procedures" && s.length === 3 && s[2] === "file") || s[0] === "dossiers" || (s[0] === "wallet" && s.length === 1)) {
-    return "/citizen.html";
-  }
-  if (s[0] === "account" && s.length === 1) return "/account.html";
-  if (s[0] === "office") return "/office.html";
-  return "/index.html";
+  const segments = path.replace(/\/+$/, "").split("/").slice(1);
+  const hit = PAGES.find(([pattern]) => matches(pattern, segments));
+  return hit ? hit[1] : "/index.html";
 }
 
 self.addEventListener("install", (event) => {

@@ -107,6 +107,8 @@ async fn api_not_found() -> error::ApiError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    // Read only by a demo build (its routes, the tests' access to the sandbox's keys).
+    #[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
     sandbox: Sandboxes,
 }
 
@@ -124,6 +126,11 @@ impl Application {
     /// `public_url` can name the real port).
     pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
         config.validate()?;
+        #[cfg(not(feature = "sandbox"))]
+        anyhow::ensure!(
+            !config.sandbox,
+            "sandbox is on, but this is a production build without the sandboxes; set MOTCUA_SANDBOX=false"
+        );
         let store = Store::connect(
             config.database_url.expose(),
             config.database_max_connections,

@@ -92,6 +92,9 @@ pub struct OfficerDossier {
     pub mine: bool,
     /// The actions this officer can take now.
     pub actions: Vec<crate::dossier::DossierAction>,
+    /// Changes with every change of the dossier; send it back as `expected_version` so that an
+    /// action on a dossier someone else changed meanwhile is refused (`changed_meanwhile`).
+    pub version: i64,
 }
 
 /// The body of `GET /api/v1/officer/dossiers`.
@@ -116,6 +119,10 @@ pub struct OfficerAction {
     pub action: crate::dossier::DossierAction,
     /// Required to ask for a supplement or to refuse; the applicant reads it.
     pub reason: Option<String>,
+    /// The `version` of the dossier the officer was looking at; when given and the dossier has
+    /// changed since, the action is refused with 409 `changed_meanwhile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<i64>,
 }
 
 /// A notice to a person: a change of their dossier, an apology for lateness, an escalation.

@@ -46,17 +46,42 @@ impl Bundle {
     }
 }
 
+/// Which bundle holds which pages, as path patterns: `*` is one segment, `**` one or more.
+/// The one map: the server answers pages by it, and the service worker's copy is generated from
+/// it when the PWA is built. Paths that match none belong to the public bundle.
+pub const PAGES: &[(&str, Bundle)] = &[
+    ("/procedures/*/file", Bundle::Citizen),
+    ("/dossiers", Bundle::Citizen),
+    ("/dossiers/**", Bundle::Citizen),
+    ("/wallet", Bundle::Citizen),
+    ("/account", Bundle::Account),
+    ("/office", Bundle::Office),
+    ("/office/**", Bundle::Office),
+];
+
+/// Whether `path` (without a trailing slash) matches `pattern` of [`PAGES`].
+fn matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.split('/').skip(1);
+    let mut have = path.split('/').skip(1);
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some("**"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(w), Some(h)) if w == h => {}
+            _ => return false,
+        }
+    }
+}
+
 /// The bundle holding the page at `path`; unknown paths belong to the public bundle (which says
 /// "not found").
 pub fn bundle_of(path: &str) -> Bundle {
     let path = path.trim_end_matches('/');
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    match segments.as_slice() {
-        ["procedures", _, "file"] | ["dossiers", ..] | ["wallet"] => Bundle::Citizen,
-        ["account"] => Bundle::Account,
-        ["office", ..] => Bundle::Office,
-        _ => Bundle::Public,
-    }
+    PAGES
+        .iter()
+        .find(|(pattern, _)| matches(pattern, path))
+        .map_or(Bundle::Public, |(_, bundle)| *bundle)
 }
 
 #[cfg(test)]
@@ -79,6 +104,8 @@ mod tests {
             ("/account/", Bundle::Account),
             ("/office", Bundle::Office),
             ("/office/abc", Bundle::Office),
+            ("/procedures/1.002804/file/x", Bundle::Public),
+            ("/walletx", Bundle::Public),
         ];
         for (path, bundle) in expected {
             assert_eq!(bundle_of(path), bundle, "{path}");

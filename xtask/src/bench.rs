@@ -130,6 +130,8 @@ pub fn bench() -> anyhow::Result<()> {
                 "motcua-server",
                 "--package",
                 "xtask",
+                "--features",
+                "motcua-server/sandbox",
                 "--bin",
                 "motcua-server",
                 "--bin",
@@ -293,6 +295,38 @@ pub fn bench() -> anyhow::Result<()> {
         writeln!(report, "| --- | ---: | ---: | ---: |")?;
         for (name, raw, gz, br) in &size.files {
             writeln!(report, "| {name} | {raw} | {gz} | {br} |")?;
+        }
+    }
+    // The outbox: a burst of 10,000 events to notices, and the lag at a steady 1,000 events/s,
+    // on one instance (release build, its own SQLite file; on PostgreSQL too when the bench is
+    // given one in MOTCUA_BENCH_POSTGRES_URL).
+    let mut outbox_targets = vec![("SQLite".to_owned(), None)];
+    if let Ok(pg) = std::env::var("MOTCUA_BENCH_POSTGRES_URL") {
+        outbox_targets.push(("PostgreSQL".to_owned(), Some(pg)));
+    }
+    writeln!(
+        report,
+        "\nOutbox delivery on one instance (`bench-outbox`):\n"
+    )?;
+    for (engine, url) in outbox_targets {
+        let mut cmd = Command::new("cargo");
+        cmd.args([
+            "run",
+            "--quiet",
+            "--release",
+            "--package",
+            "motcua-tests",
+            "--bin",
+            "bench-outbox",
+        ])
+        .current_dir(&root);
+        if let Some(url) = url {
+            cmd.arg("--").arg(url);
+        }
+        let (ok, out) = proc::run_captured(&mut cmd)?;
+        anyhow::ensure!(ok, "the outbox bench failed");
+        for line in out.lines().filter(|l| l.starts_with("outbox ")) {
+            writeln!(report, "- {engine}: {line}")?;
         }
     }
     // Once-only: how much of each form the state fills in, per demo person (a data property,

@@ -152,7 +152,13 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
     shell.extend(files_under(&out, "snippets")?);
     let shell: Vec<String> = shell.iter().map(|n| format!("/{n}")).collect();
     let version = &hex(&Sha256::digest(shell.join(",").as_bytes()))[..16];
+    // The page → bundle map of `motcua_shared::pages`, for the worker's offline answers.
+    let pages: Vec<(String, String)> = motcua_shared::pages::PAGES
+        .iter()
+        .map(|(pattern, bundle)| ((*pattern).to_owned(), format!("/{}", bundle.shell())))
+        .collect();
     let sw = fs::read_to_string(static_dir.join("sw.js"))?
+        .replace("{{PAGES}}", &serde_json::to_string(&pages)?)
         .replace("{{VERSION}}", version)
         .replace("{{SHELL}}", &serde_json::to_string(&shell)?);
     fs::write(out.join("sw.js"), sw)?;

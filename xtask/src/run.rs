@@ -13,7 +13,15 @@ pub fn run() -> anyhow::Result<()> {
     pwa::build()?;
     proc::run(
         Command::new("cargo")
-            .args(["build", "--release", "--package", "motcua-server"])
+            // The demo build: with the embedded sandboxes of the national systems.
+            .args([
+                "build",
+                "--release",
+                "--package",
+                "motcua-server",
+                "--features",
+                "sandbox",
+            ])
             .current_dir(&root),
     )?;
 

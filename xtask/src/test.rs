@@ -109,6 +109,18 @@ pub fn test() -> anyhow::Result<()> {
         ])),
     );
     report.check(
+        "clippy (the production build, without the sandboxes)",
+        proc::run(&mut cargo(&[
+            "clippy",
+            "--package",
+            "motcua-server",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+    report.check(
         "clippy (wasm32: shared, client)",
         proc::run(&mut cargo(&[
             "clippy",
@@ -178,10 +190,23 @@ pub fn test() -> anyhow::Result<()> {
         );
     }
 
+    // A production build leaves the sandboxes out: built without the feature, the binary holds
+    // none of their routes, demo data or keys.
+    report.check(
+        "the production build holds no sandbox code",
+        production_has_no_sandbox(),
+    );
+
     // Browser tests: Playwright driving Debian's Chromium against a running server.
     let browser = (|| -> anyhow::Result<(bool, String)> {
         pwa::build()?;
-        proc::run(&mut cargo(&["build", "--package", "motcua-server"]))?;
+        proc::run(&mut cargo(&[
+            "build",
+            "--package",
+            "motcua-server",
+            "--features",
+            "sandbox",
+        ]))?;
         let server = services::start_server(
             &root.join("target/debug/motcua-server"),
             "browser-tests",
@@ -228,6 +253,56 @@ pub fn test() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Strings only the sandboxes put in a binary: their routes, the demo people, the sandbox
+/// provider's derived client secret.
+const SANDBOX_MARKERS: [&str; 4] = [
+    "/sandbox/idp",
+    "sandbox-client-secret:",
+    "Nguyễn Văn An",
+    "seed/sandbox/people.toml",
+];
+
+/// Builds the server as production does (no features) and looks for the sandboxes in it.
+fn production_has_no_sandbox() -> anyhow::Result<()> {
+    proc::run(&mut cargo(&[
+        "build",
+        "--package",
+        "motcua-server",
+        "--bin",
+        "motcua-server",
+    ]))?;
+    let binary = std::fs::read(root().join("target/debug/motcua-server"))?;
+    let found: Vec<&str> = SANDBOX_MARKERS
+        .into_iter()
+        .filter(|m| contains(&binary, m.as_bytes()))
+        .collect();
+    anyhow::ensure!(
+        found.is_empty(),
+        "the production build contains sandbox code: {found:?}"
+    );
+    // And such a build refuses to start with the sandboxes asked for.
+    let dir = tempfile::tempdir()?;
+    let out = Command::new(root().join("target/debug/motcua-server"))
+        .arg("serve")
+        .env("MOTCUA_SANDBOX", "true")
+        .env("MOTCUA_ADDR", "127.0.0.1:0")
+        .env(
+            "MOTCUA_DATABASE_URL",
+            format!("sqlite://{}/prod-check.db", dir.path().display()),
+        )
+        .output()?;
+    let said = String::from_utf8_lossy(&out.stderr);
+    anyhow::ensure!(
+        !out.status.success() && said.contains("without the sandboxes"),
+        "a production build started with MOTCUA_SANDBOX=true: {said}"
+    );
+    Ok(())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +313,12 @@ mod tests {
                    running 3 tests\n\
                    test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n";
         assert_eq!(count_libtest(out), (14, 1));
+    }
+
+    #[test]
+    fn a_marker_is_found_inside_a_binary_and_not_outside_it() {
+        assert!(contains(b"\0\x01/sandbox/idp/token\0", b"/sandbox/idp"));
+        assert!(!contains(b"/sandbox-idp", b"/sandbox/idp"));
     }
 
     #[test]

@@ -33,7 +33,9 @@ async fn request(
     };
     let mut builder = builder
         .query(params.iter().copied())
-        .header("accept", "application/json");
+        .header("accept", "application/json")
+        // The server writes its error messages in the person's language.
+        .header("accept-language", crate::i18n::saved_lang().code());
     if let Some(token) = csrf_token {
         builder = builder.header("x-csrf-token", token);
     }

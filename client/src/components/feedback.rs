@@ -32,11 +32,12 @@ pub fn Failure(props: &FailureProps) -> Html {
     let lang = use_lang().lang;
     let message = match &props.failure {
         ApiFailure::Network => tr(lang, "error.network"),
-        // Known codes in the person's language; otherwise the server's own sentence.
+        // The PWA's own text of the code (the same resource the server renders from); the
+        // server's message, already in the person's language, where the text names values.
         ApiFailure::Server { body, .. } => {
             let key = format!("error.{}", body.error);
             let text = tr(lang, &key);
-            if text == key || text.ends_with(&key) {
+            if text == key || text.ends_with(&key) || text.contains("%{") {
                 body.message.clone()
             } else {
                 text

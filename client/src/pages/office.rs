@@ -249,17 +249,14 @@ fn action_key(action: DossierAction) -> &'static str {
     }
 }
 
-fn action_value(action: DossierAction) -> &'static str {
-    match action {
-        DossierAction::Receive => "receive",
-        DossierAction::RequestSupplement => "request_supplement",
-        DossierAction::StartProcessing => "start_processing",
-        DossierAction::Approve => "approve",
-        DossierAction::Reject => "reject",
-        DossierAction::IssueResult => "issue_result",
-        DossierAction::Resubmit => "resubmit",
-        DossierAction::Withdraw => "withdraw",
-    }
+/// The body of an officer's action, with the version of the dossier the officer saw.
+fn action_body(action: DossierAction, reason: Option<String>, version: i64) -> serde_json::Value {
+    serde_json::to_value(motcua_shared::dossier_api::OfficerAction {
+        action,
+        reason,
+        expected_version: Some(version),
+    })
+    .unwrap_or_default()
 }
 
 #[component]
@@ -308,6 +305,8 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
         let run = run.clone();
         Callback::from(move |_| run.emit(("claim".into(), serde_json::json!({}))))
     };
+    // The dossier as this page shows it: an action on a changed dossier is refused.
+    let version = o.version;
     let buttons = o.actions.iter().map(|action| {
         let action = *action;
         let onclick = {
@@ -317,7 +316,7 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
                     reason.set(String::new());
                     reasoning.set(Some(action));
                 } else {
-                    run.emit(("actions".into(), serde_json::json!({ "action": action_value(action) })));
+                    run.emit(("actions".into(), action_body(action, None, version)));
                 }
             })
         };
@@ -347,7 +346,7 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
             let (run, reason) = (run.clone(), reason.clone());
             Callback::from(move |e: SubmitEvent| {
                 e.prevent_default();
-                run.emit(("actions".into(), serde_json::json!({ "action": action_value(action), "reason": *reason })));
+                run.emit(("actions".into(), action_body(action, Some((*reason).clone()), version)));
             })
         };
         let cancel = {

@@ -51,6 +51,7 @@ fn officer_view(
     let actions = available_actions(dossier.view.status, Actor::Officer, context(&dossier));
     let mine = dossier.assignee_id.as_deref() == Some(me);
     OfficerDossier {
+        version: dossier.version,
         dossier: dossier.view,
         applicant_name,
         assignee_name,
@@ -378,6 +379,9 @@ pub async fn act(
 ) -> Result<AppJson<OfficerDossier>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    if body.expected_version.is_some_and(|v| v != dossier.version) {
+        return Err(changed_meanwhile());
+    }
     if dossier
         .assignee_id
         .as_deref()

@@ -188,58 +188,69 @@ fn parse_method(value: &str) -> AuthMethod {
     }
 }
 
-type SessionRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-);
-type PersonRow = (String, String, String, Option<String>, String);
+/// A session as stored.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    secret_hash: String,
+    public_id: String,
+    csrf_token: String,
+    acr: String,
+    auth_method: String,
+    authenticated_at: i64,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    user_agent: Option<String>,
+    acting_for: Option<String>,
+}
+
+/// A person as stored.
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    id: String,
+    cccd: String,
+    name: String,
+    birthdate: Option<String>,
+    acr: String,
+}
+
+/// A session with its person, as one statement reads them.
+#[derive(sqlx::FromRow)]
+struct SessionWithPerson {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    #[sqlx(rename = "person_id")]
+    id: String,
+    cccd: String,
+    name: String,
+    birthdate: Option<String>,
+    #[sqlx(rename = "person_acr")]
+    person_acr: String,
+}
 
 fn session_from(row: SessionRow) -> anyhow::Result<Session> {
-    let (
-        secret_hash,
-        public_id,
-        csrf_token,
-        acr,
-        method,
-        authenticated_at,
-        created_at,
-        last_seen_at,
-        expires_at,
-        user_agent,
-        acting_for,
-    ) = row;
     Ok(Session {
-        secret_hash,
-        public_id,
-        csrf_token,
-        acr: parse_acr(&acr)?,
-        auth_method: parse_method(&method),
-        authenticated_at,
-        created_at,
-        last_seen_at,
-        expires_at,
-        user_agent,
-        acting_for,
+        acr: parse_acr(&row.acr)?,
+        auth_method: parse_method(&row.auth_method),
+        secret_hash: row.secret_hash,
+        public_id: row.public_id,
+        csrf_token: row.csrf_token,
+        authenticated_at: row.authenticated_at,
+        created_at: row.created_at,
+        last_seen_at: row.last_seen_at,
+        expires_at: row.expires_at,
+        user_agent: row.user_agent,
+        acting_for: row.acting_for,
     })
 }
 
 fn person_from(row: PersonRow) -> anyhow::Result<Person> {
-    let (id, cccd, name, birthdate, acr) = row;
     Ok(Person {
-        id,
-        cccd: Cccd::parse(&cccd).context("a stored CCCD does not parse")?,
-        name,
-        birthdate,
-        acr: parse_acr(&acr)?,
+        cccd: Cccd::parse(&row.cccd).context("a stored CCCD does not parse")?,
+        acr: parse_acr(&row.acr)?,
+        id: row.id,
+        name: row.name,
+        birthdate: row.birthdate,
     })
 }
 
@@ -377,11 +388,11 @@ impl Store {
         idle_ms: i64,
     ) -> anyhow::Result<Option<(Session, Person)>> {
         let sql = format!(
-            "select {SESSION_COLUMNS}, p.id, p.cccd, p.name, p.birthdate, p.acr \
+            "select {SESSION_COLUMNS}, p.id as person_id, p.cccd, p.name, p.birthdate, p.acr as person_acr \
              from sessions s join people p on p.id = s.person_id \
              where s.secret_hash = $1 and s.revoked_at is null and s.expires_at > $2 and s.last_seen_at > $3"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row: Option<SessionWithPerson> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(secret_hash)
             .bind(now)
             .bind(now - idle_ms)
@@ -389,27 +400,14 @@ impl Store {
             .await
             .context("reading a session")?;
         let Some(row) = row else { return Ok(None) };
-        use sqlx::Row;
-        let session = session_from((
-            row.try_get(0)?,
-            row.try_get(1)?,
-            row.try_get(2)?,
-            row.try_get(3)?,
-            row.try_get(4)?,
-            row.try_get(5)?,
-            row.try_get(6)?,
-            row.try_get(7)?,
-            row.try_get(8)?,
-            row.try_get(9)?,
-            row.try_get(10)?,
-        ))?;
-        let person = person_from((
-            row.try_get(11)?,
-            row.try_get(12)?,
-            row.try_get(13)?,
-            row.try_get(14)?,
-            row.try_get(15)?,
-        ))?;
+        let session = session_from(row.session)?;
+        let person = person_from(PersonRow {
+            id: row.id,
+            cccd: row.cccd,
+            name: row.name,
+            birthdate: row.birthdate,
+            acr: row.person_acr,
+        })?;
         Ok(Some((session, person)))
     }
 
