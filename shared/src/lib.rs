@@ -2,6 +2,7 @@
 //! domain newtypes, and validation that both sides run. No I/O: this crate builds for wasm32.
 
 pub mod calendar;
+pub mod credential;
 pub mod dossier;
 pub mod dossier_api;
 pub mod eform;
