@@ -56,6 +56,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The agencies' signing keys: `keys list`, `keys rotate --agency A`, `keys withdraw --kid K`.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Every key: its agency, validity and whether it is withdrawn.
+    List,
+    /// Gives an agency a new signing key; its earlier keys sign no more but keep verifying.
+    Rotate {
+        #[arg(long)]
+        agency: String,
+    },
+    /// Withdraws a key: what it signed is no longer valid anywhere.
+    Withdraw {
+        #[arg(long)]
+        kid: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +125,7 @@ impl Cli {
                 Command::Audit {
                     command: AuditCommand::Verify,
                 } => verify_audit(config).await,
+                Command::Keys { command } => keys(config, command).await,
                 Command::DefaultConfig => Ok(()),
             }
         });
@@ -218,4 +240,53 @@ async fn verify_audit(config: Config) -> anyhow::Result<()> {
             anyhow::bail!("audit log broken at entry {seq}: {why}")
         }
     }
+}
+
+async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    store.migrate().await?;
+    let key_store = crate::wallet::keys::FileKeyStore::new(config.data_dir.join("keys"));
+    let outcome = match command {
+        KeysCommand::List => {
+            println!("kid   agency       valid from           valid until          status");
+            for k in store.issuer_keys().await? {
+                let when = |secs: Option<i64>| {
+                    secs.map_or("-".to_owned(), |s| {
+                        motcua_shared::time::format_vn_datetime(s.saturating_mul(1000))
+                    })
+                };
+                println!(
+                    "{:<5} {:<12} {:<20} {:<20} {}",
+                    k.kid,
+                    k.agency_code,
+                    when(Some(k.valid_from)),
+                    when(k.valid_until),
+                    if k.withdrawn_at.is_some() {
+                        "withdrawn"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Rotate { agency } => {
+            let key = store.signing_key(&key_store, agency.trim(), true).await?;
+            println!(
+                "agency {} signs with key {} from now on",
+                key.agency, key.kid
+            );
+            Ok(())
+        }
+        KeysCommand::Withdraw { kid } => {
+            if store.withdraw_key(kid.trim(), "operator").await? {
+                println!("withdrew key {kid}: what it signed is no longer valid");
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("no active key {kid}"))
+            }
+        }
+    };
+    store.close().await;
+    outcome
 }

@@ -19,6 +19,8 @@ pub const SCHEMA_VERSION: i64 = 1;
 pub enum DomainEvent {
     /// A dossier changed: filed, acted on by an officer or its applicant, found late, claimed.
     Dossier(DossierEvent),
+    /// A credential in someone's wallet was issued, or its status changed.
+    Credential(CredentialEvent),
 }
 
 impl DomainEvent {
@@ -26,6 +28,7 @@ impl DomainEvent {
     pub fn topic(&self) -> String {
         match self {
             DomainEvent::Dossier(e) => format!("dossier.{}", e.change.as_str()),
+            DomainEvent::Credential(e) => format!("credential.{}", e.change.as_str()),
         }
     }
 }
@@ -81,6 +84,42 @@ impl DossierChange {
             DossierChange::ReceiptOverdue => "receipt_overdue",
             DossierChange::Claimed => "claimed",
             DossierChange::Assigned => "assigned",
+        }
+    }
+}
+
+/// A change of a credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialEvent {
+    pub credential_id: String,
+    /// The holder.
+    pub person_id: String,
+    pub change: CredentialChange,
+    pub reason: Option<String>,
+    pub actor: String,
+}
+
+/// What happened to a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialChange {
+    Issued,
+    Revoked,
+    Suspended,
+    /// A suspension was lifted.
+    Reinstated,
+    /// A newer credential (a renewed licence) took its place.
+    Replaced,
+}
+
+impl CredentialChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialChange::Issued => "issued",
+            CredentialChange::Revoked => "revoked",
+            CredentialChange::Suspended => "suspended",
+            CredentialChange::Reinstated => "reinstated",
+            CredentialChange::Replaced => "replaced",
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod security;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod wallet;
 pub mod warehouse;
 pub mod web;
 

@@ -59,7 +59,10 @@ pub async fn from_event(
     event: &DomainEvent,
     now: i64,
 ) -> anyhow::Result<()> {
-    let DomainEvent::Dossier(event) = event;
+    let event = match event {
+        DomainEvent::Dossier(event) => event,
+        DomainEvent::Credential(event) => return credential_notice(tx, event_id, event, now).await,
+    };
     // What each change tells whom. Every change is named, so a new one must be decided here.
     let (to_applicant, to_leads): (Option<(&'static str, &'static str)>, Option<&'static str>) =
         match event.change {
@@ -135,6 +138,50 @@ pub async fn from_event(
         .await
         .context("writing a notice")?;
     }
+    Ok(())
+}
+
+/// What a credential's holder is told: a revocation, a suspension or its lifting. (Issuing is
+/// told by the dossier's "result issued"; a replacement by the new credential itself.)
+async fn credential_notice(
+    tx: &mut WriteTx,
+    event_id: &str,
+    event: &crate::events::CredentialEvent,
+    now: i64,
+) -> anyhow::Result<()> {
+    use crate::events::CredentialChange;
+    let template = match event.change {
+        CredentialChange::Revoked => "credential_revoked",
+        CredentialChange::Suspended => "credential_suspended",
+        CredentialChange::Reinstated => "credential_reinstated",
+        CredentialChange::Issued | CredentialChange::Replaced => return Ok(()),
+    };
+    let row: Option<(String, String)> =
+        sqlx::query_as("select title_vi, title_en from credentials where id = $1")
+            .bind(&event.credential_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .context("reading a credential for its notice")?;
+    let Some((vi, en)) = row else {
+        return Ok(());
+    };
+    let params = json!({
+        "credential": { "vi": vi, "en": en },
+        "reason": event.reason.clone().unwrap_or_default(),
+    })
+    .to_string();
+    sqlx::query(
+        "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
+         values ($1, $2, null, 'status', '', '', '', '', $3, $4, $5) on conflict (id, person_id) do nothing",
+    )
+    .bind(event_id)
+    .bind(&event.person_id)
+    .bind(now)
+    .bind(template)
+    .bind(&params)
+    .execute(&mut **tx)
+    .await
+    .context("writing a notice")?;
     Ok(())
 }
 

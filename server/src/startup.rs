@@ -58,12 +58,15 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
                     .merge(crate::records::routes())
                     .merge(crate::dossiers::routes())
                     .merge(crate::notices::routes())
+                    .merge(crate::wallet::routes())
                     .merge(crate::warehouse::routes(state.config.upload_limit_bytes)),
             ),
         )
         .split_for_parts();
     let openapi = Arc::new(openapi);
-    let router = router.merge(identity::auth_routes());
+    let router = router
+        .merge(identity::auth_routes())
+        .merge(crate::wallet::short_routes());
     let router = match extra {
         Some(extra) => router.merge(extra),
         None => router,
@@ -166,6 +169,9 @@ impl Application {
             rate_limits: crate::http::rate_limit::RateLimits::new(&config),
             passkeys: identity::passkeys::relying_party(&config)?.map(Arc::new),
             blobs: crate::warehouse::blobs::BlobStore::new(config.data_dir.join("blobs")),
+            keys: Arc::new(crate::wallet::keys::FileKeyStore::new(
+                config.data_dir.join("keys"),
+            )),
             config: Arc::new(config),
             store,
             metrics: monitoring::Metrics::new()?,

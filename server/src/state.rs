@@ -27,6 +27,8 @@ pub struct AppState {
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
     /// Clients of the national registers.
     pub registries: Arc<crate::adapters::Registries>,
+    /// The agencies' and the root's private keys (credentials, trust list, status lists).
+    pub keys: Arc<dyn crate::wallet::keys::KeyStore>,
     /// Documents' content, stored by digest.
     pub blobs: crate::warehouse::blobs::BlobStore,
 }

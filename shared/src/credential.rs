@@ -239,10 +239,9 @@ fn int(v: impl Into<i128>) -> Value {
 fn field_value(field: &Field) -> Option<Value> {
     Some(match field {
         Field::Number(s) => compact_number(s),
-        Field::Name(s)
-        | Field::Title(s)
-        | Field::Reference(s)
-        | Field::Proves(s) => Value::Text(s.clone()),
+        Field::Name(s) | Field::Title(s) | Field::Reference(s) | Field::Proves(s) => {
+            Value::Text(s.clone())
+        }
         Field::Cccd(s) => int(s.parse::<u64>().ok()?),
         Field::BirthDate(s) => int(iso_to_day(s)?),
         Field::BirthYear(y) | Field::AmountVnd(y) => int(*y),
@@ -772,10 +771,7 @@ mod tests {
         assert_eq!(verify(&text, &early, now), Err(Invalid::KeyNotValidThen));
         // Truncated, not ours, garbage.
         assert!(verify(&text[..text.len() - 5], &keys, now).is_err());
-        assert_eq!(
-            verify("HC1:ABC", &keys, now),
-            Err(Invalid::NotACredential)
-        );
+        assert_eq!(verify("HC1:ABC", &keys, now), Err(Invalid::NotACredential));
         assert_eq!(verify("VN1:%%%%", &keys, now), Err(Invalid::Malformed));
         assert_eq!(
             verify(&"A".repeat(MAX_TEXT + 1), &keys, now),
@@ -862,6 +858,249 @@ mod properties {
             }];
             let text = issue(&c, &[0xaa], &key);
             prop_assert_eq!(verify(&text, &keys, 0).expect("verifies"), c);
+        }
+    }
+}
+
+/// The trust list: the issuer keys, signed by the national root key, with the age after which
+/// an offline verifier must stop relying on it.
+pub mod trust {
+    use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+    use serde::{Deserialize, Serialize};
+
+    use super::{TrustedKey, from_hex, to_hex};
+
+    /// What the root signs.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct TrustList {
+        /// Unix seconds.
+        pub issued_at: i64,
+        /// Past `issued_at + max_age_secs` an offline verifier cannot confirm anything.
+        pub max_age_secs: i64,
+        pub keys: Vec<TrustedKey>,
+    }
+
+    /// `GET /api/v1/trust-list`: the list as the exact JSON text signed, and the signature.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct SignedTrustList {
+        /// The [`TrustList`] as JSON text: the bytes the signature covers.
+        pub payload: String,
+        /// Ed25519 signature of `payload`'s UTF-8 bytes by the root key, hex.
+        pub signature: String,
+        /// The root key's public half, hex (a verifier compares it with the one built in).
+        pub root: String,
+    }
+
+    /// Why a trust list is not to be used.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum TrustError {
+        WrongRoot,
+        BadSignature,
+        Malformed,
+    }
+
+    pub fn sign(list: &TrustList, root: &SigningKey) -> SignedTrustList {
+        let payload = serde_json::to_string(list).unwrap_or_default();
+        SignedTrustList {
+            signature: to_hex(&root.sign(payload.as_bytes()).to_bytes()),
+            payload,
+            root: to_hex(root.verifying_key().as_bytes()),
+        }
+    }
+
+    /// Checks `signed` against the root public key `root` (hex) and reads it.
+    pub fn verify(signed: &SignedTrustList, root: &str) -> Result<TrustList, TrustError> {
+        if signed.root != root {
+            return Err(TrustError::WrongRoot);
+        }
+        let key: [u8; 32] = from_hex(root)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(TrustError::WrongRoot)?;
+        let key = VerifyingKey::from_bytes(&key).map_err(|_| TrustError::WrongRoot)?;
+        let signature = from_hex(&signed.signature)
+            .and_then(|b| Signature::from_slice(&b).ok())
+            .ok_or(TrustError::BadSignature)?;
+        key.verify(signed.payload.as_bytes(), &signature)
+            .map_err(|_| TrustError::BadSignature)?;
+        serde_json::from_str(&signed.payload).map_err(|_| TrustError::Malformed)
+    }
+
+    /// How fresh a trust list is at `now` (Unix seconds).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Freshness {
+        Fresh {
+            age_secs: i64,
+        },
+        /// Past its maximum age: nothing may be shown as valid on it.
+        Stale {
+            age_secs: i64,
+        },
+    }
+
+    pub fn freshness(list: &TrustList, now: i64) -> Freshness {
+        let age_secs = (now - list.issued_at).max(0);
+        if age_secs > list.max_age_secs {
+            Freshness::Stale { age_secs }
+        } else {
+            Freshness::Fresh { age_secs }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_signed_list_verifies_only_with_its_root_and_unaltered() {
+            let root = SigningKey::from_bytes(&[5; 32]);
+            let list = TrustList {
+                issued_at: 100,
+                max_age_secs: 172_800,
+                keys: Vec::new(),
+            };
+            let signed = sign(&list, &root);
+            let public = to_hex(root.verifying_key().as_bytes());
+            assert_eq!(verify(&signed, &public), Ok(list.clone()));
+            let mut altered = signed.clone();
+            altered.payload = altered.payload.replace("172800", "999999999");
+            assert_eq!(verify(&altered, &public), Err(TrustError::BadSignature));
+            let other = to_hex(SigningKey::from_bytes(&[6; 32]).verifying_key().as_bytes());
+            assert_eq!(verify(&signed, &other), Err(TrustError::WrongRoot));
+            assert_eq!(
+                freshness(&list, 100 + 172_801),
+                Freshness::Stale { age_secs: 172_801 }
+            );
+        }
+    }
+}
+
+/// Status List Tokens (IETF Token Status List draft, CWT form): the compressed list signed by
+/// the root key, with its address (`sub`), issue time, expiry and time to live.
+pub mod status_token {
+    use ciborium::Value;
+    use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder};
+    use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+
+    use super::{MAX_DEPTH, as_i64, as_text, from_hex, int};
+
+    const SUB: i64 = 2;
+    const EXP: i64 = 4;
+    const IAT: i64 = 6;
+    const TTL: i64 = 65_534;
+    const STATUS_LIST: i64 = 65_533;
+    /// The largest token read (a list of 131,072 2-bit entries compresses far below this even
+    /// when half are revoked).
+    pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
+
+    /// A status list as its token says.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct StatusListToken {
+        pub uri: String,
+        pub issued_at: i64,
+        pub expires_at: i64,
+        pub ttl_secs: i64,
+        /// zlib-compressed, 2 bits per entry.
+        pub list: Vec<u8>,
+    }
+
+    pub fn sign(token: &StatusListToken, root: &SigningKey) -> Vec<u8> {
+        let claims = Value::Map(vec![
+            (int(SUB), Value::Text(token.uri.clone())),
+            (int(IAT), int(token.issued_at)),
+            (int(EXP), int(token.expires_at)),
+            (int(TTL), int(token.ttl_secs)),
+            (
+                int(STATUS_LIST),
+                Value::Map(vec![
+                    (Value::Text("bits".into()), int(2)),
+                    (Value::Text("lst".into()), Value::Bytes(token.list.clone())),
+                ]),
+            ),
+        ]);
+        let mut payload = Vec::new();
+        let _ = ciborium::into_writer(&claims, &mut payload);
+        let protected = HeaderBuilder::new()
+            .algorithm(coset::iana::Algorithm::EdDSA)
+            .content_type("application/statuslist+cwt".into())
+            .build();
+        CoseSign1Builder::new()
+            .protected(protected)
+            .payload(payload)
+            .create_signature(b"", |tbs| root.sign(tbs).to_bytes().to_vec())
+            .build()
+            .to_vec()
+            .unwrap_or_default()
+    }
+
+    /// Checks a token's signature with the root public key (hex) and reads it.
+    pub fn verify(bytes: &[u8], root: &str) -> Option<StatusListToken> {
+        if bytes.len() > MAX_TOKEN_BYTES {
+            return None;
+        }
+        let key: [u8; 32] = from_hex(root)?.try_into().ok()?;
+        let key = VerifyingKey::from_bytes(&key).ok()?;
+        let sign1 = CoseSign1::from_slice(bytes).ok()?;
+        sign1
+            .verify_signature(b"", |sig, tbs| {
+                let sig = Signature::from_slice(sig).map_err(|_| ())?;
+                key.verify(tbs, &sig).map_err(|_| ())
+            })
+            .ok()?;
+        let claims: Value =
+            ciborium::de::from_reader_with_recursion_limit(sign1.payload.as_deref()?, MAX_DEPTH)
+                .ok()?;
+        let Value::Map(claims) = claims else {
+            return None;
+        };
+        let get = |k: i64| {
+            claims
+                .iter()
+                .find(|(key, _)| as_i64(key) == Some(k))
+                .map(|(_, v)| v)
+        };
+        let Some(Value::Map(list)) = get(STATUS_LIST) else {
+            return None;
+        };
+        let lst = list
+            .iter()
+            .find_map(|(k, v)| match (as_text(k).as_deref(), v) {
+                (Some("lst"), Value::Bytes(b)) => Some(b.clone()),
+                _ => None,
+            })?;
+        Some(StatusListToken {
+            uri: get(SUB).and_then(as_text)?,
+            issued_at: get(IAT).and_then(as_i64)?,
+            expires_at: get(EXP).and_then(as_i64)?,
+            ttl_secs: get(TTL).and_then(as_i64).unwrap_or(0),
+            list: lst,
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::credential::status::{self, Status};
+
+        #[test]
+        fn a_token_reads_back_only_with_its_root() {
+            let root = SigningKey::from_bytes(&[4; 32]);
+            let token = StatusListToken {
+                uri: "http://127.0.0.1:8080/s/1".into(),
+                issued_at: 10,
+                expires_at: 20,
+                ttl_secs: 300,
+                list: status::build(&[(7, Status::Revoked)]),
+            };
+            let bytes = sign(&token, &root);
+            let public = crate::credential::public_hex(&root);
+            let back = verify(&bytes, &public).expect("verifies");
+            assert_eq!(back, token);
+            assert_eq!(status::read(&back.list, 7), Some(Status::Revoked));
+            let other = crate::credential::public_hex(&SigningKey::from_bytes(&[5; 32]));
+            assert_eq!(verify(&bytes, &other), None);
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod procedure;
 pub mod registry;
 pub mod time;
 pub mod units;
+pub mod wallet_api;
 pub mod warehouse;
 
 pub use error::{ErrorBody, ErrorCode};

@@ -257,6 +257,7 @@ async fn withdraw(
                 to,
                 reason: None,
                 issued: &[],
+                credentials: None,
             },
         )
         .await?
@@ -349,6 +350,7 @@ async fn resubmit(
                 to,
                 reason: None,
                 issued: &[],
+                credentials: None,
             },
             &clock,
             Some(&body.answers),

@@ -445,11 +445,27 @@ pub async fn act(
         DossierAction::Resubmit => DossierChange::Resubmitted,
         DossierAction::Withdraw => DossierChange::Withdrawn,
     };
-    let issued = if body.action == DossierAction::IssueResult {
+    let (issued, drafts) = if body.action == DossierAction::IssueResult {
         issue_results(&state, &dossier, now).await?
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
+    // The agency's key signs the results into the applicant's wallet, in the same transaction.
+    let key = if drafts.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .store
+                .signing_key(state.keys.as_ref(), &dossier.view.agency_code, false)
+                .await?,
+        )
+    };
+    let issuing = key.as_ref().map(|key| super::storage::Issuing {
+        key,
+        public_url: &state.config.public_url,
+        drafts: &drafts,
+    });
     let actor = format!("officer:{}", user.person.id);
     if !state
         .store
@@ -461,6 +477,7 @@ pub async fn act(
                 to,
                 reason,
                 issued: &issued,
+                credentials: issuing.as_ref(),
             },
             &clock,
             None,
@@ -473,13 +490,19 @@ pub async fn act(
 }
 
 /// The result documents a procedure issues, stored (content-addressed) ahead of the transition
-/// that records them in the applicant's warehouse. The record of the result: what, to whom, by
-/// whom, when. (Signing it as a verifiable credential is the wallet's work.)
+/// that records them in the applicant's warehouse (the record of the result: what, to whom, by
+/// whom, when), and the credential each becomes in the applicant's wallet.
 async fn issue_results(
     state: &AppState,
     dossier: &Dossier,
     now: i64,
-) -> Result<Vec<super::storage::Issued>, ApiError> {
+) -> Result<
+    (
+        Vec<super::storage::Issued>,
+        Vec<crate::wallet::issue::Draft>,
+    ),
+    ApiError,
+> {
     let procedure = state
         .store
         .procedure(&dossier.view.procedure_code)
@@ -491,7 +514,20 @@ async fn issue_results(
         .await?
         .context("a dossier's applicant is missing")?;
     let mut issued = Vec::new();
+    let mut drafts = Vec::new();
+    let today = motcua_shared::calendar::Day::of_instant(now);
     for result in &procedure.results {
+        drafts.push(crate::wallet::issue::draft(
+            &result.code,
+            &result.name,
+            &dossier.view.answers,
+            &crate::wallet::issue::Holder {
+                name: &holder.name,
+                cccd: holder.cccd.as_str(),
+            },
+            &dossier.view.receipt_number,
+            today,
+        ));
         let record = serde_json::json!({
             "type": "motcua.result",
             "document": result.code,
@@ -514,7 +550,7 @@ async fn issue_results(
             size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
         });
     }
-    Ok(issued)
+    Ok((issued, drafts))
 }
 
 /// A document attached to a dossier of the officer's queue; the applicant's data-access log

@@ -95,6 +95,16 @@ pub struct Step<'a> {
     pub reason: Option<&'a str>,
     /// Results issued into the applicant's warehouse by this step (content already stored).
     pub issued: &'a [Issued],
+    /// Credentials signed into the applicant's wallet by this step.
+    pub credentials: Option<&'a Issuing<'a>>,
+}
+
+/// Credentials to sign with a step: the agency's key and what to sign.
+#[derive(Debug)]
+pub struct Issuing<'a> {
+    pub key: &'a crate::wallet::keys::IssuerKey,
+    pub public_url: &'a str,
+    pub drafts: &'a [crate::wallet::issue::Draft],
 }
 
 /// A result document issued with a step.
@@ -338,6 +348,7 @@ impl Store {
             to,
             reason,
             issued,
+            credentials,
         } = *step;
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
@@ -394,6 +405,19 @@ impl Store {
                 },
             )
             .await?;
+        }
+        if let Some(issuing) = credentials {
+            for draft in issuing.drafts {
+                crate::wallet::storage::issue_in(
+                    &mut tx,
+                    issuing.key,
+                    issuing.public_url,
+                    &dossier.applicant_id,
+                    Some(&dossier.view.id),
+                    draft,
+                )
+                .await?;
+            }
         }
         tx.commit().await.context("committing a transition")?;
         Ok(true)

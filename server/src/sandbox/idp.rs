@@ -79,7 +79,7 @@ impl SandboxIdp {
             let pem = key
                 .to_pkcs8_pem(LineEnding::LF)
                 .context("encoding the sandbox IdP key")?;
-            write_private(&path, pem.as_bytes())?;
+            crate::security::write_private_file(&path, pem.as_bytes())?;
             key
         };
         let public = key.verifying_key().to_encoded_point(false);
@@ -141,23 +141,6 @@ impl SandboxIdp {
 
 fn key_fingerprint(key: &SigningKey) -> String {
     sha256_hex(&URL_SAFE_NO_PAD.encode(key.to_bytes()))
-}
-
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::{io::Write, os::unix::fs::OpenOptionsExt};
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        file.write_all(bytes)?;
-    }
-    #[cfg(not(unix))]
-    std::fs::write(path, bytes)?;
-    Ok(())
 }
 
 pub fn routes(idp: Arc<SandboxIdp>) -> Router<crate::AppState> {

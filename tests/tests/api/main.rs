@@ -16,4 +16,5 @@ mod prefill;
 mod pwa;
 mod records;
 mod storage;
+mod wallet;
 mod warehouse;

@@ -39,8 +39,9 @@ impl Consumer for Recorder {
     }
 
     async fn apply(&self, _tx: &mut WriteTx, delivery: &Delivery) -> Result<(), DeliveryError> {
-        let DomainEvent::Dossier(event) = &delivery.event;
-        assert!(!event.dossier_id.is_empty());
+        if let DomainEvent::Dossier(event) = &delivery.event {
+            assert!(!event.dossier_id.is_empty());
+        }
         *self
             .applied
             .lock()

@@ -1,0 +1,287 @@
+//! The result wallet: every result a dossier issues becomes a signed credential (a QR anyone
+//! can verify, also offline) in its holder's wallet; the trust list of the agencies' keys,
+//! signed by the national root key; status lists for revocation; verification on the server with
+//! the same code the PWA's verifier runs; and officers revoking or suspending what their agency
+//! issued.
+
+pub mod issue;
+pub mod keys;
+pub mod storage;
+
+use std::collections::HashMap;
+
+use axum::{
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use motcua_shared::{
+    ErrorCode, Localized,
+    credential::{
+        self, Invalid,
+        status::{self, Status},
+        status_token::{self, StatusListToken},
+        trust::{self, SignedTrustList, TrustList},
+    },
+    identity::Role,
+    wallet_api::{ChangeStatus, Issuer, VerifyRequest, VerifyResult, Wallet, WalletCredential},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    AppState,
+    error::{ApiError, AppJson, AppPath},
+    identity::AuthUser,
+    store::{Store, StoreResult, now_ms},
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(wallet))
+        .routes(routes!(verify))
+        .routes(routes!(trust_list))
+        .routes(routes!(status_list))
+        .routes(routes!(change_status))
+}
+
+/// The short address of a status list, as credentials carry it (`/s/{id}`).
+pub fn short_routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/s/{id}", axum::routing::get(status_list))
+}
+
+/// How long an offline verifier may rely on a trust list it fetched.
+pub const TRUST_LIST_MAX_AGE_SECS: i64 = 48 * 3600;
+/// How long a status list may be cached before it is fetched again (the token's `ttl`).
+pub const STATUS_LIST_TTL_SECS: i64 = 300;
+
+/// The agencies' names, from the catalogue.
+pub async fn agency_names(store: &Store) -> StoreResult<HashMap<String, String>> {
+    Ok(agency_names_localized(store)
+        .await?
+        .into_iter()
+        .map(|(code, name)| (code, name.vi))
+        .collect())
+}
+
+async fn agency_names_localized(store: &Store) -> StoreResult<HashMap<String, Localized>> {
+    Ok(store
+        .list_procedures(&crate::procedures::CatalogueFilter::default())
+        .await?
+        .into_iter()
+        .map(|p| (p.agency.code, p.agency.name))
+        .collect())
+}
+
+/// The signed-in person's credentials, newest first, each with its QR. Their own only.
+#[utoipa::path(get, path = "/wallet", tag = "wallet", responses((status = 200, description = "Newest first", body = Wallet)))]
+async fn wallet(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
+    let names = agency_names_localized(&state.store).await?;
+    let credentials = state
+        .store
+        .credentials_of(&user.person.id)
+        .await?
+        .into_iter()
+        .map(|row| row.into_view(&names))
+        .collect::<anyhow::Result<Vec<WalletCredential>>>()?;
+    Ok(personal(AppJson(Wallet { credentials })))
+}
+
+/// Personal data is never stored by a cache.
+fn personal(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Checks a credential's QR text: signature (against the agencies' keys), expiry and status.
+/// Public. Any input is answered 200; an undecodable one is `valid: false` with its reason.
+#[utoipa::path(
+    post, path = "/verify", tag = "wallet",
+    request_body = VerifyRequest,
+    responses((status = 200, description = "What the check found", body = VerifyResult))
+)]
+async fn verify(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<VerifyRequest>,
+) -> Result<AppJson<VerifyResult>, ApiError> {
+    let keys = state.store.trusted_keys().await?;
+    let names = agency_names_localized(&state.store).await?;
+    let issuer_of = |code: &str| Issuer {
+        code: code.to_owned(),
+        name: names.get(code).cloned().unwrap_or(Localized {
+            vi: code.to_owned(),
+            en: code.to_owned(),
+        }),
+    };
+    let refused = |why: &str, credential: Option<credential::Credential>| VerifyResult {
+        valid: false,
+        reason: Some(why.to_owned()),
+        revoked: false,
+        status: None,
+        issuer: credential.as_ref().map(|c| issuer_of(&c.issuer)),
+        claims: None,
+    };
+    let checked = credential::verify(&body.qr, &keys, now_ms() / 1000);
+    let credential = match checked {
+        Ok(c) => c,
+        Err(e @ Invalid::Expired) => {
+            // The signature held: say who issued it, not what it says.
+            let issuer = credential::decode(&body.qr)
+                .ok()
+                .and_then(|u| {
+                    keys.iter()
+                        .find(|k| credential::from_hex(&k.kid).as_deref() == Some(&u.kid[..]))
+                })
+                .map(|k| issuer_of(&k.agency));
+            return Ok(AppJson(VerifyResult {
+                issuer,
+                ..refused(e.code(), None)
+            }));
+        }
+        Err(e) => return Ok(AppJson(refused(e.code(), None))),
+    };
+    let status = state
+        .store
+        .credential(&credential.id)
+        .await?
+        .map_or(Status::Valid, |row| row.status());
+    let reason = match status {
+        Status::Valid => None,
+        Status::Revoked => Some("revoked"),
+        Status::Suspended => Some("suspended"),
+        Status::Replaced => Some("replaced"),
+    };
+    Ok(AppJson(VerifyResult {
+        valid: reason.is_none(),
+        reason: reason.map(str::to_owned),
+        revoked: status == Status::Revoked,
+        status: Some(status),
+        issuer: Some(issuer_of(&credential.issuer)),
+        claims: Some(credential),
+    }))
+}
+
+/// The agencies' keys with their validity and status, signed by the national root key; an
+/// offline verifier relies on it for at most `max_age_secs` after `issued_at`. Public.
+#[utoipa::path(
+    get, path = "/trust-list", tag = "wallet",
+    responses((status = 200, description = "The signed trust list", body = SignedTrustList))
+)]
+async fn trust_list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let list = TrustList {
+        issued_at: now_ms() / 1000,
+        max_age_secs: TRUST_LIST_MAX_AGE_SECS,
+        keys: state.store.trusted_keys().await?,
+    };
+    let root = keys::root_key(state.keys.as_ref())?;
+    let mut response = AppJson(trust::sign(&list, &root)).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// A status list token (IETF Token Status List, CWT): 2 bits per credential (valid, revoked,
+/// suspended, replaced), zlib-compressed, signed by the root key. Public; `/s/{id}` too.
+#[utoipa::path(
+    get, path = "/status-lists/{id}", tag = "wallet",
+    params(("id" = i64, Path, description = "The list's number")),
+    responses(
+        (status = 200, description = "application/statuslist+cwt"),
+        (status = 404, description = "No such list", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn status_list(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, ApiError> {
+    let entries = state
+        .store
+        .status_list_entries(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let now = now_ms() / 1000;
+    let token = StatusListToken {
+        uri: storage::status_uri(&state.config.public_url, id),
+        issued_at: now,
+        expires_at: now + TRUST_LIST_MAX_AGE_SECS,
+        ttl_secs: STATUS_LIST_TTL_SECS,
+        list: status::build(&entries),
+    };
+    let root = keys::root_key(state.keys.as_ref())?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/statuslist+cwt"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            ),
+        ],
+        status_token::sign(&token, &root),
+    )
+        .into_response())
+}
+
+/// Revokes or suspends a credential the officer's agency issued, or lifts a suspension, with a
+/// reason the holder is told. Officers of the issuing agency, with a fresh proof of identity;
+/// CSRF token required.
+#[utoipa::path(
+    post, path = "/officer/credentials/{id}/status", tag = "wallet",
+    params(("id" = String, Path, description = "The credential's id")),
+    request_body = ChangeStatus,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 404, description = "Not a credential of your agency", body = motcua_shared::ErrorBody),
+        (status = 409, description = "It already has that status, or was replaced", body = motcua_shared::ErrorBody),
+        (status = 422, description = "A reason is required", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn change_status(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<ChangeStatus>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    user.require(Role::Officer)?;
+    let assignment = state
+        .store
+        .assignment_of(&user.person.cccd)
+        .await?
+        .ok_or_else(|| ApiError::forbidden(ErrorCode::ForbiddenRole))?;
+    let credential = state
+        .store
+        .credential(&id)
+        .await?
+        .filter(|c| c.issuer == assignment.agency_code)
+        .ok_or(ApiError::NotFound)?;
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::validation(ErrorCode::ReasonRequired));
+    }
+    if reason.chars().count() > 1000 {
+        return Err(ApiError::validation(ErrorCode::ReasonTooLong));
+    }
+    if body.status == Status::Replaced {
+        return Err(ApiError::validation(ErrorCode::InvalidStatus));
+    }
+    // Revoking is signing: the officer proves it is them again.
+    let max_age = i64::try_from(state.config.step_up_max_age_secs)
+        .unwrap_or(300)
+        .saturating_mul(1000);
+    user.require_fresh(max_age)?;
+    let actor = format!("officer:{}", user.person.id);
+    if !state
+        .store
+        .set_credential_status(&credential.id, body.status, reason, &actor)
+        .await?
+    {
+        return Err(ApiError::conflict(ErrorCode::TransitionNotAllowed));
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

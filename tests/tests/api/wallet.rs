@@ -1,0 +1,256 @@
+//! The result wallet from the outside: an issued result becomes a signed credential in its
+//! holder's wallet, verifiable by anyone; tampering, unknown and withdrawn keys, bombs and
+//! garbage are refused with their reason (never a 5xx); an officer revokes, and the online check
+//! and the status list say so at once.
+
+use motcua_shared::credential::{
+    self,
+    status::{self, Status},
+    status_token,
+    trust::{self, SignedTrustList},
+};
+use motcua_tests::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+use crate::back_office::{TRAFFIC_OFFICER, act, filed_renewal, officer};
+
+/// Files a renewal as An and has the traffic police issue its result; returns the officer.
+async fn issued_licence(app: &TestApp) -> motcua_tests::Browser {
+    let id = filed_renewal(app).await;
+    let lead = officer(app, TRAFFIC_OFFICER).await;
+    for action in ["receive", "start_processing", "approve", "issue_result"] {
+        assert_eq!(
+            act(&lead, &id, action, None).await.status(),
+            200,
+            "{action}"
+        );
+    }
+    lead
+}
+
+async fn verify(app: &TestApp, qr: &str) -> Value {
+    let response = app
+        .client
+        .post(app.url("/api/v1/verify"))
+        .json(&json!({ "qr": qr }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 200, "any input is answered 200");
+    response.json().await.expect("json")
+}
+
+async fn licence_qr(app: &TestApp) -> (String, String) {
+    let wallet = app.get_json("/api/v1/wallet", 200).await;
+    let licence = wallet["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .find(|c| c["type"] == "driving_licence" && c["status"] == "valid")
+        .cloned()
+        .expect("a valid licence in the wallet");
+    (
+        licence["id"].as_str().expect("id").to_owned(),
+        licence["qr"].as_str().expect("qr").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_issued_result_is_a_credential_anyone_can_verify_until_an_officer_revokes_it() {
+    let app = spawn_app().await;
+    let lead = issued_licence(&app).await;
+    let wallet = app.get_json("/api/v1/wallet", 200).await;
+    let licence = &wallet["credentials"][0];
+    for field in [
+        "id",
+        "type",
+        "title",
+        "issuer",
+        "issued_at",
+        "expires_at",
+        "status",
+        "claims",
+        "qr",
+    ] {
+        assert!(!licence[field].is_null(), "{field}: {licence}");
+    }
+    assert_eq!(licence["type"], "driving_licence");
+    assert_eq!(licence["issuer"]["code"], "CA-PCSGT");
+    let (id, qr) = licence_qr(&app).await;
+    assert!(
+        qr.starts_with("VN1:") && qr.len() <= 352,
+        "{} characters",
+        qr.len()
+    );
+
+    // Anyone (no session) checks it.
+    let anyone = motcua_tests::Browser::at(&app.address);
+    let checked = anyone
+        .client
+        .post(anyone.url("/api/v1/verify"))
+        .json(&json!({ "qr": qr }))
+        .send()
+        .await
+        .expect("answered")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(checked["valid"], true, "{checked}");
+    assert_eq!(checked["revoked"], false);
+    assert_eq!(checked["issuer"]["code"], "CA-PCSGT");
+    assert_eq!(checked["claims"]["kind"], "driving_licence");
+
+    // The officer revokes it (a reason is required).
+    let me: Value = lead.get("/api/v1/me").await.json().await.expect("json");
+    let revoke = |reason: &'static str| {
+        lead.client
+            .post(lead.url(&format!("/api/v1/officer/credentials/{id}/status")))
+            .header("x-csrf-token", me["csrf_token"].as_str().expect("token"))
+            .json(&json!({ "status": "revoked", "reason": reason }))
+            .send()
+    };
+    motcua_tests::assert_api_error(revoke(" ").await.expect("answered"), 422, "reason_required")
+        .await;
+    assert_eq!(
+        revoke("Cấp nhầm hạng").await.expect("answered").status(),
+        204
+    );
+    let checked = verify(&app, &qr).await;
+    assert_eq!(
+        (
+            checked["valid"].clone(),
+            checked["revoked"].clone(),
+            checked["reason"].clone()
+        ),
+        (json!(false), json!(true), json!("revoked"))
+    );
+    // The status list says so, signed by the root the trust list names.
+    let signed: SignedTrustList = app
+        .get_json("/api/v1/trust-list", 200)
+        .await
+        .as_object()
+        .map(|o| serde_json::from_value(Value::Object(o.clone())).expect("a trust list"))
+        .expect("an object");
+    let list = trust::verify(&signed, &signed.root).expect("signed by its root");
+    assert!(
+        list.keys
+            .iter()
+            .any(|k| k.agency == "CA-PCSGT" && !k.withdrawn)
+    );
+    assert_eq!(list.max_age_secs, 48 * 3600);
+    let claims = credential::decode(&qr).expect("decodes").credential;
+    let reference = claims.status.expect("a status reference");
+    let path = reference
+        .uri
+        .split_once("/s/")
+        .map(|(_, id)| format!("/s/{id}"))
+        .expect("short uri");
+    let token = app.get(&path).await;
+    assert_eq!(
+        token.headers()["content-type"],
+        "application/statuslist+cwt"
+    );
+    let token = status_token::verify(&token.bytes().await.expect("bytes"), &signed.root)
+        .expect("a signed status list");
+    assert_eq!(
+        status::read(&token.list, reference.idx),
+        Some(Status::Revoked)
+    );
+    // The holder is told.
+    motcua_server::outbox::deliver_pending(&app.store, motcua_server::store::now_ms())
+        .await
+        .expect("delivered");
+    let notices = app.get_json("/api/v1/me/notices", 200).await;
+    assert!(
+        notices["notices"]
+            .as_array()
+            .expect("notices")
+            .iter()
+            .any(|n| n["title"]["vi"]
+                .as_str()
+                .is_some_and(|t| t.contains("đã bị thu hồi"))),
+        "{notices}"
+    );
+}
+
+#[tokio::test]
+async fn tampered_unknown_withdrawn_oversized_and_random_inputs_are_invalid_with_their_reason() {
+    let app = spawn_app().await;
+    issued_licence(&app).await;
+    let (_, qr) = licence_qr(&app).await;
+    let body = base45::decode(&qr[4..]).expect("base45");
+    // A flipped bit in the signature (the last byte of the message).
+    let mut flipped = body.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    let cases = [
+        (format!("VN1:{}", base45::encode(&flipped)), "bad_signature"),
+        (qr[..qr.len() - 10].to_owned(), "malformed"),
+        ("HC1:6BFOXN%TS3DH0YOJ58S".to_owned(), "not_a_credential"),
+        ("VN1:\u{1F600}\u{0000}garbage".to_owned(), "malformed"),
+        (format!("VN1:{}", "A".repeat(5000)), "too_large"),
+        (bomb(), "too_large"),
+    ];
+    for (input, reason) in cases {
+        let checked = verify(&app, &input).await;
+        assert_eq!(checked["valid"], false, "{input:.40}: {checked}");
+        assert_eq!(checked["reason"], reason, "{input:.40}: {checked}");
+    }
+    // A key the operator withdraws verifies nothing any more.
+    let kid = app.store.issuer_keys().await.expect("keys")[0].kid.clone();
+    assert!(
+        app.store
+            .withdraw_key(&kid, "operator")
+            .await
+            .expect("withdrawn")
+    );
+    assert_eq!(verify(&app, &qr).await["reason"], "key_withdrawn");
+    // A body that is not JSON is the usual 4xx, never a 5xx.
+    let raw = app
+        .client
+        .post(app.url("/api/v1/verify"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(raw.status(), 400);
+}
+
+#[tokio::test]
+async fn a_renewed_licence_replaces_the_earlier_one() {
+    let app = spawn_app().await;
+    issued_licence(&app).await;
+    let (first, first_qr) = licence_qr(&app).await;
+    // A second renewal, issued too.
+    let id = crate::back_office::file_as_citizen(
+        &app,
+        "1.002804",
+        &[("delivery", json!("post"))],
+        "second-renewal",
+    )
+    .await;
+    let lead = officer(&app, TRAFFIC_OFFICER).await;
+    for action in ["receive", "start_processing", "approve", "issue_result"] {
+        assert_eq!(
+            act(&lead, &id, action, None).await.status(),
+            200,
+            "{action}"
+        );
+    }
+    let (second, _) = licence_qr(&app).await;
+    assert_ne!(first, second);
+    let checked = verify(&app, &first_qr).await;
+    assert_eq!(
+        (checked["valid"].clone(), checked["reason"].clone()),
+        (json!(false), json!("replaced"))
+    );
+}
+
+/// A zlib stream of 2 MB of zeros (2 KB compressed), as a QR text.
+fn bomb() -> String {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![0u8; 2_000_000]).expect("written");
+    format!("VN1:{}", base45::encode(z.finish().expect("compressed")))
+}
