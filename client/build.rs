@@ -3,4 +3,6 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=locales");
+    // The national root key the verifier trusts (the demo root when unset).
+    println!("cargo:rerun-if-env-changed=MOTCUA_TRUST_ROOT");
 }

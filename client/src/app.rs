@@ -63,7 +63,6 @@ pub fn public_pages(route: Route) -> Html {
         Route::Home => html! { <pages::home::HomePage /> },
         Route::Procedures => html! { <pages::procedures::ProceduresPage /> },
         Route::Procedure { code } => html! { <pages::procedure::ProcedurePage code={code} /> },
-        Route::Verify => html! { <pages::placeholder::PlaceholderPage section="verify" /> },
         Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
         _ => html! { <OtherBundle here={Bundle::Public} /> },
     }
@@ -75,8 +74,16 @@ pub fn citizen_pages(route: Route) -> Html {
         Route::File { code } => html! { <pages::filing::FilingPage code={code} /> },
         Route::Dossiers => html! { <pages::dossiers::DossiersPage /> },
         Route::Dossier { id } => html! { <pages::dossiers::DossierPage id={id} /> },
-        Route::Wallet => html! { <pages::placeholder::PlaceholderPage section="wallet" /> },
+        Route::Wallet => html! { <pages::wallet::WalletPage /> },
         _ => html! { <OtherBundle here={Bundle::Citizen} /> },
+    }
+}
+
+/// The verifier bundle's page.
+pub fn verifier_pages(route: Route) -> Html {
+    match route {
+        Route::Verify => html! { <pages::verify::VerifyPage /> },
+        _ => html! { <OtherBundle here={Bundle::Verifier} /> },
     }
 }
 

@@ -623,6 +623,22 @@ pub fn public_hex(key: &SigningKey) -> String {
     to_hex(key.verifying_key().as_bytes())
 }
 
+/// The QR of `text` at error-correction level Q, as an SVG document, and its version (1-40).
+/// Base45 text with the `VN1:` prefix is all QR-alphanumeric, so it is encoded in that mode.
+pub fn qr_svg(text: &str) -> Option<(String, i16)> {
+    use qrcode::{EcLevel, QrCode, Version, render::svg};
+    let code = QrCode::with_error_correction_level(text, EcLevel::Q).ok()?;
+    let version = match code.version() {
+        Version::Normal(v) | Version::Micro(v) => v,
+    };
+    let svg = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    Some((svg, version))
+}
+
 /// A status list: 2 bits per credential (0 valid, 1 revoked, 2 suspended, 3 replaced).
 pub mod status {
     /// A credential's status in its list.
@@ -749,6 +765,9 @@ mod tests {
         // With the status list at a production-length address.
         let text = issue(&licence(), &[1, 2], &key(7));
         assert!(text.len() <= 352, "{} characters", text.len());
+        let (svg, version) = qr_svg(&text).expect("a QR");
+        assert!(version <= 13, "version {version}");
+        assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
     }
 
     #[test]
@@ -870,6 +889,21 @@ pub mod trust {
 
     use super::{TrustedKey, from_hex, to_hex};
 
+    /// The demo's root key: published, not a secret (like the demo password). A demo build
+    /// signs its trust list and status lists with it, so any PWA build can verify a demo
+    /// server; a production server keeps its own root, and its PWA is built with that root's
+    /// public key (`MOTCUA_TRUST_ROOT`).
+    pub const DEMO_ROOT_SEED: [u8; 32] = *b"motcua demo trust root, public!!";
+
+    /// The demo root's public key, hex.
+    pub fn demo_root_public() -> String {
+        to_hex(
+            SigningKey::from_bytes(&DEMO_ROOT_SEED)
+                .verifying_key()
+                .as_bytes(),
+        )
+    }
+
     /// What the root signs.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -879,6 +913,9 @@ pub mod trust {
         /// Past `issued_at + max_age_secs` an offline verifier cannot confirm anything.
         pub max_age_secs: i64,
         pub keys: Vec<TrustedKey>,
+        /// The status lists in use: an offline verifier fetches and keeps each.
+        #[serde(default)]
+        pub status_lists: Vec<String>,
     }
 
     /// `GET /api/v1/trust-list`: the list as the exact JSON text signed, and the signature.
@@ -960,6 +997,7 @@ pub mod trust {
                 issued_at: 100,
                 max_age_secs: 172_800,
                 keys: Vec::new(),
+                status_lists: vec!["https://dichvucong.gov.vn/s/1".into()],
             };
             let signed = sign(&list, &root);
             let public = to_hex(root.verifying_key().as_bytes());

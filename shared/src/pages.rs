@@ -6,7 +6,7 @@
 /// One entry bundle of the PWA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bundle {
-    /// Home, the catalogue, one procedure, QR verification, and "not found".
+    /// Home, the catalogue, one procedure, and "not found".
     Public,
     /// Filing a procedure, my dossiers, one dossier.
     Citizen,
@@ -14,14 +14,17 @@ pub enum Bundle {
     Account,
     /// The one-stop back office.
     Office,
+    /// Checking a credential's QR: for anyone, no account, works offline after one visit.
+    Verifier,
 }
 
 impl Bundle {
-    pub const ALL: [Bundle; 4] = [
+    pub const ALL: [Bundle; 5] = [
         Bundle::Public,
         Bundle::Citizen,
         Bundle::Account,
         Bundle::Office,
+        Bundle::Verifier,
     ];
 
     /// Its name: the client binary, the JS and wasm files, the shell page (`{name}.html`, and
@@ -32,6 +35,7 @@ impl Bundle {
             Bundle::Citizen => "citizen",
             Bundle::Account => "account",
             Bundle::Office => "office",
+            Bundle::Verifier => "verifier",
         }
     }
 
@@ -42,6 +46,7 @@ impl Bundle {
             Bundle::Citizen => "citizen.html",
             Bundle::Account => "account.html",
             Bundle::Office => "office.html",
+            Bundle::Verifier => "verifier.html",
         }
     }
 }
@@ -57,6 +62,7 @@ pub const PAGES: &[(&str, Bundle)] = &[
     ("/account", Bundle::Account),
     ("/office", Bundle::Office),
     ("/office/**", Bundle::Office),
+    ("/verify", Bundle::Verifier),
 ];
 
 /// Whether `path` (without a trailing slash) matches `pattern` of [`PAGES`].
@@ -94,7 +100,7 @@ mod tests {
             ("/", Bundle::Public),
             ("/procedures", Bundle::Public),
             ("/procedures/1.002804", Bundle::Public),
-            ("/verify", Bundle::Public),
+            ("/verify", Bundle::Verifier),
             ("/no/such/page", Bundle::Public),
             ("/procedures/1.002804/file", Bundle::Citizen),
             ("/dossiers", Bundle::Citizen),

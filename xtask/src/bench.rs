@@ -277,8 +277,9 @@ pub fn bench() -> anyhow::Result<()> {
     for (bundle, size) in &sizes {
         let (raw, gz, br) = size.total();
         let entry = match bundle {
-            pwa::Bundle::Public => "home, catalogue, a procedure, QR verification",
-            pwa::Bundle::Citizen => "filing, my dossiers",
+            pwa::Bundle::Public => "home, catalogue, a procedure",
+            pwa::Bundle::Verifier => "QR verification, offline",
+            pwa::Bundle::Citizen => "filing, my dossiers, the wallet",
             pwa::Bundle::Account => "sign-in, profile, passkeys, devices, data-access log",
             pwa::Bundle::Office => "the back office",
         };

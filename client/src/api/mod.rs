@@ -317,3 +317,20 @@ pub async fn draft(code: &str) -> Result<Option<motcua_shared::warehouse::Draft>
         Err(other) => Err(other),
     }
 }
+
+pub mod screen {
+    //! The screen wake lock, through `client/js/screen.js`.
+
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/js/screen.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = keepAwake)]
+        fn keep_awake_js(on: bool) -> js_sys::Promise;
+    }
+
+    /// Asks the browser to keep the screen on (or lets it sleep again).
+    pub fn keep_awake(on: bool) {
+        let _ = keep_awake_js(on);
+    }
+}

@@ -9,3 +9,5 @@ pub mod office;
 pub mod placeholder;
 pub mod procedure;
 pub mod procedures;
+pub mod verify;
+pub mod wallet;

@@ -42,6 +42,22 @@ impl Sandbox {
     }
 
     pub fn load(config: &Config) -> anyhow::Result<Sandbox> {
+        // A demo server signs its trust data with the published demo root, which every PWA
+        // build trusts unless built for another root.
+        let root = config
+            .data_dir
+            .join("keys")
+            .join(format!("{}.key", crate::wallet::keys::ROOT_KID));
+        if !root.exists() {
+            std::fs::create_dir_all(config.data_dir.join("keys"))?;
+            crate::security::write_private_file(
+                &root,
+                motcua_shared::credential::to_hex(
+                    &motcua_shared::credential::trust::DEMO_ROOT_SEED,
+                )
+                .as_bytes(),
+            )?;
+        }
         let people = people::load()?;
         let idp = idp::SandboxIdp::load(config, people.clone())?;
         let registries =

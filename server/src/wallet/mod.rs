@@ -174,13 +174,21 @@ async fn trust_list(State(state): State<AppState>) -> Result<Response, ApiError>
         issued_at: now_ms() / 1000,
         max_age_secs: TRUST_LIST_MAX_AGE_SECS,
         keys: state.store.trusted_keys().await?,
+        status_lists: state
+            .store
+            .status_list_ids()
+            .await?
+            .into_iter()
+            .map(|id| storage::status_uri(&state.config.public_url, id))
+            .collect(),
     };
     let root = keys::root_key(state.keys.as_ref())?;
     let mut response = AppJson(trust::sign(&list, &root)).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    // Verifiers keep their own copy with its signed age; the network answer is always current
+    // (a withdrawn key must stop verifying at once for anyone online).
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 
@@ -218,10 +226,9 @@ async fn status_list(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/statuslist+cwt"),
             ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=60"),
-            ),
+            // A revocation is seen by the next online check; offline verifiers rely on the
+            // token's own `exp` and `ttl`, not on HTTP caching.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         status_token::sign(&token, &root),
     )

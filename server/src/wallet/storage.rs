@@ -371,6 +371,15 @@ impl Store {
         Ok(changed)
     }
 
+    /// The numbers of the status lists in use.
+    pub async fn status_list_ids(&self) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as("select id from status_lists order by id")
+            .fetch_all(self.pool())
+            .await
+            .context("listing status lists")?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// The entries of status list `list` that are not valid (a missing list is `None`).
     pub async fn status_list_entries(&self, list: i64) -> StoreResult<Option<Vec<(u64, Status)>>> {
         let exists: Option<(i64,)> = sqlx::query_as("select id from status_lists where id = $1")

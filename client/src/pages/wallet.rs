@@ -1,0 +1,175 @@
+//! The wallet: the person's signed results, each with what it says, its status and a large QR
+//! to show; "show to verifier" fills the screen with the QR and keeps the screen awake where the
+//! browser allows.
+
+use motcua_shared::{
+    Lang,
+    credential::{Field, qr_svg, status::Status},
+    time::format_vn_date,
+    wallet_api::WalletCredential,
+};
+use yew::prelude::*;
+
+use crate::{
+    api,
+    components::feedback::{Failure, Loading, SignInPrompt},
+    hooks::{Loadable, use_lang, use_load, use_session, use_title},
+    i18n::tr,
+};
+
+#[component]
+pub fn WalletPage() -> Html {
+    let lang = use_lang().lang;
+    let session = use_session();
+    use_title(tr(lang, "wallet.title"));
+    let signed_in = matches!(&session.me, Loadable::Loaded(me) if me.is_some());
+    let retries = use_state(|| 0u32);
+    let list = use_load((signed_in, *retries), |(signed_in, _)| async move {
+        if signed_in {
+            api::get::<motcua_shared::wallet_api::Wallet>("/api/v1/wallet", &[])
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    let on_retry = Callback::from(move |()| retries.set(*retries + 1));
+    let body = match (&session.me, &*list) {
+        (Loadable::Loaded(me), _) if me.is_none() => html! { <SignInPrompt /> },
+        (Loadable::Loading, _) | (_, Loadable::Loading) => {
+            html! { <Loading text={tr(lang, "wallet.loading")} /> }
+        }
+        (_, Loadable::Failed(failure)) => {
+            html! { <Failure failure={failure.clone()} {on_retry} /> }
+        }
+        (_, Loadable::Loaded(wallet)) => match wallet.as_ref() {
+            Some(w) if !w.credentials.is_empty() => html! {
+                <ul class="cards">
+                    { for w.credentials.iter().map(|c| html! {
+                        <li key={c.id.clone()}><CredentialCard credential={c.clone()} /></li>
+                    }) }
+                </ul>
+            },
+            _ => html! { <div class="notice"><p>{ tr(lang, "wallet.none") }</p></div> },
+        },
+    };
+    html! {
+        <div class="page">
+            <h1>{ tr(lang, "wallet.title") }</h1>
+            <p class="lead">{ tr(lang, "wallet.lead") }</p>
+            { body }
+        </div>
+    }
+}
+
+fn status_badge(lang: Lang, status: Status) -> Html {
+    let (tone, key) = match status {
+        Status::Valid => ("badge-full", "wallet.status.valid"),
+        Status::Revoked => ("badge-muted", "wallet.status.revoked"),
+        Status::Suspended => ("badge-warn", "wallet.status.suspended"),
+        Status::Replaced => ("badge-muted", "wallet.status.replaced"),
+    };
+    html! { <span class={classes!("badge", tone)}>{ tr(lang, key) }</span> }
+}
+
+/// What a credential says, in the person's words.
+pub fn claims_list(lang: Lang, fields: &[Field]) -> Html {
+    let row = |key: &str, value: String| {
+        html! { <div class="answer"><dt>{ tr(lang, key) }</dt><dd>{ value }</dd></div> }
+    };
+    html! {
+        <dl class="answers">
+            { for fields.iter().map(|f| match f {
+                Field::Name(v) => row("wallet.field.name", v.clone()),
+                Field::Cccd(v) => row("wallet.field.cccd", v.clone()),
+                Field::BirthDate(v) => row("wallet.field.birth_date", format_vn_date(v)),
+                Field::BirthYear(y) => row("wallet.field.birth_year", y.to_string()),
+                Field::Number(v) => row("wallet.field.number", v.clone()),
+                Field::Classes(c) => row("wallet.field.classes", c.join(", ")),
+                Field::Address { unit, street } => row(
+                    "wallet.field.address",
+                    motcua_shared::units::get(unit)
+                        .map(|u| format!("{street}, {}", u.name))
+                        .unwrap_or_else(|| street.clone()),
+                ),
+                Field::Title(v) => row("wallet.field.title", v.clone()),
+                Field::FileSha256(v) => row("wallet.field.file_sha256", v.clone()),
+                Field::AmountVnd(v) => row("wallet.field.amount", format!("{v} đ")),
+                Field::Reference(v) => row("wallet.field.reference", v.clone()),
+                Field::Proves(v) => row("wallet.field.proves", v.clone()),
+            }) }
+        </dl>
+    }
+}
+
+/// A QR as inline SVG (no script in it; the CSP allows it as markup).
+pub fn qr(text: &str, label: String) -> Html {
+    let Some((svg, _)) = qr_svg(text) else {
+        return Html::default();
+    };
+    let svg = svg
+        .find("<svg")
+        .map_or(svg.as_str(), |at| &svg[at..])
+        .to_owned();
+    html! {
+        <div class="qr" role="img" aria-label={label}>
+            { Html::from_html_unchecked(AttrValue::from(svg)) }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CardProps {
+    credential: WalletCredential,
+}
+
+#[component]
+fn CredentialCard(props: &CardProps) -> Html {
+    let lang = use_lang().lang;
+    let c = &props.credential;
+    let showing = use_state(|| false);
+    let show = {
+        let showing = showing.clone();
+        Callback::from(move |_| {
+            showing.set(true);
+            crate::api::screen::keep_awake(true);
+        })
+    };
+    let hide = {
+        let showing = showing.clone();
+        Callback::from(move |_| {
+            showing.set(false);
+            crate::api::screen::keep_awake(false);
+        })
+    };
+    let title = c.title.get(lang).to_owned();
+    let usable = c.status == Status::Valid;
+    html! {
+        <article class="card credential" aria-label={title.clone()}>
+            <h2>{ &title }</h2>
+            <p class="meta">{ c.issuer.name.get(lang) }</p>
+            <div class="badges">{ status_badge(lang, c.status) }</div>
+            <dl class="answers">
+                <div class="answer"><dt>{ tr(lang, "wallet.issued_at") }</dt><dd>{ format_vn_date(&c.issued_at) }</dd></div>
+                <div class="answer"><dt>{ tr(lang, "wallet.expires_at") }</dt><dd>{
+                    c.expires_at.as_deref().map_or_else(|| tr(lang, "wallet.no_expiry"), format_vn_date)
+                }</dd></div>
+            </dl>
+            { claims_list(lang, &c.claims.fields) }
+            if let Some(reason) = c.status_reason.as_ref().filter(|_| !usable) {
+                <p class="notice notice-warn">{ reason }</p>
+            }
+            if usable {
+                { qr(&c.qr, tr(lang, "wallet.qr_label")) }
+                <button type="button" class="button button-primary" onclick={show}>{ tr(lang, "wallet.show") }</button>
+            }
+            if *showing {
+                <div class="qr-show" role="dialog" aria-modal="true" aria-label={tr(lang, "wallet.show")}>
+                    <p class="qr-show-title">{ &title }</p>
+                    { qr(&c.qr, tr(lang, "wallet.qr_label")) }
+                    <button type="button" class="button" onclick={hide}>{ tr(lang, "wallet.close") }</button>
+                </div>
+            }
+        </article>
+    }
+}

@@ -1,0 +1,102 @@
+// The wallet and the verifier, end to end on phones: An's renewed licence, once issued, is in
+// his wallet with a QR; a verifier with no account reads that QR from a picture with the
+// network cut off and sees "valid"; an officer revokes it; the online check says so at once and
+// the verifier after its next refresh; trust data past its maximum age makes it ask to go online.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { BASE_URL, DESKTOP, PHONE, launch, screenshot, signInWithEid } from "./helpers.js";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function post(page, path, body) {
+  const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
+  return page.request.post(`${BASE_URL}${path}`, { headers: { "x-csrf-token": me.csrf_token }, data: body ?? {} });
+}
+
+test("a licence in the wallet verifies offline from a picture of its QR, until it is revoked", async () => {
+  const citizen = await (await browser.newContext(PHONE)).newPage();
+  await signInWithEid(citizen, "001088012345");
+  await citizen.waitForURL(`${BASE_URL}/account`);
+  const prefill = await (await citizen.request.get(`${BASE_URL}/api/v1/procedures/1.002804/prefill`)).json();
+  const answers = Object.fromEntries(Object.entries(prefill.values).map(([k, v]) => [k, v.value]));
+  answers.delivery = "post";
+  const filed = await post(citizen, "/api/v1/dossiers", { procedure_code: "1.002804", answers, idempotency_key: `wallet-${Date.now()}` });
+  assert.equal(filed.status(), 201);
+  const dossier = await filed.json();
+
+  const officer = await (await browser.newContext(DESKTOP)).newPage();
+  await signInWithEid(officer, "031180009876");
+  await officer.waitForURL(`${BASE_URL}/account`);
+  for (const action of ["receive", "start_processing", "approve", "issue_result"]) {
+    const done = await post(officer, `/api/v1/officer/dossiers/${dossier.id}/actions`, { action });
+    assert.equal(done.status(), 200, action);
+  }
+
+  // The wallet: the licence with its QR.
+  await citizen.goto(`${BASE_URL}/wallet`);
+  const card = citizen.getByRole("article", { name: "Giấy phép lái xe (bản điện tử)" }).first();
+  await card.waitFor();
+  await card.getByText("Còn hiệu lực").waitFor();
+  assert.match(await card.innerText(), /Nguyễn Văn An[\s\S]*010123456789/);
+  await screenshot(citizen, "phone-wallet-licence-vi");
+  await card.getByRole("button", { name: "Xuất trình cho người kiểm tra" }).click();
+  const shown = citizen.getByRole("dialog", { name: "Xuất trình cho người kiểm tra" });
+  await shown.waitFor();
+  await screenshot(citizen, "phone-wallet-show-vi");
+  const picture = await shown.locator(".qr").screenshot();
+
+  // A verifier with no account: one visit online, then no network at all.
+  const context = await browser.newContext(PHONE);
+  const verifier = await context.newPage();
+  await verifier.goto(`${BASE_URL}/verify`);
+  await verifier.getByRole("heading", { level: 1, name: "Kiểm tra giấy tờ bằng mã QR" }).waitFor();
+  await verifier.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
+  await verifier.waitForFunction(() => localStorage.getItem("motcua.verifier.trust") !== null);
+  await verifier.reload();
+  await context.setOffline(true);
+  await verifier.getByLabel("Chụp hoặc chọn ảnh mã QR").setInputFiles({ name: "qr.png", mimeType: "image/png", buffer: picture });
+  const verdict = verifier.getByRole("status").filter({ hasText: "Hợp lệ" });
+  await verdict.waitFor();
+  assert.match(await verdict.innerText(), /Nguyễn Văn An[\s\S]*B/);
+  assert.match(await verdict.innerText(), /Dữ liệu tin cậy cập nhật \d+ phút trước/);
+  await screenshot(verifier, "phone-verify-offline-valid-vi");
+  const qr = await verifier.getByLabel("Hoặc dán nội dung mã QR (bắt đầu bằng VN1:)").inputValue();
+  assert.match(qr, /^VN1:/);
+
+  // The officer revokes it: the online check says so at once.
+  const wallet = await (await citizen.request.get(`${BASE_URL}/api/v1/wallet`)).json();
+  const licence = wallet.credentials.find((c) => c.qr === qr);
+  const revoked = await post(officer, `/api/v1/officer/credentials/${licence.id}/status`, { status: "revoked", reason: "Cấp nhầm hạng" });
+  assert.equal(revoked.status(), 204);
+  const online = await (await citizen.request.post(`${BASE_URL}/api/v1/verify`, { data: { qr } })).json();
+  assert.equal(online.revoked, true);
+  // The offline verifier still has its earlier status list; once online it refreshes.
+  await context.setOffline(false);
+  await verifier.getByRole("button", { name: "Kiểm tra" }).click();
+  await verifier.getByRole("status").filter({ hasText: "Đã bị thu hồi" }).waitFor();
+  await screenshot(verifier, "phone-verify-revoked-vi");
+  await context.close();
+
+  // Trust data older than its maximum age (48 h): the verifier asks to go online.
+  const later = await browser.newContext(PHONE);
+  const stale = await later.newPage();
+  await stale.goto(`${BASE_URL}/verify`);
+  await stale.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
+  await stale.waitForFunction(() => localStorage.getItem("motcua.verifier.trust") !== null);
+  await later.setOffline(true);
+  await stale.clock.install({ time: Date.now() + 49 * 3600 * 1000 });
+  await stale.reload();
+  await stale.getByLabel("Hoặc dán nội dung mã QR (bắt đầu bằng VN1:)").fill(qr);
+  await stale.getByRole("button", { name: "Kiểm tra" }).click();
+  const ask = stale.getByRole("status").filter({ hasText: "Không thể xác nhận khi không có mạng" });
+  await ask.waitFor();
+  assert.doesNotMatch(await ask.innerText(), /Hợp lệ/);
+  await screenshot(stale, "phone-verify-stale-vi");
+  await later.close();
+});
