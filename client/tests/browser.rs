@@ -180,11 +180,10 @@ fn every_route_is_held_by_the_bundle_the_server_answers_it_with() {
     ] {
         let route = Route::recognize(path).expect("a route");
         let holder = match route {
-            Route::Home
-            | Route::Procedures
-            | Route::Procedure { .. }
-            | Route::Verify
-            | Route::NotFound => Bundle::Public,
+            Route::Home | Route::Procedures | Route::Procedure { .. } | Route::NotFound => {
+                Bundle::Public
+            }
+            Route::Verify => Bundle::Verifier,
             Route::File { .. } | Route::Dossiers | Route::Dossier { .. } | Route::Wallet => {
                 Bundle::Citizen
             }

@@ -51,6 +51,9 @@ pub struct Config {
     /// production: a production build has none, and an https site refuses them unless
     /// `allow_sandbox_on_https` says otherwise.
     pub sandbox: bool,
+    /// With the sandboxes on: demo people find their current driving licence in their wallet at
+    /// their first sign-in (read from the sandbox licence register).
+    pub sandbox_seed_wallet: bool,
     /// Start with the sandboxes on at an https public URL anyway (a public demo), warned about at
     /// every start: anyone can then sign in with the published demo password.
     pub allow_sandbox_on_https: bool,
@@ -105,6 +108,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             sandbox: false,
             allow_sandbox_on_https: false,
+            sandbox_seed_wallet: true,
             data_dir: PathBuf::from("data"),
             web_dir: PathBuf::from("client/dist"),
             migrate_on_start: true,

@@ -82,7 +82,16 @@ impl crate::identity::SignInHook for SeedWarehouse {
         state: &crate::AppState,
         person: &crate::identity::session::Person,
     ) -> anyhow::Result<()> {
-        seed_warehouse(&state.store, &state.blobs, person).await
+        seed_warehouse(&state.store, &state.blobs, person).await?;
+        // Demo people start with their current licence in the wallet, from the register; a
+        // register that does not answer never stops the sign-in.
+        if state.config.sandbox_seed_wallet
+            && state.store.credentials_of(&person.id).await?.is_empty()
+            && let Err(e) = crate::wallet::licence_from_register(state, person).await
+        {
+            tracing::warn!(error = %e, "the demo licence was not added to the wallet");
+        }
+        Ok(())
     }
 }
 

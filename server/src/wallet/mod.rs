@@ -42,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(trust_list))
         .routes(routes!(status_list))
         .routes(routes!(change_status))
+        .routes(routes!(from_register))
 }
 
 /// The short address of a status list, as credentials carry it (`/s/{id}`).
@@ -291,4 +292,137 @@ async fn change_status(
         return Err(ApiError::conflict(ErrorCode::TransitionNotAllowed));
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST /api/v1/wallet/from-register`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct FromRegister {
+    /// What to add: `driving_licence`.
+    pub document: String,
+}
+
+/// Adds to the wallet what a national register holds about the person: their driving licence,
+/// read now from the licence register (logged in their data-access log) and signed by the
+/// register's agency. A licence the register marks suspended is added suspended. Signed-in
+/// callers, about themself; CSRF token required. Adding it again returns the same credential.
+#[utoipa::path(
+    post, path = "/wallet/from-register", tag = "wallet",
+    request_body = FromRegister,
+    responses(
+        (status = 200, description = "In the wallet", body = WalletCredential),
+        (status = 404, description = "The register holds no such document of yours", body = motcua_shared::ErrorBody),
+        (status = 422, description = "Not a document a register can add", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn from_register(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppJson(body): AppJson<FromRegister>,
+) -> Result<Response, ApiError> {
+    if body.document != "driving_licence" {
+        return Err(ApiError::validation(ErrorCode::InvalidBody)
+            .with("detail", "document must be driving_licence"));
+    }
+    let id = licence_from_register(&state, &user.person)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let names = agency_names_localized(&state.store).await?;
+    let view = state
+        .store
+        .credential(&id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .into_view(&names)?;
+    Ok(personal(AppJson(view)))
+}
+
+/// The agency that keeps the driving-licence register and signs licences.
+pub const LICENCE_AGENCY: &str = "CA-PCSGT";
+
+/// Signs the person's driving licence, as the register holds it now, into their wallet (once:
+/// the same licence number already there, valid or suspended, is returned). `None` when the
+/// register holds no licence of theirs.
+pub async fn licence_from_register(
+    state: &AppState,
+    person: &crate::identity::session::Person,
+) -> Result<Option<String>, ApiError> {
+    use motcua_shared::{credential::Field, registry::LicenceStatus};
+    let cccd = &person.cccd;
+    let (licences, population) = tokio::try_join!(
+        state.registries.licences_of(cccd),
+        state.registries.population_record(cccd)
+    )?;
+    state
+        .store
+        .record_accesses(&[crate::identity::data_access::Access {
+            cccd: cccd.as_str(),
+            accessor_kind: "system",
+            accessor: "Cổng dịch vụ công một cửa",
+            source: "CSDL giấy phép lái xe",
+            data: "Giấy phép lái xe: số, hạng, ngày cấp, thời hạn, tình trạng; nơi thường trú",
+            purpose: "Thêm giấy phép lái xe vào ví giấy tờ theo yêu cầu",
+        }])
+        .await?;
+    let Some(licence) = licences
+        .into_iter()
+        .find(|l| l.status != LicenceStatus::Revoked)
+    else {
+        return Ok(None);
+    };
+    for row in state.store.credentials_of(&person.id).await? {
+        let same = serde_json::from_str::<credential::Credential>(&row.claims)
+            .is_ok_and(|c| c.fields.contains(&Field::Number(licence.number.clone())));
+        if same && matches!(row.status(), Status::Valid | Status::Suspended) {
+            return Ok(Some(row.id));
+        }
+    }
+    let mut fields = vec![
+        Field::Name(person.name.clone()),
+        Field::Cccd(cccd.as_str().to_owned()),
+        Field::Number(licence.number.clone()),
+        Field::Classes(licence.classes.clone()),
+    ];
+    if let Some(address) = population.and_then(|p| p.residence_address) {
+        fields.push(Field::Address {
+            unit: address.commune,
+            street: address.street,
+        });
+    }
+    let draft = issue::Draft {
+        kind: motcua_shared::credential::CredentialKind::DrivingLicence,
+        title: Localized {
+            vi: "Giấy phép lái xe".into(),
+            en: "Driving licence".into(),
+        },
+        // Signed today (the key's validity is checked against it); valid as long as the licence.
+        issued_on: {
+            let (y, m, d) = motcua_shared::calendar::Day::of_instant(now_ms()).ymd();
+            format!("{y:04}-{m:02}-{d:02}")
+        },
+        valid_until: licence.expires_on.clone(),
+        fields,
+    };
+    let key = state
+        .store
+        .signing_key(state.keys.as_ref(), LICENCE_AGENCY, false)
+        .await?;
+    let issued = state
+        .store
+        .issue_credentials(&key, &state.config.public_url, &person.id, &[draft])
+        .await?;
+    let Some(credential) = issued.into_iter().next() else {
+        return Ok(None);
+    };
+    if licence.status == LicenceStatus::Suspended {
+        state
+            .store
+            .set_credential_status(
+                &credential.id,
+                Status::Suspended,
+                "CSDL giấy phép lái xe ghi nhận giấy phép đang bị tạm giữ",
+                "system:licence-register",
+            )
+            .await?;
+    }
+    Ok(Some(credential.id))
 }

@@ -254,3 +254,53 @@ fn bomb() -> String {
     z.write_all(&vec![0u8; 2_000_000]).expect("written");
     format!("VN1:{}", base45::encode(z.finish().expect("compressed")))
 }
+
+#[tokio::test]
+async fn demo_people_start_with_their_licence_from_the_register_suspended_where_it_is() {
+    let app = motcua_tests::spawn_app_with(|c| c.sandbox_seed_wallet = true).await;
+    app.sign_in(motcua_tests::LEVEL2_CCCD).await;
+    let (_, qr) = licence_qr(&app).await;
+    let checked = verify(&app, &qr).await;
+    assert_eq!(checked["valid"], true, "{checked}");
+    assert_eq!(checked["issuer"]["code"], "CA-PCSGT");
+    // Asked again, the same licence comes back: nothing is issued twice.
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let again: Value = app
+        .client
+        .post(app.url("/api/v1/wallet/from-register"))
+        .header("x-csrf-token", &token)
+        .json(&json!({ "document": "driving_licence" }))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["qr"], qr.as_str());
+    let wallet = app.get_json("/api/v1/wallet", 200).await;
+    assert_eq!(wallet["credentials"].as_array().expect("list").len(), 1);
+    // The read is in the person's data-access log.
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    assert!(
+        log.to_string().contains("Thêm giấy phép lái xe vào ví"),
+        "{log}"
+    );
+
+    // Cường's licence is suspended in the register: so is his credential.
+    let cuong = officer(&app, TRAFFIC_OFFICER).await;
+    let wallet: Value = cuong
+        .get("/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let licence = &wallet["credentials"][0];
+    assert_eq!(licence["status"], "suspended", "{wallet}");
+    assert_eq!(
+        verify(&app, licence["qr"].as_str().expect("qr")).await["reason"],
+        "suspended"
+    );
+}
