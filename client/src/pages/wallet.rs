@@ -33,6 +33,34 @@ pub fn WalletPage() -> Html {
             Ok(None)
         }
     });
+    let csrf = match &session.me {
+        Loadable::Loaded(me) => me.as_ref().as_ref().map(|m| m.csrf_token.clone()),
+        _ => None,
+    };
+    let adding = use_state(|| None::<Result<(), crate::api::ApiFailure>>);
+    let add_licence = {
+        let (adding, retries, csrf) = (adding.clone(), retries.clone(), csrf.clone());
+        Callback::from(move |_| {
+            let Some(csrf) = csrf.clone() else { return };
+            let (adding, retries) = (adding.clone(), retries.clone());
+            adding.set(Some(Ok(())));
+            wasm_bindgen_futures::spawn_local(async move {
+                let result: Result<serde_json::Value, _> = crate::api::post_json(
+                    "/api/v1/wallet/from-register",
+                    &serde_json::json!({ "document": "driving_licence" }),
+                    Some(&csrf),
+                )
+                .await;
+                match result {
+                    Ok(_) => {
+                        adding.set(None);
+                        retries.set(*retries + 1);
+                    }
+                    Err(f) => adding.set(Some(Err(f))),
+                }
+            });
+        })
+    };
     let on_retry = Callback::from(move |()| retries.set(*retries + 1));
     let body = match (&session.me, &*list) {
         (Loadable::Loaded(me), _) if me.is_none() => html! { <SignInPrompt /> },
@@ -58,6 +86,17 @@ pub fn WalletPage() -> Html {
             <h1>{ tr(lang, "wallet.title") }</h1>
             <p class="lead">{ tr(lang, "wallet.lead") }</p>
             { body }
+            if csrf.is_some() {
+                <section class="wallet-add" aria-labelledby="wallet-add-title">
+                    <h2 id="wallet-add-title">{ tr(lang, "wallet.add_title") }</h2>
+                    <p>{ tr(lang, "wallet.add_hint") }</p>
+                    <button type="button" class="button" onclick={add_licence}
+                        disabled={matches!(*adding, Some(Ok(())))}>{ tr(lang, "wallet.add_licence") }</button>
+                    if let Some(Err(f)) = (*adding).clone() {
+                        <Failure failure={f} on_retry={Callback::noop()} />
+                    }
+                </section>
+            }
         </div>
     }
 }
