@@ -2,7 +2,7 @@
 // Vietnamese, from the same resource files the PWA uses, and nothing is changed.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE_URL, DESKTOP, PHONE, launch, screenshot, signInWithEid } from "./helpers.js";
+import { BASE_URL, DESKTOP, PHONE, launch, postWithCsrf as post, screenshot, signInWithEid } from "./helpers.js";
 
 let browser;
 before(async () => {
@@ -12,14 +12,6 @@ after(async () => {
   await browser?.close();
 });
 
-/** A state-changing API call with the session's CSRF token, from a signed-in page. */
-async function post(page, path, body) {
-  const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
-  return page.request.post(`${BASE_URL}${path}`, {
-    headers: { "x-csrf-token": me.csrf_token },
-    data: body ?? {},
-  });
-}
 
 test("an officer sees in Vietnamese that someone changed the dossier meanwhile", async () => {
   // An files a renewal (through the API, as the PWA does).

@@ -116,3 +116,9 @@ export const DESKTOP = {
   locale: "vi-VN",
   timezoneId: "Asia/Ho_Chi_Minh",
 };
+
+/** A state-changing API call with the session's CSRF token, from a signed-in page's context. */
+export async function postWithCsrf(page, path, body) {
+  const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
+  return page.request.post(`${BASE_URL}${path}`, { headers: { "x-csrf-token": me.csrf_token }, data: body ?? {} });
+}

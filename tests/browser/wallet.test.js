@@ -4,7 +4,7 @@
 // the verifier after its next refresh; trust data past its maximum age makes it ask to go online.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE_URL, DESKTOP, PHONE, launch, screenshot, signInWithEid } from "./helpers.js";
+import { BASE_URL, DESKTOP, PHONE, launch, postWithCsrf as post, screenshot, signInWithEid } from "./helpers.js";
 
 let browser;
 before(async () => {
@@ -14,10 +14,6 @@ after(async () => {
   await browser?.close();
 });
 
-async function post(page, path, body) {
-  const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
-  return page.request.post(`${BASE_URL}${path}`, { headers: { "x-csrf-token": me.csrf_token }, data: body ?? {} });
-}
 
 test("a licence in the wallet verifies offline from a picture of its QR, until it is revoked", async () => {
   const citizen = await (await browser.newContext(PHONE)).newPage();
