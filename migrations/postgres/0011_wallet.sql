@@ -46,6 +46,9 @@ create table credentials (
     qr text not null,
     claims text not null,
     dossier_id text references dossiers (id),
+    -- A purpose-minimised credential made from another (a licence proof from a licence): it
+    -- follows that credential's status.
+    derived_from text references credentials (id),
     created_at bigint not null,
     updated_at bigint not null,
     unique (status_list, status_idx)

@@ -330,6 +330,25 @@ pub fn bench() -> anyhow::Result<()> {
             writeln!(report, "- {engine}: {line}")?;
         }
     }
+    // Credentials: verification rate against raw Ed25519 in the same run, and each kind's QR.
+    let (ok, out) = proc::run_captured(
+        Command::new("cargo")
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "motcua-tests",
+                "--bin",
+                "bench-credentials",
+            ])
+            .current_dir(&root),
+    )?;
+    anyhow::ensure!(ok, "the credential bench failed");
+    writeln!(report, "\nCredentials (`bench-credentials`):\n")?;
+    for line in out.lines() {
+        writeln!(report, "{line}")?;
+    }
     // Once-only: how much of each form the state fills in, per demo person (a data property,
     // not a speed one, so a debug build will do).
     let (ok, shares) = proc::run_captured(

@@ -61,6 +61,10 @@ pub fn WalletPage() -> Html {
             });
         })
     };
+    let on_change = {
+        let retries = retries.clone();
+        Callback::from(move |()| retries.set(*retries + 1))
+    };
     let on_retry = Callback::from(move |()| retries.set(*retries + 1));
     let body = match (&session.me, &*list) {
         (Loadable::Loaded(me), _) if me.is_none() => html! { <SignInPrompt /> },
@@ -74,7 +78,7 @@ pub fn WalletPage() -> Html {
             Some(w) if !w.credentials.is_empty() => html! {
                 <ul class="cards">
                     { for w.credentials.iter().map(|c| html! {
-                        <li key={c.id.clone()}><CredentialCard credential={c.clone()} /></li>
+                        <li key={c.id.clone()}><CredentialCard credential={c.clone()} csrf={csrf.clone()} on_change={on_change.clone()} /></li>
                     }) }
                 </ul>
             },
@@ -160,6 +164,9 @@ pub fn qr(text: &str, label: String) -> Html {
 #[derive(Properties, PartialEq)]
 struct CardProps {
     credential: WalletCredential,
+    csrf: Option<String>,
+    /// The wallet changed (a proof was made): load it again.
+    on_change: Callback<()>,
 }
 
 #[component]
@@ -183,6 +190,29 @@ fn CredentialCard(props: &CardProps) -> Html {
     };
     let title = c.title.get(lang).to_owned();
     let usable = c.status == Status::Valid;
+    let failure = use_state(|| None::<crate::api::ApiFailure>);
+    let make_proof = {
+        let (csrf, id, on_change, failure) = (
+            props.csrf.clone(),
+            c.id.clone(),
+            props.on_change.clone(),
+            failure.clone(),
+        );
+        Callback::from(move |_| {
+            let Some(csrf) = csrf.clone() else { return };
+            let (id, on_change, failure) = (id.clone(), on_change.clone(), failure.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let path = format!("/api/v1/wallet/{}/proof", crate::api::enc(&id));
+                let made: Result<serde_json::Value, _> =
+                    crate::api::post_json(&path, &serde_json::json!({}), Some(&csrf)).await;
+                match made {
+                    Ok(_) => on_change.emit(()),
+                    Err(f) => failure.set(Some(f)),
+                }
+            });
+        })
+    };
+    let licence = c.kind == motcua_shared::credential::CredentialKind::DrivingLicence;
     html! {
         <article class="card credential" aria-label={title.clone()}>
             <h2>{ &title }</h2>
@@ -201,6 +231,13 @@ fn CredentialCard(props: &CardProps) -> Html {
             if usable {
                 { qr(&c.qr, tr(lang, "wallet.qr_label")) }
                 <button type="button" class="button button-primary" onclick={show}>{ tr(lang, "wallet.show") }</button>
+                if licence {
+                    <p class="hint">{ tr(lang, "wallet.proof_hint") }</p>
+                    <button type="button" class="button" onclick={make_proof}>{ tr(lang, "wallet.make_proof") }</button>
+                }
+            }
+            if let Some(f) = (*failure).clone() {
+                <Failure failure={f} on_retry={Callback::noop()} />
             }
             if *showing {
                 <div class="qr-show" role="dialog" aria-modal="true" aria-label={tr(lang, "wallet.show")}>

@@ -43,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(status_list))
         .routes(routes!(change_status))
         .routes(routes!(from_register))
+        .routes(routes!(proof))
 }
 
 /// The short address of a status list, as credentials carry it (`/s/{id}`).
@@ -425,4 +426,69 @@ pub async fn licence_from_register(
             .await?;
     }
     Ok(Some(credential.id))
+}
+
+/// Makes the purpose-minimised form of one of the person's valid licences: it proves only that
+/// the holder has a valid licence of its classes, with the name and birth year (no CCCD, number
+/// or address), and follows the licence's status. Made once; asking again returns it. Their own
+/// only; CSRF token required.
+#[utoipa::path(
+    post, path = "/wallet/{id}/proof", tag = "wallet",
+    params(("id" = String, Path, description = "The licence credential's id")),
+    responses(
+        (status = 200, description = "The proof, in the wallet", body = WalletCredential),
+        (status = 404, description = "No valid licence of yours with this id", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn proof(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Response, ApiError> {
+    let licence = state
+        .store
+        .credential(&id)
+        .await?
+        .filter(|c| c.person_id == user.person.id && c.status() == Status::Valid)
+        .ok_or(ApiError::NotFound)?;
+    let names = agency_names_localized(&state.store).await?;
+    let view = licence.into_view(&names)?;
+    let draft = issue::licence_proof(
+        &issue::Draft {
+            kind: view.claims.kind,
+            title: view.title.clone(),
+            issued_on: view.claims.issued_on.clone(),
+            valid_until: view.claims.valid_until.clone(),
+            fields: view.claims.fields.clone(),
+        },
+        user.person
+            .birthdate
+            .as_deref()
+            .and_then(|b| b.get(..4))
+            .and_then(|y| y.parse().ok()),
+    )
+    .ok_or(ApiError::NotFound)?;
+    // Signed today, by the agency that issued the licence.
+    let draft = issue::Draft {
+        issued_on: {
+            let (y, m, d) = motcua_shared::calendar::Day::of_instant(now_ms()).ymd();
+            format!("{y:04}-{m:02}-{d:02}")
+        },
+        ..draft
+    };
+    let key = state
+        .store
+        .signing_key(state.keys.as_ref(), &view.issuer.code, false)
+        .await?;
+    let made = state
+        .store
+        .licence_proof(&key, &state.config.public_url, &user.person.id, &id, &draft)
+        .await?;
+    let view = state
+        .store
+        .credential(&made)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .into_view(&names)?;
+    Ok(personal(AppJson(view)))
 }

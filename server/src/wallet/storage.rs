@@ -114,6 +114,19 @@ pub async fn issue_in(
     dossier_id: Option<&str>,
     draft: &Draft,
 ) -> StoreResult<Credential> {
+    issue_derived_in(tx, key, public_url, person_id, dossier_id, draft, None).await
+}
+
+/// As [`issue_in`], for a credential made from another (`derived_from`), whose status it follows.
+pub async fn issue_derived_in(
+    tx: &mut WriteTx,
+    key: &IssuerKey,
+    public_url: &str,
+    person_id: &str,
+    dossier_id: Option<&str>,
+    draft: &Draft,
+    derived_from: Option<&str>,
+) -> StoreResult<Credential> {
     let (list, idx) = allocate_index(tx).await?;
     let mut id = [0u8; 6];
     getrandom::fill(&mut id).context("the random source")?;
@@ -132,7 +145,7 @@ pub async fn issue_in(
     let kid = credential::from_hex(&key.kid).unwrap_or_default();
     let qr = credential::issue(&signed, &kid, &key.key);
     let now = now_ms();
-    if draft.kind == CredentialKind::DrivingLicence {
+    if draft.kind == CredentialKind::DrivingLicence && derived_from.is_none() {
         let replaced: Vec<(String,)> = sqlx::query_as(
             "select id from credentials where person_id = $1 and kind = $2 and status = 'valid'",
         )
@@ -141,7 +154,16 @@ pub async fn issue_in(
         .fetch_all(&mut **tx)
         .await
         .context("finding a replaced credential")?;
-        for (old,) in replaced {
+        let derived: Vec<(String,)> = sqlx::query_as(
+            "select d.id from credentials d join credentials l on l.id = d.derived_from \
+             where l.person_id = $1 and l.kind = $2 and l.status = 'valid'",
+        )
+        .bind(person_id)
+        .bind(kind_text(draft.kind))
+        .fetch_all(&mut **tx)
+        .await
+        .context("finding what replaced credentials made")?;
+        for (old,) in replaced.into_iter().chain(derived) {
             change_status_in(
                 tx,
                 &old,
@@ -154,8 +176,8 @@ pub async fn issue_in(
     }
     sqlx::query(
         "insert into credentials (id, person_id, kind, title_vi, title_en, issuer, kid, issued_on, valid_until, \
-           status_list, status_idx, status, qr, claims, dossier_id, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'valid', $12, $13, $14, $15, $15)",
+           status_list, status_idx, status, qr, claims, dossier_id, created_at, updated_at, derived_from) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'valid', $12, $13, $14, $15, $15, $16)",
     )
     .bind(&signed.id)
     .bind(person_id)
@@ -172,6 +194,7 @@ pub async fn issue_in(
     .bind(serde_json::to_string(&signed).context("encoding claims")?)
     .bind(dossier_id)
     .bind(now)
+    .bind(derived_from)
     .execute(&mut **tx)
     .await
     .context("recording a credential")?;
@@ -318,6 +341,41 @@ impl CredentialRow {
 }
 
 impl Store {
+    /// The purpose-minimised proof made from `licence`: the valid one already made, or a new
+    /// one signed by `key`.
+    pub async fn licence_proof(
+        &self,
+        key: &IssuerKey,
+        public_url: &str,
+        person_id: &str,
+        licence: &str,
+        draft: &Draft,
+    ) -> StoreResult<String> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<(String,)> = sqlx::query_as(
+            "select id from credentials where derived_from = $1 and status = 'valid'",
+        )
+        .bind(licence)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("finding a licence proof")?;
+        if let Some((id,)) = existing {
+            return Ok(id);
+        }
+        let made = issue_derived_in(
+            &mut tx,
+            key,
+            public_url,
+            person_id,
+            None,
+            draft,
+            Some(licence),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(made.id)
+    }
+
     /// Issues credentials outside any other change (what a register holds, on request).
     pub async fn issue_credentials(
         &self,
@@ -367,6 +425,18 @@ impl Store {
     ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let changed = change_status_in(&mut tx, id, status, Some(reason), actor).await?;
+        if changed {
+            // What was made from it (a licence proof) follows it.
+            let derived: Vec<(String,)> =
+                sqlx::query_as("select id from credentials where derived_from = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("finding derived credentials")?;
+            for (derived,) in derived {
+                change_status_in(&mut tx, &derived, status, Some(reason), actor).await?;
+            }
+        }
         tx.commit().await?;
         Ok(changed)
     }

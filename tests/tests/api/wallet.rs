@@ -304,3 +304,64 @@ async fn demo_people_start_with_their_licence_from_the_register_suspended_where_
         "suspended"
     );
 }
+
+#[tokio::test]
+async fn a_licence_proof_shows_only_the_classes_name_and_birth_year_and_follows_the_licence() {
+    let app = spawn_app().await;
+    let lead = issued_licence(&app).await;
+    let (licence, licence_text) = licence_qr(&app).await;
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let make = || {
+        app.client
+            .post(app.url(&format!("/api/v1/wallet/{licence}/proof")))
+            .header("x-csrf-token", &token)
+            .send()
+    };
+    let proof: Value = make().await.expect("answered").json().await.expect("json");
+    assert_eq!(proof["type"], "licence_proof", "{proof}");
+    let again: Value = make().await.expect("answered").json().await.expect("json");
+    assert_eq!(again["id"], proof["id"], "made once");
+    let qr = proof["qr"].as_str().expect("qr").to_owned();
+    let checked = verify(&app, &qr).await;
+    assert_eq!(checked["valid"], true, "{checked}");
+    let said = checked["claims"]["fields"].to_string();
+    assert!(
+        said.contains("Nguyễn Văn An") && said.contains("licence_class:B"),
+        "{said}"
+    );
+    for hidden in ["001088012345", "010123456789", "00070", "Hàng Bông"] {
+        assert!(!said.contains(hidden), "{hidden} is disclosed: {said}");
+    }
+    assert!(
+        qr.len() < licence_text.len(),
+        "smaller than the licence: {} and {} characters",
+        qr.len(),
+        licence_text.len()
+    );
+    // Someone else's licence gives nothing.
+    let other = officer(&app, TRAFFIC_OFFICER).await;
+    let me: Value = other.get("/api/v1/me").await.json().await.expect("json");
+    let theirs = other
+        .client
+        .post(other.url(&format!("/api/v1/wallet/{licence}/proof")))
+        .header("x-csrf-token", me["csrf_token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(theirs.status(), 404);
+    // Revoking the licence revokes what was made from it.
+    let me: Value = lead.get("/api/v1/me").await.json().await.expect("json");
+    let revoked = lead
+        .client
+        .post(lead.url(&format!("/api/v1/officer/credentials/{licence}/status")))
+        .header("x-csrf-token", me["csrf_token"].as_str().expect("token"))
+        .json(&json!({ "status": "revoked", "reason": "Cấp nhầm" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(verify(&app, &qr).await["reason"], "revoked");
+}
