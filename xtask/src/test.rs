@@ -147,7 +147,11 @@ pub fn test() -> anyhow::Result<()> {
         ])),
     );
 
-    // Rust tests, once per database engine.
+    // Rust tests, once per database engine (pycose for the credential interoperability test).
+    let python = tools::ensure_python_venv();
+    if let Err(err) = &python {
+        eprintln!("the Python venv with pycose could not be made: {err:#}");
+    }
     let postgres = services::Postgres::start();
     if let Err(err) = &postgres {
         eprintln!("PostgreSQL could not start: {err:#}");
@@ -161,6 +165,9 @@ pub fn test() -> anyhow::Result<()> {
             "--no-fail-fast",
         ]);
         cmd.env("MOTCUA_TEST_DATABASE", engine);
+        if let Ok(python) = &python {
+            cmd.env("MOTCUA_PYTHON", python);
+        }
         if let (Ok(pg), "postgres") = (&postgres, engine) {
             cmd.env("MOTCUA_TEST_POSTGRES_URL", &pg.url);
         }

@@ -165,3 +165,35 @@ pub fn postgres_bin_dir() -> anyhow::Result<PathBuf> {
     ensure_apt(&["postgresql"])?;
     find().context("PostgreSQL was installed but pg_ctl is not found")
 }
+
+/// A Python venv in `target/pyenv` with the PyPI packages the interoperability tests use
+/// (pycose verifies our credentials). Made once; cheap when present.
+pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
+    let venv = root().join("target/pyenv");
+    let python = venv.join("bin/python");
+    let ready = Command::new(&python)
+        .args(["-c", "import pycose, base45, cbor2"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ready {
+        return Ok(python);
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        // Debian's system Python keeps venv in its own package.
+        ensure_apt(&["python3-venv"])?;
+        proc::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    proc::run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "pycose>=1.1,<2",
+        "base45>=0.4",
+        "cbor2>=5",
+    ]))?;
+    Ok(python)
+}

@@ -365,3 +365,60 @@ async fn a_licence_proof_shows_only_the_classes_name_and_birth_year_and_follows_
     assert_eq!(revoked.status(), 204);
     assert_eq!(verify(&app, &qr).await["reason"], "revoked");
 }
+
+/// The Python of the venv `cargo xtask test` makes (`target/pyenv`), or `MOTCUA_PYTHON`.
+fn python() -> std::path::PathBuf {
+    if let Ok(path) = std::env::var("MOTCUA_PYTHON") {
+        return path.into();
+    }
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyenv/bin/python");
+    assert!(
+        venv.exists(),
+        "pycose is not installed: run `cargo xtask test`, which makes target/pyenv (or set MOTCUA_PYTHON)"
+    );
+    venv
+}
+
+fn pycose_says(qr: &str, public_key: &str) -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/verify_pycose.py");
+    let out = std::process::Command::new(python())
+        .arg(script)
+        .arg(qr)
+        .arg(public_key)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn pycose_verifies_a_credential_with_only_the_key_from_the_trust_list() {
+    let app = spawn_app().await;
+    issued_licence(&app).await;
+    let (_, qr) = licence_qr(&app).await;
+    let signed: SignedTrustList =
+        serde_json::from_value(app.get_json("/api/v1/trust-list", 200).await).expect("a list");
+    let list = trust::verify(&signed, &signed.root).expect("signed");
+    let kid = credential::to_hex(&credential::decode(&qr).expect("decodes").kid);
+    let key = list
+        .keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .expect("its key is listed");
+    assert_eq!(pycose_says(&qr, &key.public_key), "valid");
+    // The same message with one signature bit flipped: pycose refuses it too.
+    let body = base45::decode(&qr[4..]).expect("base45");
+    let mut cose = if body[0] == 0x78 {
+        miniz_oxide::inflate::decompress_to_vec_zlib(&body).expect("zlib")
+    } else {
+        body
+    };
+    let last = cose.len() - 1;
+    cose[last] ^= 1;
+    let forged = format!("VN1:{}", base45::encode(&cose));
+    assert_eq!(pycose_says(&forged, &key.public_key), "invalid");
+}
