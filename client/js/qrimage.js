@@ -28,3 +28,9 @@ export async function detectQr(file) {
 export function isOnline() {
   return navigator.onLine;
 }
+
+// The SHA-256 of a file, hex (to compare a file with the certified copy a QR names).
+export async function sha256Hex(file) {
+  const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -470,6 +470,15 @@ impl Credential {
         })
     }
 
+    /// For a certified copy: whether `file_sha256` (hex) is the file it certifies. `None`
+    /// for credentials that certify no file.
+    pub fn certifies_file(&self, file_sha256: &str) -> Option<bool> {
+        self.fields.iter().find_map(|f| match f {
+            Field::FileSha256(sha) => Some(sha.eq_ignore_ascii_case(file_sha256.trim())),
+            _ => None,
+        })
+    }
+
     /// A field of the credential, when it has one of this kind.
     pub fn field(&self, pick: impl Fn(&Field) -> bool) -> Option<&Field> {
         self.fields.iter().find(|f| pick(f))

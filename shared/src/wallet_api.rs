@@ -52,6 +52,10 @@ pub struct Wallet {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyRequest {
     pub qr: String,
+    /// For a certified copy: the SHA-256 (hex) of the file it is shown with; a file that is not
+    /// the certified one makes it `valid: false` (`file_mismatch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
 }
 
 /// What a verification found. Any input gets one (an undecodable QR is `valid: false`).
@@ -61,7 +65,7 @@ pub struct VerifyResult {
     pub valid: bool,
     /// Why not: `not_a_credential`, `malformed`, `too_large`, `unknown_issuer`,
     /// `key_withdrawn`, `bad_signature`, `expired`, `key_not_valid_then`, `revoked`,
-    /// `suspended`, `replaced`.
+    /// `suspended`, `replaced`, `file_mismatch`.
     pub reason: Option<String>,
     pub revoked: bool,
     /// Its status in its status list, when the signature holds.

@@ -39,7 +39,7 @@ test("the catalogue lists the procedures with fees and time limits, and search n
   await page.goto(`${BASE_URL}/`);
   await page.locator("nav.nav-bottom").getByRole("link", { name: "Thủ tục" }).click();
   await page.getByRole("heading", { level: 1, name: "Danh mục thủ tục hành chính" }).waitFor();
-  await page.getByText("Có 8 thủ tục").waitFor();
+  await page.getByText("Có 9 thủ tục").waitFor();
   const licence = page.getByRole("article", { name: "Cấp đổi giấy phép lái xe" });
   await licence.waitFor();
   const card = await licence.innerText();

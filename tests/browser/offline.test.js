@@ -11,11 +11,11 @@ test("an offline reload opens the app and the catalogue from the service worker"
     const context = await browser.newContext(PHONE);
     const page = await context.newPage();
     await page.goto(`${server.url}/procedures`);
-    await page.getByText("Có 8 thủ tục").waitFor();
+    await page.getByText("Có 9 thủ tục").waitFor();
     // The worker installs, takes control of the page and has the shell cached.
     await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
     await page.reload();
-    await page.getByText("Có 8 thủ tục").waitFor();
+    await page.getByText("Có 9 thủ tục").waitFor();
 
     const manifest = await page.evaluate(async () => (await fetch("/manifest.webmanifest")).json());
     assert.equal(manifest.lang, "vi");

@@ -66,7 +66,7 @@ pub fn run() -> anyhow::Result<()> {
     anyhow::ensure!(ready, "motcua-server did not answer on {addr} within 30 s");
     println!("\n  motcua is running at {url}\n");
     println!(
-        "  Demo data: 8 procedures with e-forms, demo people with registers and warehouses; SQLite database in ./data/."
+        "  Demo data: 9 procedures with e-forms, demo people with registers and warehouses; SQLite database in ./data/."
     );
     println!("  Sign in at {url}/account with the national e-ID sandbox (password demo1234):");
     for line in demo_accounts(&root) {

@@ -28,6 +28,8 @@ extern "C" {
     async fn detect_qr(file: web_sys::File) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = isOnline)]
     fn is_online() -> bool;
+    #[wasm_bindgen(catch, js_name = sha256Hex)]
+    async fn sha256_hex(file: web_sys::File) -> Result<JsValue, JsValue>;
 }
 
 /// The root public key this verifier trusts: set when the PWA is built, the demo root otherwise.
@@ -236,15 +238,57 @@ fn outcome_view(lang: Lang, outcome: &Outcome) -> Html {
                 Some(Status::Replaced) => ("verdict verdict-invalid", tr(lang, "verify.replaced")),
                 None => ("verdict verdict-unknown", tr(lang, "verify.status_unknown")),
             };
+            let certifies_a_file = credential.certifies_file("").is_some();
             html! {
                 <div class={class} role="status">
                     <h2>{ title }</h2>
                     <p>{ format!("{}: {issuer}", tr(lang, "verify.issuer")) }</p>
                     <p>{ format!("{} {}", tr(lang, "verify.trust_from"), age_text(lang, *trust_age_secs)) }</p>
                     { claims_list(lang, &credential.fields) }
+                    if certifies_a_file {
+                        <FileCheck credential={(**credential).clone()} />
+                    }
                 </div>
             }
         }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FileCheckProps {
+    credential: Credential,
+}
+
+/// For a certified copy: is this file the certified one? (Its SHA-256, computed on the device.)
+#[component]
+fn FileCheck(props: &FileCheckProps) -> Html {
+    let lang = use_lang().lang;
+    let matches = use_state(|| None::<bool>);
+    let onchange = {
+        let (matches, credential) = (matches.clone(), props.credential.clone());
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                return;
+            };
+            let (matches, credential) = (matches.clone(), credential.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let sha = sha256_hex(file).await.ok().and_then(|v| v.as_string());
+                matches.set(sha.and_then(|sha| credential.certifies_file(&sha)));
+            });
+        })
+    };
+    html! {
+        <div class="field">
+            <label for="certified-file">{ tr(lang, "verify.file") }</label>
+            <p class="hint">{ tr(lang, "verify.file_hint") }</p>
+            <input id="certified-file" class="input" type="file" {onchange} />
+            { match *matches {
+                Some(true) => html! { <p class="badge badge-full" role="status">{ tr(lang, "verify.file_matches") }</p> },
+                Some(false) => html! { <p class="field-error" role="alert">{ tr(lang, "verify.file_differs") }</p> },
+                None => Html::default(),
+            } }
+        </div>
     }
 }
 

@@ -517,7 +517,7 @@ async fn issue_results(
     let mut drafts = Vec::new();
     let today = motcua_shared::calendar::Day::of_instant(now);
     for result in &procedure.results {
-        drafts.push(crate::wallet::issue::draft(
+        let mut draft = crate::wallet::issue::draft(
             &result.code,
             &result.name,
             &dossier.view.answers,
@@ -527,7 +527,25 @@ async fn issue_results(
             },
             &dossier.view.receipt_number,
             today,
-        ));
+        );
+        if draft.kind == motcua_shared::credential::CredentialKind::CertifiedCopy {
+            // A certified copy is bound to exactly the file the officer compared.
+            let copy = dossier
+                .view
+                .answers
+                .get("copy")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            let (_, sha) = state
+                .store
+                .warehouse_item(&dossier.applicant_id, copy)
+                .await?
+                .context("the certified copy's file is missing")?;
+            draft
+                .fields
+                .push(motcua_shared::credential::Field::FileSha256(sha));
+        }
+        drafts.push(draft);
         let record = serde_json::json!({
             "type": "motcua.result",
             "document": result.code,

@@ -122,6 +122,14 @@ pub fn draft(
             fields.push(Field::Reference(receipt_number.to_owned()));
             CredentialKind::HealthInsuranceCard
         }
+        "certified-copy" => {
+            // The file's SHA-256 is added by the caller, which reads it from the warehouse.
+            if let Some(title) = text(answers, "document_title") {
+                fields.push(Field::Title(title));
+            }
+            fields.push(Field::Reference(receipt_number.to_owned()));
+            CredentialKind::CertifiedCopy
+        }
         "judicial-record" => {
             fields.push(Field::Reference(receipt_number.to_owned()));
             CredentialKind::JudicialRecord

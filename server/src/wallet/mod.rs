@@ -149,7 +149,14 @@ async fn verify(
         .credential(&credential.id)
         .await?
         .map_or(Status::Valid, |row| row.status());
+    // A certified copy shown with a file: it must be that file.
+    let wrong_file = body
+        .file_sha256
+        .as_deref()
+        .and_then(|sha| credential.certifies_file(sha))
+        == Some(false);
     let reason = match status {
+        Status::Valid if wrong_file => Some("file_mismatch"),
         Status::Valid => None,
         Status::Revoked => Some("revoked"),
         Status::Suspended => Some("suspended"),

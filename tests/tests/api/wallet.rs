@@ -422,3 +422,76 @@ async fn pycose_verifies_a_credential_with_only_the_key_from_the_trust_list() {
     let forged = format!("VN1:{}", base45::encode(&cose));
     assert_eq!(pycose_says(&forged, &key.public_key), "invalid");
 }
+
+#[tokio::test]
+async fn a_certified_copy_verifies_with_its_file_and_not_with_a_changed_one() {
+    let app = spawn_app().await;
+    app.sign_in(motcua_tests::LEVEL2_CCCD).await;
+    const SCAN: &[u8] = b"%PDF-1.7\n%scan of a university degree\n1 0 obj << >> endobj\n%%EOF\n";
+    let uploaded: Value = crate::warehouse::upload(&app, "document-copy", SCAN, "application/pdf")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let item = uploaded["id"].as_str().expect("an item").to_owned();
+    let id = crate::back_office::file_as_citizen(
+        &app,
+        "2.000815",
+        &[
+            ("document_title", json!("Bằng tốt nghiệp đại học")),
+            ("copy", json!(item)),
+        ],
+        "certified-copy-1",
+    )
+    .await;
+    let commune = officer(&app, crate::back_office::COMMUNE_OFFICER).await;
+    for action in ["receive", "start_processing", "approve", "issue_result"] {
+        assert_eq!(
+            act(&commune, &id, action, None).await.status(),
+            200,
+            "{action}"
+        );
+    }
+    let wallet = app.get_json("/api/v1/wallet", 200).await;
+    let copy = wallet["credentials"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["type"] == "certified_copy")
+        .cloned()
+        .expect("a certified copy");
+    let qr = copy["qr"].as_str().expect("qr");
+    let sha = |bytes: &[u8]| {
+        use std::fmt::Write;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(bytes);
+        digest.iter().fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    };
+    let with_file = |file: &[u8]| {
+        app.client
+            .post(app.url("/api/v1/verify"))
+            .json(&json!({ "qr": qr, "file_sha256": sha(file) }))
+            .send()
+    };
+    let same: Value = with_file(SCAN)
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(same["valid"], true, "{same}");
+    let mut changed = SCAN.to_vec();
+    changed[20] ^= 0x20;
+    let other: Value = with_file(&changed)
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (other["valid"].clone(), other["reason"].clone()),
+        (json!(false), json!("file_mismatch"))
+    );
+}
