@@ -38,7 +38,7 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await citizen.goto(`${BASE_URL}/wallet`);
   const card = citizen.getByRole("article", { name: "Giấy phép lái xe (bản điện tử)" }).first();
   await card.waitFor();
-  await card.getByText("Còn hiệu lực").waitFor();
+  await card.getByText("Còn hiệu lực", { exact: true }).waitFor();
   assert.match(await card.innerText(), /Nguyễn Văn An[\s\S]*010123456789/);
   await screenshot(citizen, "phone-wallet-licence-vi");
   await card.getByRole("button", { name: "Xuất trình cho người kiểm tra" }).click();
