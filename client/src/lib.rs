@@ -10,6 +10,7 @@ pub mod app;
 pub mod components;
 pub mod hooks;
 pub mod i18n;
+pub mod offline;
 pub mod pages;
 
 /// Mounts the app into `#app` (or the body when the page has none) with the pages of this

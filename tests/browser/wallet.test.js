@@ -46,6 +46,16 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await shown.waitFor();
   await screenshot(citizen, "phone-wallet-show-vi");
   const picture = await shown.locator(".qr").screenshot();
+  await shown.getByRole("button", { name: "Đóng" }).click();
+
+  // With no network the wallet still opens, from what this device kept for An.
+  await citizen.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
+  await citizen.context().setOffline(true);
+  await citizen.reload();
+  await citizen.getByText("Bạn đang ngoại tuyến: đây là các giấy tờ đã lưu trên thiết bị này.", { exact: false }).waitFor();
+  await citizen.getByRole("article", { name: "Giấy phép lái xe (bản điện tử)" }).first().locator(".qr").waitFor();
+  await screenshot(citizen, "phone-wallet-offline-vi");
+  await citizen.context().setOffline(false);
 
   // A verifier with no account: one visit online, then no network at all.
   const context = await browser.newContext(PHONE);
@@ -78,6 +88,12 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await verifier.getByRole("status").filter({ hasText: "Đã bị thu hồi" }).waitFor();
   await screenshot(verifier, "phone-verify-revoked-vi");
   await context.close();
+
+  // Signing out leaves nothing of An's wallet on his phone.
+  await citizen.goto(`${BASE_URL}/account`);
+  await citizen.getByRole("button", { name: "Đăng xuất", exact: true }).click();
+  await citizen.getByRole("link", { name: "Đăng nhập bằng VNeID" }).waitFor();
+  assert.equal(await citizen.evaluate(() => localStorage.getItem("motcua.wallet")), null);
 
   // Trust data older than its maximum age (48 h): the verifier asks to go online.
   const later = await browser.newContext(PHONE);

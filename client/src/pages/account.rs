@@ -178,7 +178,11 @@ fn Profile(props: &ProfileProps) -> Html {
                 busy.set(true);
                 wasm_bindgen_futures::spawn_local(async move {
                     match api::send("POST", path, &token).await {
-                        Ok(()) => reload.emit(()),
+                        Ok(()) => {
+                            // Nothing of the person stays on the device.
+                            crate::offline::forget();
+                            reload.emit(());
+                        }
                         Err(f) => {
                             failure.set(Some(f));
                             busy.set(false);

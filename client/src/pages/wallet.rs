@@ -22,17 +22,29 @@ pub fn WalletPage() -> Html {
     let lang = use_lang().lang;
     let session = use_session();
     use_title(tr(lang, "wallet.title"));
-    let signed_in = matches!(&session.me, Loadable::Loaded(me) if me.is_some());
+    let owner = match &session.me {
+        Loadable::Loaded(me) => me.as_ref().as_ref().map(|m| m.cccd.clone()),
+        _ => None,
+    };
     let retries = use_state(|| 0u32);
-    let list = use_load((signed_in, *retries), |(signed_in, _)| async move {
-        if signed_in {
-            api::get::<motcua_shared::wallet_api::Wallet>("/api/v1/wallet", &[])
-                .await
-                .map(Some)
-        } else {
-            Ok(None)
+    let list = use_load((owner.clone(), *retries), |(owner, _)| async move {
+        match owner {
+            Some(owner) => {
+                let wallet: motcua_shared::wallet_api::Wallet =
+                    api::get("/api/v1/wallet", &[]).await?;
+                // Kept on the device for this account, to show offline.
+                crate::offline::keep_wallet(&owner, &wallet);
+                Ok(Some(wallet))
+            }
+            None => Ok(None),
         }
     });
+    // Offline: the wallet this device kept (signing out removes it).
+    let offline = matches!(
+        &session.me,
+        Loadable::Failed(crate::api::ApiFailure::Network)
+    ) || matches!(&*list, Loadable::Failed(crate::api::ApiFailure::Network));
+    let kept = offline.then(crate::offline::kept_wallet).flatten();
     let csrf = match &session.me {
         Loadable::Loaded(me) => me.as_ref().as_ref().map(|m| m.csrf_token.clone()),
         _ => None,
@@ -66,15 +78,27 @@ pub fn WalletPage() -> Html {
         Callback::from(move |()| retries.set(*retries + 1))
     };
     let on_retry = Callback::from(move |()| retries.set(*retries + 1));
-    let body = match (&session.me, &*list) {
-        (Loadable::Loaded(me), _) if me.is_none() => html! { <SignInPrompt /> },
-        (Loadable::Loading, _) | (_, Loadable::Loading) => {
+    let body = match (&session.me, &*list, kept) {
+        (_, _, Some((_, wallet))) => {
+            html! {
+                <>
+                    <p class="notice" role="status">{ tr(lang, "wallet.offline") }</p>
+                    <ul class="cards">
+                        { for wallet.credentials.iter().map(|c| html! {
+                            <li key={c.id.clone()}><CredentialCard credential={c.clone()} csrf={None::<String>} on_change={Callback::noop()} /></li>
+                        }) }
+                    </ul>
+                </>
+            }
+        }
+        (Loadable::Loaded(me), _, None) if me.is_none() => html! { <SignInPrompt /> },
+        (Loadable::Loading, _, None) | (_, Loadable::Loading, None) => {
             html! { <Loading text={tr(lang, "wallet.loading")} /> }
         }
-        (_, Loadable::Failed(failure)) => {
+        (_, Loadable::Failed(failure), None) => {
             html! { <Failure failure={failure.clone()} {on_retry} /> }
         }
-        (_, Loadable::Loaded(wallet)) => match wallet.as_ref() {
+        (_, Loadable::Loaded(wallet), None) => match wallet.as_ref() {
             Some(w) if !w.credentials.is_empty() => html! {
                 <ul class="cards">
                     { for w.credentials.iter().map(|c| html! {
@@ -231,7 +255,7 @@ fn CredentialCard(props: &CardProps) -> Html {
             if usable {
                 { qr(&c.qr, tr(lang, "wallet.qr_label")) }
                 <button type="button" class="button button-primary" onclick={show}>{ tr(lang, "wallet.show") }</button>
-                if licence {
+                if licence && props.csrf.is_some() {
                     <p class="hint">{ tr(lang, "wallet.proof_hint") }</p>
                     <button type="button" class="button" onclick={make_proof}>{ tr(lang, "wallet.make_proof") }</button>
                 }

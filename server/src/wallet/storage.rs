@@ -168,7 +168,10 @@ pub async fn issue_derived_in(
                 tx,
                 &old,
                 Status::Replaced,
-                Some(&format!("Thay bằng {}", signed.id)),
+                Some(&format!(
+                    "Đã cấp bản mới ngày {}",
+                    motcua_shared::time::format_vn_date(&signed.issued_on)
+                )),
                 "system:wallet",
             )
             .await?;
