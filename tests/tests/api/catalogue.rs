@@ -71,7 +71,9 @@ async fn filters_narrow_by_level_and_online_level() {
     let partial = list(&app, "?online_level=partial").await.procedures;
     assert_eq!(
         partial.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
-        ["1.009994"]
+        // The construction permit (the site inspection) and the certified copy (the original
+        // is shown at the desk).
+        ["1.009994", "2.000815"]
     );
     assert!(
         partial
