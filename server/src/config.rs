@@ -88,6 +88,8 @@ pub struct Config {
     pub rate_limit_sign_in_per_minute: u32,
     /// Passkey attempts allowed per client IP, and per account, per minute.
     pub rate_limit_passkey_per_minute: u32,
+    /// Credential checks (`POST /api/v1/verify`) allowed per client IP per minute.
+    pub rate_limit_verify_per_minute: u32,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
     /// How recent a proof of identity (e-ID sign-in or passkey) must be to file a level-2
@@ -125,6 +127,7 @@ impl Default for Config {
             registry_api_key: Secret::default(),
             rate_limit_sign_in_per_minute: 30,
             rate_limit_passkey_per_minute: 10,
+            rate_limit_verify_per_minute: 600,
             log: "info".into(),
             worker_interval_secs: 10,
             upload_limit_bytes: 10 * 1024 * 1024,

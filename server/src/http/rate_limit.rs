@@ -1,4 +1,5 @@
-//! Rate limits on what attackers repeat: sign-in starts, sign-in callbacks and passkey attempts,
+//! Rate limits on what attackers repeat: sign-in starts, sign-in callbacks, passkey attempts and
+//! credential checks,
 //! per client IP (and per account where there is one). In memory, per instance: a limit of N per
 //! minute becomes N per instance per minute behind a load balancer, which is still a limit.
 
@@ -14,6 +15,7 @@ type Limiter = DefaultKeyedRateLimiter<String>;
 pub struct RateLimits {
     sign_in: Arc<Limiter>,
     passkey: Arc<Limiter>,
+    verify: Arc<Limiter>,
 }
 
 fn per_minute(n: u32) -> Arc<Limiter> {
@@ -28,6 +30,8 @@ pub enum Limit {
     SignIn,
     /// A passkey attempt, per IP and per account.
     Passkey,
+    /// A credential check on the server, per IP (verifiers check offline on their device).
+    Verify,
 }
 
 impl RateLimits {
@@ -35,6 +39,7 @@ impl RateLimits {
         RateLimits {
             sign_in: per_minute(config.rate_limit_sign_in_per_minute),
             passkey: per_minute(config.rate_limit_passkey_per_minute),
+            verify: per_minute(config.rate_limit_verify_per_minute),
         }
     }
 
@@ -43,6 +48,7 @@ impl RateLimits {
         let limiter = match limit {
             Limit::SignIn => &self.sign_in,
             Limit::Passkey => &self.passkey,
+            Limit::Verify => &self.verify,
         };
         limiter.check_key(&key.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
@@ -56,6 +62,7 @@ impl RateLimits {
     pub fn prune(&self) {
         self.sign_in.retain_recent();
         self.passkey.retain_recent();
+        self.verify.retain_recent();
     }
 
     /// Prunes once a minute for as long as the server runs.

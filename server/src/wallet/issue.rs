@@ -40,6 +40,11 @@ fn iso(day: Day) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Today in Vietnam, `YYYY-MM-DD`: the day a credential signed now is issued on.
+pub fn today() -> String {
+    iso(Day::of_instant(crate::store::now_ms()))
+}
+
 /// Car classes expire (10 years for B, 5 for the others here); motorbike classes do not.
 fn licence_valid_until(classes: &[String], issued: Day) -> Option<String> {
     let years = if classes.iter().any(|c| c == "B" || c == "B1") {

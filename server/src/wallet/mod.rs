@@ -102,12 +102,20 @@ fn personal(body: impl IntoResponse) -> Response {
 #[utoipa::path(
     post, path = "/verify", tag = "wallet",
     request_body = VerifyRequest,
-    responses((status = 200, description = "What the check found", body = VerifyResult))
+    responses(
+        (status = 200, description = "What the check found", body = VerifyResult),
+        (status = 429, description = "Too many checks from this address", body = motcua_shared::ErrorBody),
+    )
 )]
 async fn verify(
     State(state): State<AppState>,
+    client: crate::identity::ClientMeta,
     AppJson(body): AppJson<VerifyRequest>,
 ) -> Result<AppJson<VerifyResult>, ApiError> {
+    state.rate_limits.check(
+        crate::http::rate_limit::Limit::Verify,
+        client.ip.as_deref().unwrap_or("-"),
+    )?;
     let keys = state.store.trusted_keys().await?;
     let names = agency_names_localized(&state.store).await?;
     let issuer_of = |code: &str| Issuer {
@@ -403,10 +411,7 @@ pub async fn licence_from_register(
             en: "Driving licence".into(),
         },
         // Signed today (the key's validity is checked against it); valid as long as the licence.
-        issued_on: {
-            let (y, m, d) = motcua_shared::calendar::Day::of_instant(now_ms()).ymd();
-            format!("{y:04}-{m:02}-{d:02}")
-        },
+        issued_on: issue::today(),
         valid_until: licence.expires_on.clone(),
         fields,
     };
@@ -477,10 +482,7 @@ async fn proof(
     .ok_or(ApiError::NotFound)?;
     // Signed today, by the agency that issued the licence.
     let draft = issue::Draft {
-        issued_on: {
-            let (y, m, d) = motcua_shared::calendar::Day::of_instant(now_ms()).ymd();
-            format!("{y:04}-{m:02}-{d:02}")
-        },
+        issued_on: issue::today(),
         ..draft
     };
     let key = state

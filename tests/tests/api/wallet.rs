@@ -495,3 +495,20 @@ async fn a_certified_copy_verifies_with_its_file_and_not_with_a_changed_one() {
         (json!(false), json!("file_mismatch"))
     );
 }
+
+#[tokio::test]
+async fn server_side_checks_are_rate_limited_per_address() {
+    let app = motcua_tests::spawn_app_with(|c| c.rate_limit_verify_per_minute = 3).await;
+    for _ in 0..3 {
+        assert_eq!(verify(&app, "VN1:ABC").await["valid"], false);
+    }
+    let over = app
+        .client
+        .post(app.url("/api/v1/verify"))
+        .json(&json!({ "qr": "VN1:ABC" }))
+        .send()
+        .await
+        .expect("answered");
+    assert!(over.headers().contains_key("retry-after"));
+    motcua_tests::assert_api_error(over, 429, "rate_limited").await;
+}
