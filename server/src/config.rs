@@ -192,6 +192,13 @@ impl Config {
         Ok(())
     }
 
+    /// How recent a proof of identity must be for a step-up action, in milliseconds.
+    pub fn step_up_max_age_ms(&self) -> i64 {
+        i64::try_from(self.step_up_max_age_secs)
+            .unwrap_or(300)
+            .saturating_mul(1000)
+    }
+
     /// Whether users reach us over https (then cookies are `Secure` and HSTS is sent).
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")

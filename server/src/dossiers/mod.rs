@@ -125,10 +125,7 @@ async fn submit(
     require_level(&user, &procedure)?;
     if procedure.min_acr == Acr::Level2 {
         // How recent the proof of identity must be (5 minutes by default).
-        let max_age = i64::try_from(state.config.step_up_max_age_secs)
-            .unwrap_or(300)
-            .saturating_mul(1000);
-        user.require_fresh(max_age)?;
+        user.require_fresh(state.config.step_up_max_age_ms())?;
     }
     let now = now_ms();
     // Verified values are checked again now: what the form showed may have been altered.

@@ -103,8 +103,11 @@ pub struct KeyRecord {
 }
 
 impl Store {
-    /// Every issuer key with its agency's name, as the trust list publishes them.
-    pub async fn trusted_keys(&self) -> StoreResult<Vec<TrustedKey>> {
+    /// Every issuer key with its agency's name (from `names`), as the trust list publishes them.
+    pub async fn trusted_keys(
+        &self,
+        names: &std::collections::HashMap<String, motcua_shared::Localized>,
+    ) -> StoreResult<Vec<TrustedKey>> {
         let rows: Vec<KeyRecord> = sqlx::query_as(
             "select kid, agency_code, public_key, valid_from, valid_until, withdrawn_at \
              from issuer_keys order by agency_code, valid_from",
@@ -112,11 +115,13 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .context("reading the issuer keys")?;
-        let names = crate::wallet::agency_names(self).await?;
         Ok(rows
             .into_iter()
             .map(|r| TrustedKey {
-                agency_name: names.get(&r.agency_code).cloned().unwrap_or_default(),
+                agency_name: names
+                    .get(&r.agency_code)
+                    .map(|n| n.vi.clone())
+                    .unwrap_or_default(),
                 kid: r.kid,
                 agency: r.agency_code,
                 public_key: r.public_key,

@@ -57,14 +57,6 @@ pub const TRUST_LIST_MAX_AGE_SECS: i64 = 48 * 3600;
 pub const STATUS_LIST_TTL_SECS: i64 = 300;
 
 /// The agencies' names, from the catalogue.
-pub async fn agency_names(store: &Store) -> StoreResult<HashMap<String, String>> {
-    Ok(agency_names_localized(store)
-        .await?
-        .into_iter()
-        .map(|(code, name)| (code, name.vi))
-        .collect())
-}
-
 async fn agency_names_localized(store: &Store) -> StoreResult<HashMap<String, Localized>> {
     Ok(store
         .list_procedures(&crate::procedures::CatalogueFilter::default())
@@ -116,8 +108,9 @@ async fn verify(
         crate::http::rate_limit::Limit::Verify,
         client.ip.as_deref().unwrap_or("-"),
     )?;
-    let keys = state.store.trusted_keys().await?;
+    // The catalogue is read once: for the keys' agency names and the issuer's.
     let names = agency_names_localized(&state.store).await?;
+    let keys = state.store.trusted_keys(&names).await?;
     let issuer_of = |code: &str| Issuer {
         code: code.to_owned(),
         name: names.get(code).cloned().unwrap_or(Localized {
@@ -190,7 +183,10 @@ async fn trust_list(State(state): State<AppState>) -> Result<Response, ApiError>
     let list = TrustList {
         issued_at: now_ms() / 1000,
         max_age_secs: TRUST_LIST_MAX_AGE_SECS,
-        keys: state.store.trusted_keys().await?,
+        keys: state
+            .store
+            .trusted_keys(&agency_names_localized(&state.store).await?)
+            .await?,
         status_lists: state
             .store
             .status_list_ids()
@@ -295,10 +291,7 @@ async fn change_status(
         return Err(ApiError::validation(ErrorCode::InvalidStatus));
     }
     // Revoking is signing: the officer proves it is them again.
-    let max_age = i64::try_from(state.config.step_up_max_age_secs)
-        .unwrap_or(300)
-        .saturating_mul(1000);
-    user.require_fresh(max_age)?;
+    user.require_fresh(state.config.step_up_max_age_ms())?;
     let actor = format!("officer:{}", user.person.id);
     if !state
         .store
