@@ -2,6 +2,7 @@
 //! on a fresh machine, including installing the tools it needs.
 
 mod bench;
+mod fuzz;
 mod proc;
 mod pwa;
 mod run;
@@ -17,6 +18,7 @@ commands:
   run         build the PWA and the server, start it on SQLite with demo data at http://127.0.0.1:8080
   test        fmt, clippy, the Rust tests on SQLite and PostgreSQL, wasm tests and browser tests
   bench       load the API and measure it against a bare axum server; report the PWA's size
+  fuzz [S]    fuzz the credential decoder for S seconds (default 600); crashes go to target/fuzz
   build-pwa   build the PWA into client/dist (release, optimised, pre-compressed)";
 
 fn main() -> ExitCode {
@@ -25,6 +27,11 @@ fn main() -> ExitCode {
         Some("run") => run::run(),
         Some("test") => test::test(),
         Some("bench") => bench::bench(),
+        Some("fuzz") => args
+            .get(1)
+            .map_or(Ok(fuzz::DEFAULT_SECS), |s| s.parse())
+            .map_err(anyhow::Error::from)
+            .and_then(|secs| fuzz::fuzz(secs).map(|runs| println!("{runs} inputs, no crash"))),
         Some("build-pwa") => tools::ensure_pwa_tools().and_then(|()| pwa::build().map(|_| ())),
         _ => {
             eprintln!("{USAGE}");

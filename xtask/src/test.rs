@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::{proc, pwa, root, services, tools};
+use crate::{fuzz, proc, pwa, root, services, tools};
 
 /// The outcome of one step: how many tests (or checks) passed and failed in it.
 struct Step {
@@ -195,6 +195,23 @@ pub fn test() -> anyhow::Result<()> {
             passed,
             failed,
         );
+    }
+
+    // The credential decoder under libFuzzer, for a bounded time: no input may crash it.
+    match fuzz::fuzz(fuzz::IN_TESTS_SECS) {
+        Ok(runs) => report.record(
+            &format!(
+                "fuzzing the decoder ({}s, {runs} inputs)",
+                fuzz::IN_TESTS_SECS
+            ),
+            runs > 0,
+            u64::from(runs > 0),
+            u64::from(runs == 0),
+        ),
+        Err(err) => {
+            eprintln!("{err:#}");
+            report.record("fuzzing the credential decoder", false, 0, 1);
+        }
     }
 
     // A production build leaves the sandboxes out: built without the feature, the binary holds
