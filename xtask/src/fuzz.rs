@@ -64,8 +64,8 @@ pub fn fuzz(seconds: u64) -> anyhow::Result<u64> {
 fn runs(output: &str) -> u64 {
     output
         .lines()
-        .filter_map(|l| l.strip_prefix("Done ")?.split(' ').next()?.parse().ok())
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("Done ")?.split(' ').next()?.parse().ok())
         .unwrap_or(0)
 }
 
