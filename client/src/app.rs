@@ -79,14 +79,6 @@ pub fn citizen_pages(route: Route) -> Html {
     }
 }
 
-/// The verifier bundle's page.
-pub fn verifier_pages(route: Route) -> Html {
-    match route {
-        Route::Verify => html! { <pages::verify::VerifyPage /> },
-        _ => html! { <OtherBundle here={Bundle::Verifier} /> },
-    }
-}
-
 /// The account bundle's page.
 pub fn account_pages(route: Route) -> Html {
     match route {

@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod i18n;
 pub mod offline;
 pub mod pages;
+pub mod verifier;
 
 /// Mounts the app into `#app` (or the body when the page has none) with the pages of this
 /// bundle (one of the `app::*_pages` functions).

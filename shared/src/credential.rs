@@ -904,13 +904,14 @@ pub mod trust {
     /// public key (`MOTCUA_TRUST_ROOT`).
     pub const DEMO_ROOT_SEED: [u8; 32] = *b"motcua demo trust root, public!!";
 
+    /// The demo root's public key, hex: written out (a test derives it from the seed), so a
+    /// verifier does not carry the 30 KB base-point table that deriving it takes.
+    pub const DEMO_ROOT_PUBLIC: &str =
+        "95325cb4eb327b5075873ea8d7803c8ffe1c4d54edd50da78927f8c56b45388c";
+
     /// The demo root's public key, hex.
     pub fn demo_root_public() -> String {
-        to_hex(
-            SigningKey::from_bytes(&DEMO_ROOT_SEED)
-                .verifying_key()
-                .as_bytes(),
-        )
+        DEMO_ROOT_PUBLIC.to_owned()
     }
 
     /// What the root signs.
@@ -998,6 +999,12 @@ pub mod trust {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn the_written_out_demo_root_is_the_seed_s_public_key() {
+            let derived = SigningKey::from_bytes(&DEMO_ROOT_SEED).verifying_key();
+            assert_eq!(DEMO_ROOT_PUBLIC, to_hex(derived.as_bytes()));
+        }
 
         #[test]
         fn a_signed_list_verifies_only_with_its_root_and_unaltered() {

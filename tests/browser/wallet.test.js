@@ -3,6 +3,9 @@
 // network cut off and sees "valid"; an officer revokes it; the online check says so at once and
 // the verifier after its next refresh; trust data past its maximum age makes it ask to go online.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { BASE_URL, DESKTOP, PHONE, launch, postWithCsrf as post, screenshot, signInWithEid } from "./helpers.js";
 
@@ -46,6 +49,9 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await shown.waitFor();
   await screenshot(citizen, "phone-wallet-show-vi");
   const picture = await shown.locator(".qr").screenshot();
+  // The same QR as a camera would film it: a Y4M video that Chromium plays as its camera.
+  const camera = join(mkdtempSync(join(tmpdir(), "motcua-camera-")), "qr.y4m");
+  writeFileSync(camera, await y4mOf(citizen, picture));
   await shown.getByRole("button", { name: "Đóng" }).click();
 
   // With no network the wallet still opens, from what this device kept for An.
@@ -89,6 +95,30 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await screenshot(verifier, "phone-verify-revoked-vi");
   await context.close();
 
+  // Scanning with the phone's camera: Chromium films the QR (the fake camera plays the Y4M);
+  // the page reads it from the frames and checks it, and the camera is off again.
+  const filming = await launch([
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-video-capture=${camera}`,
+  ]);
+  try {
+    const phone = await filming.newContext({ ...PHONE, permissions: ["camera"] });
+    const scanner = await phone.newPage();
+    await scanner.goto(`${BASE_URL}/verify`);
+    await scanner.getByRole("button", { name: "Quét mã QR bằng camera" }).click();
+    await scanner.getByRole("status").filter({ hasText: "Đã bị thu hồi" }).waitFor();
+    assert.equal(await scanner.getByLabel("Hoặc dán nội dung mã QR (bắt đầu bằng VN1:)").inputValue(), qr);
+    assert.equal(await scanner.locator("video").evaluate((v) => v.srcObject), null, "the camera is off");
+    await screenshot(scanner, "phone-verify-camera-vi");
+    // In English, the verdict stays.
+    await scanner.getByRole("button", { name: "Switch the interface to English" }).click();
+    await scanner.getByRole("heading", { level: 1, name: "Check a document by its QR code" }).waitFor();
+    await scanner.getByRole("status").filter({ hasText: "Revoked" }).waitFor();
+  } finally {
+    await filming.close();
+  }
+
   // Signing out leaves nothing of An's wallet on his phone.
   await citizen.goto(`${BASE_URL}/account`);
   await citizen.getByRole("button", { name: "Đăng xuất", exact: true }).click();
@@ -112,3 +142,30 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await screenshot(stale, "phone-verify-stale-vi");
   await later.close();
 });
+
+// A few seconds of 640×480 video (YUV 4:2:0) showing `png` on white, as Chromium's fake camera reads it.
+async function y4mOf(page, png) {
+  const base64 = await page.evaluate(async (data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const image = await createImageBitmap(new Blob([bytes], { type: "image/png" }));
+    const [w, h] = [640, 480];
+    const canvas = new OffscreenCanvas(w, h);
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, w, h);
+    const side = Math.min(w, h) - 40;
+    ctx.drawImage(image, (w - side) / 2, (h - side) / 2, side, side);
+    const rgba = ctx.getImageData(0, 0, w, h).data;
+    const frame = new Uint8Array(w * h * 1.5).fill(128);
+    for (let i = 0; i < w * h; i++) {
+      frame[i] = (rgba[4 * i] * 299 + rgba[4 * i + 1] * 587 + rgba[4 * i + 2] * 114) / 1000;
+    }
+    let text = "";
+    for (let i = 0; i < frame.length; i += 0x8000) text += String.fromCharCode(...frame.subarray(i, i + 0x8000));
+    return btoa(text);
+  }, png.toString("base64"));
+  const frame = Buffer.from(base64, "base64");
+  const parts = [Buffer.from("YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")];
+  for (let i = 0; i < 10; i++) parts.push(Buffer.from("FRAME\n"), frame);
+  return Buffer.concat(parts);
+}

@@ -59,7 +59,8 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
         .iter()
         .map(|b| wasm_dir.join(format!("{}.wasm", b.name())))
         .collect();
-    let stamp = inputs_stamp(&wasms, &static_dir)?;
+    let qr_decoder = wasm_dir.join(format!("{QR_DECODER}.wasm"));
+    let stamp = inputs_stamp(&[&wasms[..], &[qr_decoder.clone()]].concat(), &static_dir)?;
     let dist = dist_dir();
     if fs::read_to_string(dist.join(".build-stamp"))
         .ok()
@@ -81,33 +82,24 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
         "icon.svg".into(),
         "icon-192.png".into(),
     ];
+    // The QR decoder, a module of its own that the verifier loads only when it needs it.
+    let (qr_bindgen, qr_optimised) = bindgen_and_optimise(&work, QR_DECODER, &qr_decoder)?;
+    let qr_wasm = write_hashed(
+        &out,
+        &format!("{QR_DECODER}_bg"),
+        "wasm",
+        &fs::read(&qr_optimised)?,
+    )?;
+    let qr_js = write_hashed(
+        &out,
+        QR_DECODER,
+        "js",
+        &fs::read(qr_bindgen.join(format!("{QR_DECODER}.js")))?,
+    )?;
+    shell.extend([qr_js.clone(), qr_wasm.clone()]);
     for (bundle, wasm_in) in Bundle::ALL.iter().zip(&wasms) {
         let name = bundle.name();
-        let bindgen = work.join(format!("bindgen-{}", name));
-        proc::run(
-            Command::new("wasm-bindgen")
-                .arg(wasm_in)
-                .args(["--target", "web", "--no-typescript", "--out-name"])
-                .arg(name)
-                .arg("--out-dir")
-                .arg(&bindgen),
-        )?;
-        let optimised = work.join(format!("{}_bg.opt.wasm", name));
-        proc::run(
-            Command::new(tools::wasm_opt())
-                .args(["-Oz", "--strip-debug", "--strip-producers"])
-                .args([
-                    "--enable-bulk-memory",
-                    "--enable-nontrapping-float-to-int",
-                    "--enable-sign-ext",
-                    "--enable-reference-types",
-                    "--enable-multivalue",
-                    "--enable-mutable-globals",
-                ])
-                .arg(bindgen.join(format!("{}_bg.wasm", name)))
-                .arg("-o")
-                .arg(&optimised),
-        )?;
+        let (bindgen, optimised) = bindgen_and_optimise(&work, name, wasm_in)?;
         let wasm = write_hashed(
             &out,
             &format!("{}_bg", name),
@@ -125,6 +117,8 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
         }
         let fill = |text: String| {
             text.replace("{{JS}}", &js)
+                .replace("{{QR_JS}}", &qr_js)
+                .replace("{{QR_WASM}}", &qr_wasm)
                 .replace("{{WASM}}", &wasm)
                 .replace("{{CSS}}", &css)
         };
@@ -176,6 +170,43 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
         );
     }
     Ok(sizes)
+}
+
+/// The name of the QR decoder's module (`client/src/bin/qrdecode.rs`).
+const QR_DECODER: &str = "qrdecode";
+
+/// wasm-bindgen's JS glue for `wasm_in` and the wasm optimised for size: (glue folder, wasm).
+fn bindgen_and_optimise(
+    work: &Path,
+    name: &str,
+    wasm_in: &Path,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let bindgen = work.join(format!("bindgen-{}", name));
+    proc::run(
+        Command::new("wasm-bindgen")
+            .arg(wasm_in)
+            .args(["--target", "web", "--no-typescript", "--out-name"])
+            .arg(name)
+            .arg("--out-dir")
+            .arg(&bindgen),
+    )?;
+    let optimised = work.join(format!("{}_bg.opt.wasm", name));
+    proc::run(
+        Command::new(tools::wasm_opt())
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .args([
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+                "--enable-mutable-globals",
+            ])
+            .arg(bindgen.join(format!("{}_bg.wasm", name)))
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+    Ok((bindgen, optimised))
 }
 
 /// The first-load files of each bundle of a built PWA: its shell page, the files it names (boot

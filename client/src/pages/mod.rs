@@ -9,5 +9,4 @@ pub mod office;
 pub mod placeholder;
 pub mod procedure;
 pub mod procedures;
-pub mod verify;
 pub mod wallet;

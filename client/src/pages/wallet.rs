@@ -141,29 +141,10 @@ fn status_badge(lang: Lang, status: Status) -> Html {
 
 /// What a credential says, in the person's words.
 pub fn claims_list(lang: Lang, fields: &[Field]) -> Html {
-    let row = |key: &str, value: String| {
-        html! { <div class="answer"><dt>{ tr(lang, key) }</dt><dd>{ value }</dd></div> }
-    };
     html! {
         <dl class="answers">
-            { for fields.iter().map(|f| match f {
-                Field::Name(v) => row("wallet.field.name", v.clone()),
-                Field::Cccd(v) => row("wallet.field.cccd", v.clone()),
-                Field::BirthDate(v) => row("wallet.field.birth_date", format_vn_date(v)),
-                Field::BirthYear(y) => row("wallet.field.birth_year", y.to_string()),
-                Field::Number(v) => row("wallet.field.number", v.clone()),
-                Field::Classes(c) => row("wallet.field.classes", c.join(", ")),
-                Field::Address { unit, street } => row(
-                    "wallet.field.address",
-                    motcua_shared::units::get(unit)
-                        .map(|u| format!("{street}, {}", u.name))
-                        .unwrap_or_else(|| street.clone()),
-                ),
-                Field::Title(v) => row("wallet.field.title", v.clone()),
-                Field::FileSha256(v) => row("wallet.field.file_sha256", v.clone()),
-                Field::AmountVnd(v) => row("wallet.field.amount", format!("{v} đ")),
-                Field::Reference(v) => row("wallet.field.reference", v.clone()),
-                Field::Proves(v) => row("wallet.field.proves", v.clone()),
+            { for crate::verifier::claim_rows(fields).into_iter().map(|(key, value)| html! {
+                <div class="answer"><dt>{ tr(lang, key) }</dt><dd>{ value }</dd></div>
             }) }
         </dl>
     }
