@@ -202,6 +202,25 @@ async fn check(text: String) -> Outcome {
     }
 }
 
+/// Milliseconds per verification of `qr` (decoding, signature, validity; not the status list)
+/// over `n` runs against the kept trust list: the WebAssembly figure of `cargo xtask bench`.
+/// `None` when there is no trust list or `qr` does not verify.
+pub fn time_verifications(qr: &str, n: u32) -> Option<f64> {
+    let list = cached_trust()?;
+    let now = now_secs();
+    credential::verify(qr, &list.keys, now).ok()?;
+    let clock = web_sys::window()?.performance()?;
+    let start = clock.now();
+    for _ in 0..n {
+        let _ = std::hint::black_box(credential::verify(
+            std::hint::black_box(qr),
+            &list.keys,
+            now,
+        ));
+    }
+    Some((clock.now() - start) / f64::from(n.max(1)))
+}
+
 /// The rows a credential's fields are shown as: (text key of the label, value).
 pub fn claim_rows(fields: &[Field]) -> Vec<(&'static str, String)> {
     fields

@@ -119,6 +119,7 @@ fn rss_mib(pid: u32) -> (f64, f64) {
 pub fn bench() -> anyhow::Result<()> {
     let root = root();
     tools::ensure_pwa_tools()?;
+    tools::ensure_chromium()?;
     tools::ensure_apt_files(&[("wrk", "/usr/bin/wrk"), ("util-linux", "/usr/bin/taskset")])?;
     let sizes = pwa::build()?;
     proc::run(
@@ -218,6 +219,14 @@ pub fn bench() -> anyhow::Result<()> {
         Some(&officer),
     )?;
     let (_, server_peak) = rss_mib(server.guard.id());
+    // The verifier's WebAssembly in Chromium: time per credential verified on the device.
+    let (ok, wasm_verify) = proc::run_captured(
+        Command::new("node")
+            .arg("tests/browser/verify-speed.mjs")
+            .env("BASE_URL", &server.public_url)
+            .current_dir(&root),
+    )?;
+    anyhow::ensure!(ok, "timing the verifier in Chromium failed");
     drop(server);
 
     let mut report = String::new();
@@ -348,6 +357,24 @@ pub fn bench() -> anyhow::Result<()> {
     writeln!(report, "\nCredentials (`bench-credentials`):\n")?;
     for line in out.lines() {
         writeln!(report, "{line}")?;
+    }
+    writeln!(
+        report,
+        "\nVerifying in the verifier's WebAssembly, in Chromium (`tests/browser/verify-speed.mjs`; decoding, signature, validity; target 2 ms):\n"
+    )?;
+    writeln!(
+        report,
+        "| credential | QR characters | ms, full speed | ms, CPU slowed 4x |"
+    )?;
+    writeln!(report, "| --- | ---: | ---: | ---: |")?;
+    for line in wasm_verify.lines() {
+        if let Some([kind, full, slow, chars]) = line
+            .strip_prefix("wasm-verify ")
+            .map(|l| l.split(' ').collect::<Vec<_>>())
+            .and_then(|v| <[&str; 4]>::try_from(v).ok())
+        {
+            writeln!(report, "| {kind} | {chars} | {full} | {slow} |")?;
+        }
     }
     // Once-only: how much of each form the state fills in, per demo person (a data property,
     // not a speed one, so a debug build will do).

@@ -60,7 +60,10 @@ pub fn build() -> anyhow::Result<Vec<(Bundle, PwaSize)>> {
         .map(|b| wasm_dir.join(format!("{}.wasm", b.name())))
         .collect();
     let qr_decoder = wasm_dir.join(format!("{QR_DECODER}.wasm"));
-    let stamp = inputs_stamp(&[&wasms[..], &[qr_decoder.clone()]].concat(), &static_dir)?;
+    let stamp = inputs_stamp(
+        &[&wasms[..], std::slice::from_ref(&qr_decoder)].concat(),
+        &static_dir,
+    )?;
     let dist = dist_dir();
     if fs::read_to_string(dist.join(".build-stamp"))
         .ok()
