@@ -243,6 +243,7 @@ pub fn claim_rows(fields: &[Field]) -> Vec<(&'static str, String)> {
             Field::AmountVnd(v) => ("wallet.field.amount", format!("{v} đ")),
             Field::Reference(v) => ("wallet.field.reference", v.clone()),
             Field::Proves(v) => ("wallet.field.proves", v.clone()),
+            Field::Facility(v) => ("wallet.field.facility", v.clone()),
         })
         .collect()
 }

@@ -82,6 +82,9 @@ pub struct Config {
     pub licence_registry_url: String,
     /// The health-certificate register's base URL. Empty with the sandbox on: the sandbox's.
     pub health_registry_url: String,
+    /// The social-insurance register's base URL (health-insurance cards). Empty with the sandbox
+    /// on: the sandbox's.
+    pub insurance_registry_url: String,
     /// The platform's API key at the national data-exchange platform.
     pub registry_api_key: Secret,
     /// Sign-in starts and callbacks allowed per client IP per minute.
@@ -124,6 +127,7 @@ impl Default for Config {
             population_registry_url: String::new(),
             licence_registry_url: String::new(),
             health_registry_url: String::new(),
+            insurance_registry_url: String::new(),
             registry_api_key: Secret::default(),
             rate_limit_sign_in_per_minute: 30,
             rate_limit_passkey_per_minute: 10,

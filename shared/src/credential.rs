@@ -144,6 +144,8 @@ pub enum Field {
     Reference(String),
     /// What a minimised credential proves (`licence_class:B`).
     Proves(String),
+    /// Where the holder registered for health care (a health-insurance card's facility).
+    Facility(String),
 }
 
 impl Field {
@@ -161,6 +163,7 @@ impl Field {
             Field::AmountVnd(_) => 16,
             Field::Reference(_) => 17,
             Field::Proves(_) => 18,
+            Field::Facility(_) => 19,
         }
     }
 }
@@ -239,9 +242,11 @@ fn int(v: impl Into<i128>) -> Value {
 fn field_value(field: &Field) -> Option<Value> {
     Some(match field {
         Field::Number(s) => compact_number(s),
-        Field::Name(s) | Field::Title(s) | Field::Reference(s) | Field::Proves(s) => {
-            Value::Text(s.clone())
-        }
+        Field::Name(s)
+        | Field::Title(s)
+        | Field::Reference(s)
+        | Field::Proves(s)
+        | Field::Facility(s) => Value::Text(s.clone()),
         Field::Cccd(s) => int(s.parse::<u64>().ok()?),
         Field::BirthDate(s) => int(iso_to_day(s)?),
         Field::BirthYear(y) | Field::AmountVnd(y) => int(*y),
@@ -332,6 +337,7 @@ fn read_field(key: u64, v: &Value) -> Option<Field> {
         16 => Field::AmountVnd(as_i64(v)?),
         17 => Field::Reference(as_text(v)?),
         18 => Field::Proves(as_text(v)?),
+        19 => Field::Facility(as_text(v)?),
         _ => return None,
     })
 }

@@ -66,6 +66,22 @@ pub struct DrivingLicence {
     pub status: LicenceStatus,
 }
 
+/// A health-insurance card in the social-insurance register (Bảo hiểm xã hội Việt Nam).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthInsuranceCard {
+    /// The card's code: 15 characters (the beneficiary group, the benefit level, the
+    /// province, and the 10-digit social-insurance number).
+    pub code: String,
+    pub holder_cccd: String,
+    /// The facility where the holder registered for health care (nơi đăng ký KCB ban đầu).
+    pub facility: String,
+    /// `YYYY-MM-DD`.
+    pub valid_from: String,
+    /// `YYYY-MM-DD`; `None`: until further notice.
+    pub valid_until: Option<String>,
+}
+
 /// An electronic driver's health certificate, from the health-certificate register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

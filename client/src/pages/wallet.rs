@@ -50,16 +50,16 @@ pub fn WalletPage() -> Html {
         _ => None,
     };
     let adding = use_state(|| None::<Result<(), crate::api::ApiFailure>>);
-    let add_licence = {
+    let add = {
         let (adding, retries, csrf) = (adding.clone(), retries.clone(), csrf.clone());
-        Callback::from(move |_| {
+        Callback::from(move |document: &'static str| {
             let Some(csrf) = csrf.clone() else { return };
             let (adding, retries) = (adding.clone(), retries.clone());
             adding.set(Some(Ok(())));
             wasm_bindgen_futures::spawn_local(async move {
                 let result: Result<serde_json::Value, _> = crate::api::post_json(
                     "/api/v1/wallet/from-register",
-                    &serde_json::json!({ "document": "driving_licence" }),
+                    &serde_json::json!({ "document": document }),
                     Some(&csrf),
                 )
                 .await;
@@ -118,8 +118,12 @@ pub fn WalletPage() -> Html {
                 <section class="wallet-add" aria-labelledby="wallet-add-title">
                     <h2 id="wallet-add-title">{ tr(lang, "wallet.add_title") }</h2>
                     <p>{ tr(lang, "wallet.add_hint") }</p>
-                    <button type="button" class="button" onclick={add_licence}
-                        disabled={matches!(*adding, Some(Ok(())))}>{ tr(lang, "wallet.add_licence") }</button>
+                    <div class="actions">
+                        <button type="button" class="button" onclick={add.reform(|_| "driving_licence")}
+                            disabled={matches!(*adding, Some(Ok(())))}>{ tr(lang, "wallet.add_licence") }</button>
+                        <button type="button" class="button" onclick={add.reform(|_| "health_insurance_card")}
+                            disabled={matches!(*adding, Some(Ok(())))}>{ tr(lang, "wallet.add_insurance") }</button>
+                    </div>
                     if let Some(Err(f)) = (*adding).clone() {
                         <Failure failure={f} on_retry={Callback::noop()} />
                     }

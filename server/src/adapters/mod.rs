@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use motcua_shared::{
     Cccd,
-    registry::{DrivingLicence, HealthCertificate, PopulationRecord},
+    registry::{DrivingLicence, HealthCertificate, HealthInsuranceCard, PopulationRecord},
 };
 use serde::de::DeserializeOwned;
 
@@ -32,7 +32,7 @@ struct Endpoint {
 }
 
 /// Where the registers are when none is configured: the embedded sandboxes in a demo build
-/// (`base_url` + `/population`, `/licences`, `/health`), with their key.
+/// (`base_url` + `/population`, `/licences`, `/health`, `/insurance`), with their key.
 #[derive(Debug, Clone)]
 pub struct RegistryDefaults {
     pub base_url: String,
@@ -46,6 +46,7 @@ pub struct Registries {
     population: Endpoint,
     licences: Endpoint,
     health: Endpoint,
+    insurance: Endpoint,
 }
 
 impl Registries {
@@ -83,6 +84,11 @@ impl Registries {
                 "the health-certificate register",
                 &config.health_registry_url,
                 "/health",
+            ),
+            insurance: pick(
+                "the social-insurance register",
+                &config.insurance_registry_url,
+                "/insurance",
             ),
         })
     }
@@ -146,6 +152,36 @@ impl Registries {
             .into_iter()
             .filter(|l| l.holder_cccd == cccd.as_str())
             .collect())
+    }
+
+    /// The person's health-insurance cards, the one valid longest first.
+    pub async fn insurance_cards_of(
+        &self,
+        cccd: &Cccd,
+    ) -> Result<Vec<HealthInsuranceCard>, AdapterError> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            cards: Vec<HealthInsuranceCard>,
+        }
+        let list: Option<List> = self
+            .get(
+                &self.insurance,
+                &format!("/v1/cards?holder_cccd={}", cccd.as_str()),
+            )
+            .await?;
+        let mut found: Vec<HealthInsuranceCard> = list
+            .map(|l| l.cards)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.holder_cccd == cccd.as_str())
+            .collect();
+        // No end date sorts last as a string ("" < any date), so compare it as the longest.
+        found.sort_by(|a, b| {
+            let end =
+                |c: &HealthInsuranceCard| c.valid_until.clone().unwrap_or_else(|| "9999".into());
+            end(b).cmp(&end(a))
+        });
+        Ok(found)
     }
 
     /// The person's drivers' health certificates, newest examination first.

@@ -158,6 +158,8 @@ struct PeopleFile {
     document: Vec<DemoDocument>,
     #[serde(default)]
     birth_notice: Vec<motcua_shared::registry::BirthNotice>,
+    #[serde(default)]
+    insurance_card: Vec<motcua_shared::registry::HealthInsuranceCard>,
 }
 
 /// The electronic birth notices of the health register.
@@ -168,6 +170,11 @@ pub fn birth_notices() -> anyhow::Result<Vec<motcua_shared::registry::BirthNotic
 /// The driving-licence register's records.
 pub fn licences() -> anyhow::Result<Vec<motcua_shared::registry::DrivingLicence>> {
     Ok(file()?.licence)
+}
+
+/// The social-insurance register's health-insurance cards.
+pub fn insurance_cards() -> anyhow::Result<Vec<motcua_shared::registry::HealthInsuranceCard>> {
+    Ok(file()?.insurance_card)
 }
 
 /// The health-certificate register's records.

@@ -13,7 +13,9 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use motcua_shared::registry::{BirthNotice, DrivingLicence, HealthCertificate, PopulationRecord};
+use motcua_shared::registry::{
+    BirthNotice, DrivingLicence, HealthCertificate, HealthInsuranceCard, PopulationRecord,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -26,6 +28,7 @@ pub struct SandboxRegistries {
     licences: Vec<DrivingLicence>,
     certificates: Vec<HealthCertificate>,
     births: Vec<BirthNotice>,
+    cards: Vec<HealthInsuranceCard>,
 }
 
 impl SandboxRegistries {
@@ -36,6 +39,7 @@ impl SandboxRegistries {
             licences: super::people::licences()?,
             certificates: super::people::health_certificates()?,
             births: super::people::birth_notices()?,
+            cards: super::people::insurance_cards()?,
         })
     }
 }
@@ -50,6 +54,7 @@ pub fn routes(registries: Shared) -> Router<crate::AppState> {
         .route("/sandbox/health/v1/certificates", get(certificates_of))
         .route("/sandbox/health/v1/certificates/{code}", get(certificate))
         .route("/sandbox/health/v1/birth-notices", get(birth_notices_of))
+        .route("/sandbox/insurance/v1/cards", get(cards_of))
         .layer(middleware::from_fn_with_state(
             registries.clone(),
             require_api_key,
@@ -110,6 +115,15 @@ async fn person(State(registries): State<Shared>, Path(cccd): Path<String>) -> R
 #[derive(Deserialize)]
 struct HolderQuery {
     holder_cccd: String,
+}
+
+async fn cards_of(State(registries): State<Shared>, Query(q): Query<HolderQuery>) -> Response {
+    let cards: Vec<&HealthInsuranceCard> = registries
+        .cards
+        .iter()
+        .filter(|c| c.holder_cccd == q.holder_cccd)
+        .collect();
+    Json(json!({ "cards": cards })).into_response()
 }
 
 async fn licences_of(State(registries): State<Shared>, Query(q): Query<HolderQuery>) -> Response {

@@ -6,7 +6,10 @@
 
 pub mod issue;
 pub mod keys;
+pub mod registers;
 pub mod storage;
+
+pub use registers::licence_from_register;
 
 use std::collections::HashMap;
 
@@ -56,14 +59,22 @@ pub const TRUST_LIST_MAX_AGE_SECS: i64 = 48 * 3600;
 /// How long a status list may be cached before it is fetched again (the token's `ttl`).
 pub const STATUS_LIST_TTL_SECS: i64 = 300;
 
-/// The agencies' names, from the catalogue.
+/// The agencies' names: those of the catalogue, and the registers' agencies that sign what
+/// they hold.
 async fn agency_names_localized(store: &Store) -> StoreResult<HashMap<String, Localized>> {
-    Ok(store
+    let mut names: HashMap<String, Localized> = store
         .list_procedures(&crate::procedures::CatalogueFilter::default())
         .await?
         .into_iter()
         .map(|p| (p.agency.code, p.agency.name))
-        .collect())
+        .collect();
+    for (code, vi, en) in registers::REGISTER_AGENCIES {
+        names.entry(code.to_owned()).or_insert_with(|| Localized {
+            vi: vi.into(),
+            en: en.into(),
+        });
+    }
+    Ok(names)
 }
 
 /// The signed-in person's credentials, newest first, each with its QR. Their own only.
@@ -306,14 +317,15 @@ async fn change_status(
 /// The body of `POST /api/v1/wallet/from-register`.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct FromRegister {
-    /// What to add: `driving_licence`.
+    /// What to add: `driving_licence` or `health_insurance_card`.
     pub document: String,
 }
 
-/// Adds to the wallet what a national register holds about the person: their driving licence,
-/// read now from the licence register (logged in their data-access log) and signed by the
-/// register's agency. A licence the register marks suspended is added suspended. Signed-in
-/// callers, about themself; CSRF token required. Adding it again returns the same credential.
+/// Adds to the wallet what a national register holds about the person: their driving licence
+/// (from the licence register) or their health-insurance card (from the social-insurance
+/// register), read now (logged in their data-access log) and signed by the register's agency.
+/// A licence the register marks suspended is added suspended. Signed-in callers, about
+/// themself; CSRF token required. Adding it again returns the same credential.
 #[utoipa::path(
     post, path = "/wallet/from-register", tag = "wallet",
     request_body = FromRegister,
@@ -328,13 +340,19 @@ async fn from_register(
     user: AuthUser,
     AppJson(body): AppJson<FromRegister>,
 ) -> Result<Response, ApiError> {
-    if body.document != "driving_licence" {
-        return Err(ApiError::validation(ErrorCode::InvalidBody)
-            .with("detail", "document must be driving_licence"));
+    let id = match body.document.as_str() {
+        "driving_licence" => registers::licence_from_register(&state, &user.person).await?,
+        "health_insurance_card" => {
+            registers::insurance_card_from_register(&state, &user.person).await?
+        }
+        _ => {
+            return Err(ApiError::validation(ErrorCode::InvalidBody).with(
+                "detail",
+                "document must be driving_licence or health_insurance_card",
+            ));
+        }
     }
-    let id = licence_from_register(&state, &user.person)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    .ok_or(ApiError::NotFound)?;
     let names = agency_names_localized(&state.store).await?;
     let view = state
         .store
@@ -343,94 +361,6 @@ async fn from_register(
         .ok_or(ApiError::NotFound)?
         .into_view(&names)?;
     Ok(personal(AppJson(view)))
-}
-
-/// The agency that keeps the driving-licence register and signs licences.
-pub const LICENCE_AGENCY: &str = "CA-PCSGT";
-
-/// Signs the person's driving licence, as the register holds it now, into their wallet (once:
-/// the same licence number already there, valid or suspended, is returned). `None` when the
-/// register holds no licence of theirs.
-pub async fn licence_from_register(
-    state: &AppState,
-    person: &crate::identity::session::Person,
-) -> Result<Option<String>, ApiError> {
-    use motcua_shared::{credential::Field, registry::LicenceStatus};
-    let cccd = &person.cccd;
-    let (licences, population) = tokio::try_join!(
-        state.registries.licences_of(cccd),
-        state.registries.population_record(cccd)
-    )?;
-    state
-        .store
-        .record_accesses(&[crate::identity::data_access::Access {
-            cccd: cccd.as_str(),
-            accessor_kind: "system",
-            accessor: "Cổng dịch vụ công một cửa",
-            source: "CSDL giấy phép lái xe",
-            data: "Giấy phép lái xe: số, hạng, ngày cấp, thời hạn, tình trạng; nơi thường trú",
-            purpose: "Thêm giấy phép lái xe vào ví giấy tờ theo yêu cầu",
-        }])
-        .await?;
-    let Some(licence) = licences
-        .into_iter()
-        .find(|l| l.status != LicenceStatus::Revoked)
-    else {
-        return Ok(None);
-    };
-    for row in state.store.credentials_of(&person.id).await? {
-        let same = serde_json::from_str::<credential::Credential>(&row.claims)
-            .is_ok_and(|c| c.fields.contains(&Field::Number(licence.number.clone())));
-        if same && matches!(row.status(), Status::Valid | Status::Suspended) {
-            return Ok(Some(row.id));
-        }
-    }
-    let mut fields = vec![
-        Field::Name(person.name.clone()),
-        Field::Cccd(cccd.as_str().to_owned()),
-        Field::Number(licence.number.clone()),
-        Field::Classes(licence.classes.clone()),
-    ];
-    if let Some(address) = population.and_then(|p| p.residence_address) {
-        fields.push(Field::Address {
-            unit: address.commune,
-            street: address.street,
-        });
-    }
-    let draft = issue::Draft {
-        kind: motcua_shared::credential::CredentialKind::DrivingLicence,
-        title: Localized {
-            vi: "Giấy phép lái xe".into(),
-            en: "Driving licence".into(),
-        },
-        // Signed today (the key's validity is checked against it); valid as long as the licence.
-        issued_on: issue::today(),
-        valid_until: licence.expires_on.clone(),
-        fields,
-    };
-    let key = state
-        .store
-        .signing_key(state.keys.as_ref(), LICENCE_AGENCY, false)
-        .await?;
-    let issued = state
-        .store
-        .issue_credentials(&key, &state.config.public_url, &person.id, &[draft])
-        .await?;
-    let Some(credential) = issued.into_iter().next() else {
-        return Ok(None);
-    };
-    if licence.status == LicenceStatus::Suspended {
-        state
-            .store
-            .set_credential_status(
-                &credential.id,
-                Status::Suspended,
-                "CSDL giấy phép lái xe ghi nhận giấy phép đang bị tạm giữ",
-                "system:licence-register",
-            )
-            .await?;
-    }
-    Ok(Some(credential.id))
 }
 
 /// Makes the purpose-minimised form of one of the person's valid licences: it proves only that

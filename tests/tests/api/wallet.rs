@@ -512,3 +512,63 @@ async fn server_side_checks_are_rate_limited_per_address() {
     assert!(over.headers().contains_key("retry-after"));
     motcua_tests::assert_api_error(over, 429, "rate_limited").await;
 }
+
+#[tokio::test]
+async fn a_health_insurance_card_is_added_from_the_social_insurance_register_and_signed_by_it() {
+    let app = spawn_app().await;
+    app.sign_in(motcua_tests::LEVEL2_CCCD).await;
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let add = |client: &reqwest::Client, token: String| {
+        client
+            .post(app.url("/api/v1/wallet/from-register"))
+            .header("x-csrf-token", token)
+            .json(&json!({ "document": "health_insurance_card" }))
+            .send()
+    };
+    let response = add(&app.client, token.clone()).await.expect("answered");
+    assert_eq!(response.status(), 200);
+    let card: Value = response.json().await.expect("json");
+    assert_eq!(card["type"], "health_insurance_card", "{card}");
+    assert_eq!(card["status"], "valid");
+    assert_eq!(card["expires_at"], "2027-12-31", "{card}");
+    let said = card["claims"]["fields"].to_string();
+    assert!(said.contains("GD4010112345678"), "{said}");
+    assert!(said.contains("Bệnh viện Đa khoa Xanh Pôn"), "{said}");
+    // Anyone can verify it, and it names the social-insurance agency.
+    let checked = verify(&app, card["qr"].as_str().expect("qr")).await;
+    assert_eq!(checked["valid"], true, "{checked}");
+    assert_eq!(checked["issuer"]["code"], "BHXH-VN");
+    assert_eq!(
+        checked["issuer"]["name"]["vi"], "Bảo hiểm xã hội Việt Nam",
+        "{checked}"
+    );
+    // Once only; the read is in An's data-access log.
+    let again: Value = add(&app.client, token)
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["id"], card["id"]);
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    assert!(
+        log.to_string().contains("Thêm thẻ bảo hiểm y tế vào ví"),
+        "{log}"
+    );
+
+    // Cường has no card: 404, and nothing in his wallet.
+    let cuong = officer(&app, TRAFFIC_OFFICER).await;
+    let me: Value = cuong.get("/api/v1/me").await.json().await.expect("json");
+    let none = cuong
+        .client
+        .post(cuong.url("/api/v1/wallet/from-register"))
+        .header("x-csrf-token", me["csrf_token"].as_str().expect("token"))
+        .json(&json!({ "document": "health_insurance_card" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(none.status(), 404);
+}
