@@ -85,6 +85,9 @@ pub struct Config {
     /// The social-insurance register's base URL (health-insurance cards). Empty with the sandbox
     /// on: the sandbox's.
     pub insurance_registry_url: String,
+    /// How often the licence register is read again for the licences in wallets (suspended,
+    /// lifted, revoked), in seconds; 0: never.
+    pub register_sync_secs: u64,
     /// The platform's API key at the national data-exchange platform.
     pub registry_api_key: Secret,
     /// Sign-in starts and callbacks allowed per client IP per minute.
@@ -128,6 +131,7 @@ impl Default for Config {
             licence_registry_url: String::new(),
             health_registry_url: String::new(),
             insurance_registry_url: String::new(),
+            register_sync_secs: 3600,
             registry_api_key: Secret::default(),
             rate_limit_sign_in_per_minute: 30,
             rate_limit_passkey_per_minute: 10,

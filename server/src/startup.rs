@@ -221,6 +221,14 @@ impl Application {
             workers.push(tokio::spawn(crate::dossiers::deadlines::run(
                 store.clone(),
                 every,
+                stopped.clone(),
+            )));
+        }
+        let sync = self.state.config.register_sync_secs;
+        if sync > 0 {
+            workers.push(tokio::spawn(crate::wallet::registers::run(
+                self.state.clone(),
+                Duration::from_secs(sync),
                 stopped,
             )));
         }

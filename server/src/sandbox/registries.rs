@@ -3,7 +3,7 @@
 //! JSON over HTTP with an API key, as the national data-exchange platform serves them, answered
 //! from the synthetic seed.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::{
     Json, Router,
@@ -11,7 +11,7 @@ use axum::{
     http::StatusCode,
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, put},
 };
 use motcua_shared::registry::{
     BirthNotice, DrivingLicence, HealthCertificate, HealthInsuranceCard, PopulationRecord,
@@ -25,7 +25,8 @@ use crate::security::same_secret;
 pub struct SandboxRegistries {
     pub api_key: String,
     people: Vec<DemoPerson>,
-    licences: Vec<DrivingLicence>,
+    /// Changeable, as the traffic police suspend and lift licences (`PUT …/status`).
+    licences: RwLock<Vec<DrivingLicence>>,
     certificates: Vec<HealthCertificate>,
     births: Vec<BirthNotice>,
     cards: Vec<HealthInsuranceCard>,
@@ -36,7 +37,7 @@ impl SandboxRegistries {
         Ok(SandboxRegistries {
             api_key,
             people,
-            licences: super::people::licences()?,
+            licences: RwLock::new(super::people::licences()?),
             certificates: super::people::health_certificates()?,
             births: super::people::birth_notices()?,
             cards: super::people::insurance_cards()?,
@@ -51,6 +52,10 @@ pub fn routes(registries: Shared) -> Router<crate::AppState> {
         .route("/sandbox/population/v1/people/{cccd}", get(person))
         .route("/sandbox/licences/v1/licences", get(licences_of))
         .route("/sandbox/licences/v1/licences/{number}", get(licence))
+        .route(
+            "/sandbox/licences/v1/licences/{number}/status",
+            put(set_licence_status),
+        )
         .route("/sandbox/health/v1/certificates", get(certificates_of))
         .route("/sandbox/health/v1/certificates/{code}", get(certificate))
         .route("/sandbox/health/v1/birth-notices", get(birth_notices_of))
@@ -126,18 +131,50 @@ async fn cards_of(State(registries): State<Shared>, Query(q): Query<HolderQuery>
     Json(json!({ "cards": cards })).into_response()
 }
 
-async fn licences_of(State(registries): State<Shared>, Query(q): Query<HolderQuery>) -> Response {
-    let licences: Vec<&DrivingLicence> = registries
+fn licences(registries: &SandboxRegistries) -> std::sync::RwLockReadGuard<'_, Vec<DrivingLicence>> {
+    registries
         .licences
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn licences_of(State(registries): State<Shared>, Query(q): Query<HolderQuery>) -> Response {
+    let all = licences(&registries);
+    let found: Vec<&DrivingLicence> = all
         .iter()
         .filter(|l| l.holder_cccd == q.holder_cccd)
         .collect();
-    Json(json!({ "licences": licences })).into_response()
+    Json(json!({ "licences": found })).into_response()
 }
 
 async fn licence(State(registries): State<Shared>, Path(number): Path<String>) -> Response {
-    match registries.licences.iter().find(|l| l.number == number) {
+    match licences(&registries).iter().find(|l| l.number == number) {
         Some(l) => Json(l).into_response(),
+        None => not_found(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SetStatus {
+    status: motcua_shared::registry::LicenceStatus,
+}
+
+/// The register's own change: the traffic police suspend a licence, lift the suspension or
+/// revoke it (what a demo or a test does to the register).
+async fn set_licence_status(
+    State(registries): State<Shared>,
+    Path(number): Path<String>,
+    Json(body): Json<SetStatus>,
+) -> Response {
+    let mut all = registries
+        .licences
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match all.iter_mut().find(|l| l.number == number) {
+        Some(l) => {
+            l.status = body.status;
+            Json(l.clone()).into_response()
+        }
         None => not_found(),
     }
 }

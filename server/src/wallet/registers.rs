@@ -103,7 +103,7 @@ pub async fn licence_from_register(
                 &credential.id,
                 Status::Suspended,
                 "CSDL giấy phép lái xe ghi nhận giấy phép đang bị tạm giữ",
-                "system:licence-register",
+                LICENCE_REGISTER,
             )
             .await?;
     }
@@ -171,4 +171,155 @@ pub async fn insurance_card_from_register(
         .issue_credentials(&key, &state.config.public_url, &person.id, &[draft])
         .await?;
     Ok(issued.into_iter().next().map(|c| c.id))
+}
+
+/// Who a register's status changes are attributed to (audit entries, `status_by`).
+pub const LICENCE_REGISTER: &str = "system:licence-register";
+
+/// What a licence credential's status becomes when the licence register says `register`
+/// about it (`None`: the register does not hold that licence). `by_register`: its current
+/// status was set by the register itself. A register never lifts an officer's suspension,
+/// and a licence the register cannot find is left as it is (an outage must not revoke).
+pub fn register_decision(
+    register: Option<LicenceStatus>,
+    current: Status,
+    by_register: bool,
+) -> Option<Status> {
+    match (register?, current) {
+        (LicenceStatus::Suspended, Status::Valid) => Some(Status::Suspended),
+        (LicenceStatus::Valid, Status::Suspended) if by_register => Some(Status::Valid),
+        (LicenceStatus::Revoked, Status::Valid | Status::Suspended) => Some(Status::Revoked),
+        _ => None,
+    }
+}
+
+/// What one pass over the licence register changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SyncReport {
+    pub checked: usize,
+    pub changed: usize,
+}
+
+/// Reads the licence register for every holder of a licence credential and brings each
+/// credential's status in line with it: suspended when the register suspends the licence,
+/// valid again when it lifts that, revoked when it revokes it. Each change is an audit entry
+/// and a domain event (the holder is told), in the status change's own transaction.
+pub async fn sync_licences(
+    store: &crate::store::Store,
+    registries: &crate::adapters::Registries,
+) -> Result<SyncReport, ApiError> {
+    let credentials = store.licence_credentials().await?;
+    let mut report = SyncReport::default();
+    for holder in credentials.chunk_by(|a, b| a.cccd == b.cccd) {
+        let Ok(cccd) = motcua_shared::Cccd::parse(&holder[0].cccd) else {
+            continue;
+        };
+        let licences = match registries.licences_of(&cccd).await {
+            Ok(licences) => licences,
+            Err(e) => {
+                tracing::warn!(error = %e, "the licence register did not answer; trying later");
+                return Ok(report);
+            }
+        };
+        for credential in holder {
+            report.checked += 1;
+            let register = licences
+                .iter()
+                .find(|l| l.number == credential.number)
+                .map(|l| l.status);
+            let by_register = credential.status_by.as_deref() == Some(LICENCE_REGISTER);
+            let Some(to) = register_decision(register, credential.status, by_register) else {
+                continue;
+            };
+            let reason = match to {
+                Status::Suspended => "CSDL giấy phép lái xe ghi nhận giấy phép đang bị tạm giữ",
+                Status::Revoked => "CSDL giấy phép lái xe ghi nhận giấy phép đã bị thu hồi",
+                _ => "CSDL giấy phép lái xe ghi nhận giấy phép đã hết thời hạn tạm giữ",
+            };
+            if store
+                .set_credential_status(&credential.id, to, reason, LICENCE_REGISTER)
+                .await?
+            {
+                report.changed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs [`sync_licences`] every `every` until `stop`.
+pub async fn run(
+    state: AppState,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match sync_licences(&state.store, &state.registries).await {
+            Ok(r) if r.changed > 0 => {
+                tracing::info!(
+                    checked = r.checked,
+                    changed = r.changed,
+                    "licence statuses from the register"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = ?e, "the licence register sync failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_register_suspends_lifts_its_own_suspensions_and_revokes() {
+        use LicenceStatus as R;
+        use Status as S;
+        assert_eq!(
+            register_decision(Some(R::Suspended), S::Valid, false),
+            Some(S::Suspended)
+        );
+        assert_eq!(
+            register_decision(Some(R::Valid), S::Suspended, true),
+            Some(S::Valid)
+        );
+        assert_eq!(
+            register_decision(Some(R::Revoked), S::Valid, false),
+            Some(S::Revoked)
+        );
+        assert_eq!(
+            register_decision(Some(R::Revoked), S::Suspended, true),
+            Some(S::Revoked)
+        );
+        // Nothing to do.
+        assert_eq!(register_decision(Some(R::Valid), S::Valid, false), None);
+        assert_eq!(
+            register_decision(Some(R::Suspended), S::Suspended, true),
+            None
+        );
+    }
+
+    #[test]
+    fn an_officer_s_suspension_and_a_missing_licence_are_left_alone() {
+        assert_eq!(
+            register_decision(Some(LicenceStatus::Valid), Status::Suspended, false),
+            None
+        );
+        assert_eq!(register_decision(None, Status::Valid, false), None);
+        assert_eq!(register_decision(None, Status::Suspended, true), None);
+        // What is revoked or replaced stays so.
+        assert_eq!(
+            register_decision(Some(LicenceStatus::Valid), Status::Revoked, false),
+            None
+        );
+        assert_eq!(
+            register_decision(Some(LicenceStatus::Suspended), Status::Replaced, false),
+            None
+        );
+    }
 }

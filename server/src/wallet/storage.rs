@@ -228,6 +228,16 @@ pub async fn issue_derived_in(
 
 /// Sets a credential's status inside `tx`, with its audit entry and event. False when it has
 /// no other status to take (already so, or unknown).
+/// A licence credential as the register sync sees it.
+#[derive(Debug, Clone)]
+pub struct LicenceCredential {
+    pub id: String,
+    pub cccd: String,
+    pub number: String,
+    pub status: Status,
+    pub status_by: Option<String>,
+}
+
 async fn change_status_in(
     tx: &mut WriteTx,
     id: &str,
@@ -248,10 +258,12 @@ async fn change_status_in(
         return Ok(false);
     }
     sqlx::query(
-        "update credentials set status = $1, status_reason = $2, updated_at = $3 where id = $4",
+        "update credentials set status = $1, status_reason = $2, status_by = $3, updated_at = $4 \
+         where id = $5",
     )
     .bind(status_text(status))
     .bind(reason)
+    .bind(actor)
     .bind(now_ms())
     .bind(id)
     .execute(&mut **tx)
@@ -442,6 +454,38 @@ impl Store {
         }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    /// The driving-licence credentials a register may change, by holder: (credential id, the
+    /// holder's CCCD, the licence number, its status, who set that status). Valid and suspended
+    /// ones only; a proof made from a licence follows the licence.
+    pub async fn licence_credentials(&self) -> StoreResult<Vec<LicenceCredential>> {
+        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "select c.id, p.cccd, c.claims, c.status, c.status_by from credentials c \
+             join people p on p.id = c.person_id \
+             where c.kind = 'driving_licence' and c.status in ('valid', 'suspended') \
+             and c.derived_from is null order by p.cccd, c.id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .context("listing licence credentials")?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, cccd, claims, status, status_by)| {
+                let claims: credential::Credential = serde_json::from_str(&claims).ok()?;
+                let number = claims.fields.iter().find_map(|f| match f {
+                    credential::Field::Number(n) => Some(n.clone()),
+                    _ => None,
+                })?;
+                Some(LicenceCredential {
+                    id,
+                    cccd,
+                    number,
+                    status: status_of(&status),
+                    status_by,
+                })
+            })
+            .collect())
     }
 
     /// The numbers of the status lists in use.

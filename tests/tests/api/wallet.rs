@@ -572,3 +572,128 @@ async fn a_health_insurance_card_is_added_from_the_social_insurance_register_and
         .expect("answered");
     assert_eq!(none.status(), 404);
 }
+
+/// The platform's client of the sandbox registers, as the server itself builds it.
+fn registries(app: &TestApp) -> motcua_server::adapters::Registries {
+    motcua_server::adapters::Registries::new(
+        &app.config,
+        Some(&motcua_server::adapters::RegistryDefaults {
+            base_url: format!("{}/sandbox", app.address),
+            api_key: app.sandbox_registry_key.clone().expect("the sandbox is on"),
+        }),
+    )
+    .expect("a client")
+}
+
+/// (status, QR, id) of the driving licence in `browser`'s wallet.
+async fn licence_of(browser: &motcua_tests::Browser) -> (String, String, String) {
+    let wallet: Value = browser
+        .get("/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let licence = wallet["credentials"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["type"] == "driving_licence")
+        .cloned()
+        .expect("a licence");
+    (
+        licence["status"].as_str().expect("status").to_owned(),
+        licence["qr"].as_str().expect("qr").to_owned(),
+        licence["id"].as_str().expect("id").to_owned(),
+    )
+}
+
+/// The traffic police change a licence in the (sandbox) register.
+async fn set_in_register(app: &TestApp, number: &str, status: &str) {
+    let response = app
+        .client
+        .put(app.url(&format!("/sandbox/licences/v1/licences/{number}/status")))
+        .header("x-api-key", app.sandbox_registry_key.clone().expect("key"))
+        .json(&json!({ "status": status }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn the_licence_register_suspends_lifts_and_revokes_but_never_lifts_an_officer_s_suspension() {
+    use motcua_server::wallet::registers::{LICENCE_REGISTER, sync_licences};
+    let app = motcua_tests::spawn_app_with(|c| c.sandbox_seed_wallet = true).await;
+    let registries = registries(&app);
+    let cuong = officer(&app, TRAFFIC_OFFICER).await;
+    assert_eq!(licence_of(&cuong).await.0, "suspended");
+
+    // The police lift Cường's suspension: at the next pass, his licence is valid again, the
+    // verifier says so, and he is told.
+    set_in_register(&app, "310187654321", "valid").await;
+    let report = sync_licences(&app.store, &registries)
+        .await
+        .expect("synced");
+    assert_eq!(report.changed, 1, "{report:?}");
+    let (status, qr, _) = licence_of(&cuong).await;
+    assert_eq!(status, "valid");
+    assert_eq!(verify(&app, &qr).await["valid"], true);
+    motcua_server::outbox::deliver_pending(&app.store, motcua_server::store::now_ms())
+        .await
+        .expect("delivered");
+    let notices: Value = cuong
+        .get("/api/v1/me/notices")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        notices
+            .to_string()
+            .contains("Giấy phép lái xe của bạn đã có hiệu lực trở lại"),
+        "{notices}"
+    );
+    // A second pass changes nothing.
+    assert_eq!(
+        sync_licences(&app.store, &registries)
+            .await
+            .expect("synced")
+            .changed,
+        0
+    );
+
+    // Suspended again, then revoked, by the register.
+    set_in_register(&app, "310187654321", "suspended").await;
+    sync_licences(&app.store, &registries)
+        .await
+        .expect("synced");
+    assert_eq!(licence_of(&cuong).await.0, "suspended");
+    set_in_register(&app, "310187654321", "revoked").await;
+    sync_licences(&app.store, &registries)
+        .await
+        .expect("synced");
+    let (status, qr, _) = licence_of(&cuong).await;
+    assert_eq!(status, "revoked");
+    assert_eq!(verify(&app, &qr).await["reason"], "revoked");
+
+    // An officer suspends An's licence: the register, which holds it valid, does not lift that.
+    let an = motcua_tests::Browser::at(&app.address);
+    an.sign_in_as(motcua_tests::LEVEL2_CCCD).await;
+    let (_, _, id) = licence_of(&an).await;
+    assert!(
+        app.store
+            .set_credential_status(
+                &id,
+                credential::status::Status::Suspended,
+                "Đang xác minh",
+                "officer:test"
+            )
+            .await
+            .expect("suspended")
+    );
+    assert_ne!("officer:test", LICENCE_REGISTER);
+    sync_licences(&app.store, &registries)
+        .await
+        .expect("synced");
+    assert_eq!(licence_of(&an).await.0, "suspended");
+}
