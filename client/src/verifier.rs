@@ -10,12 +10,11 @@
 use motcua_shared::{
     Lang,
     credential::{
-        self, Credential, Field, Invalid,
+        self, Credential, Invalid, claim_rows,
         status::{self, Status},
         status_token,
         trust::{self, Freshness, SignedTrustList, TrustList},
     },
-    time::format_vn_date,
 };
 use wasm_bindgen::{JsCast, UnwrapThrowExt, prelude::*};
 use web_sys::{Document, Element, HtmlInputElement, HtmlTextAreaElement};
@@ -219,33 +218,6 @@ pub fn time_verifications(qr: &str, n: u32) -> Option<f64> {
         ));
     }
     Some((clock.now() - start) / f64::from(n.max(1)))
-}
-
-/// The rows a credential's fields are shown as: (text key of the label, value).
-pub fn claim_rows(fields: &[Field]) -> Vec<(&'static str, String)> {
-    fields
-        .iter()
-        .map(|f| match f {
-            Field::Name(v) => ("wallet.field.name", v.clone()),
-            Field::Cccd(v) => ("wallet.field.cccd", v.clone()),
-            Field::BirthDate(v) => ("wallet.field.birth_date", format_vn_date(v)),
-            Field::BirthYear(y) => ("wallet.field.birth_year", y.to_string()),
-            Field::Number(v) => ("wallet.field.number", v.clone()),
-            Field::Classes(c) => ("wallet.field.classes", c.join(", ")),
-            Field::Address { unit, street } => (
-                "wallet.field.address",
-                motcua_shared::units::get(unit)
-                    .map(|u| format!("{street}, {}", u.name))
-                    .unwrap_or_else(|| street.clone()),
-            ),
-            Field::Title(v) => ("wallet.field.title", v.clone()),
-            Field::FileSha256(v) => ("wallet.field.file_sha256", v.clone()),
-            Field::AmountVnd(v) => ("wallet.field.amount", format!("{v} đ")),
-            Field::Reference(v) => ("wallet.field.reference", v.clone()),
-            Field::Proves(v) => ("wallet.field.proves", v.clone()),
-            Field::Facility(v) => ("wallet.field.facility", v.clone()),
-        })
-        .collect()
 }
 
 fn age_text(lang: Lang, secs: i64) -> String {

@@ -638,6 +638,48 @@ pub fn public_hex(key: &SigningKey) -> String {
     to_hex(key.verifying_key().as_bytes())
 }
 
+/// The rows a credential's fields are shown as, in the wallet, the verifier and the printable
+/// PDF: (text key of the label in the locale files, value).
+pub fn claim_rows(fields: &[Field]) -> Vec<(&'static str, String)> {
+    fields
+        .iter()
+        .map(|f| match f {
+            Field::Name(v) => ("wallet.field.name", v.clone()),
+            Field::Cccd(v) => ("wallet.field.cccd", v.clone()),
+            Field::BirthDate(v) => ("wallet.field.birth_date", crate::time::format_vn_date(v)),
+            Field::BirthYear(y) => ("wallet.field.birth_year", y.to_string()),
+            Field::Number(v) => ("wallet.field.number", v.clone()),
+            Field::Classes(c) => ("wallet.field.classes", c.join(", ")),
+            Field::Address { unit, street } => (
+                "wallet.field.address",
+                crate::units::get(unit)
+                    .map(|u| format!("{street}, {}", u.name))
+                    .unwrap_or_else(|| street.clone()),
+            ),
+            Field::Title(v) => ("wallet.field.title", v.clone()),
+            Field::FileSha256(v) => ("wallet.field.file_sha256", v.clone()),
+            Field::AmountVnd(v) => ("wallet.field.amount", format!("{v} đ")),
+            Field::Reference(v) => ("wallet.field.reference", v.clone()),
+            Field::Proves(v) => ("wallet.field.proves", v.clone()),
+            Field::Facility(v) => ("wallet.field.facility", v.clone()),
+        })
+        .collect()
+}
+
+/// The QR of `text` at error-correction level Q as its modules: the side (in modules, without
+/// a quiet zone) and, row by row, whether each module is dark. For drawing it elsewhere (the
+/// printable PDF).
+pub fn qr_modules(text: &str) -> Option<(usize, Vec<bool>)> {
+    use qrcode::{Color, EcLevel, QrCode};
+    let code = QrCode::with_error_correction_level(text, EcLevel::Q).ok()?;
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == Color::Dark)
+        .collect();
+    Some((code.width(), dark))
+}
+
 /// The QR of `text` at error-correction level Q, as an SVG document, and its version (1-40).
 /// Base45 text with the `VN1:` prefix is all QR-alphanumeric, so it is encoded in that mode.
 pub fn qr_svg(text: &str) -> Option<(String, i16)> {

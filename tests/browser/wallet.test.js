@@ -44,6 +44,15 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await card.getByText("Còn hiệu lực", { exact: true }).waitFor();
   assert.match(await card.innerText(), /Nguyễn Văn An[\s\S]*010123456789/);
   await screenshot(citizen, "phone-wallet-licence-vi");
+  // The printable PDF downloads from the card.
+  const [download] = await Promise.all([
+    citizen.waitForEvent("download"),
+    card.getByRole("link", { name: "Tải bản PDF để in" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^motcua-[0-9a-f]{12}\.pdf$/);
+  const pdf = await download.createReadStream();
+  const head = await new Promise((resolve) => pdf.once("data", (chunk) => resolve(chunk.subarray(0, 5).toString())));
+  assert.equal(head, "%PDF-");
   await card.getByRole("button", { name: "Xuất trình cho người kiểm tra" }).click();
   const shown = citizen.getByRole("dialog", { name: "Xuất trình cho người kiểm tra" });
   await shown.waitFor();

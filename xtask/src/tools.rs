@@ -172,7 +172,10 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
     let venv = root().join("target/pyenv");
     let python = venv.join("bin/python");
     let ready = Command::new(&python)
-        .args(["-c", "import pycose, base45, cbor2"])
+        .args([
+            "-c",
+            "import pycose, base45, cbor2, pypdf, pypdfium2, zxingcpp",
+        ])
         .output()
         .is_ok_and(|o| o.status.success());
     if ready {
@@ -194,6 +197,11 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
         "pycose>=1.1,<2",
         "base45>=0.4",
         "cbor2>=5",
+        // Reading the printable PDF back: its text, and its QR rendered and decoded.
+        "pypdf>=5",
+        "pypdfium2>=4",
+        "zxing-cpp>=2",
+        "pillow>=10",
     ]))?;
     Ok(python)
 }

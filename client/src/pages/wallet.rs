@@ -147,7 +147,7 @@ fn status_badge(lang: Lang, status: Status) -> Html {
 pub fn claims_list(lang: Lang, fields: &[Field]) -> Html {
     html! {
         <dl class="answers">
-            { for crate::verifier::claim_rows(fields).into_iter().map(|(key, value)| html! {
+            { for motcua_shared::credential::claim_rows(fields).into_iter().map(|(key, value)| html! {
                 <div class="answer"><dt>{ tr(lang, key) }</dt><dd>{ value }</dd></div>
             }) }
         </dl>
@@ -240,6 +240,9 @@ fn CredentialCard(props: &CardProps) -> Html {
             if usable {
                 { qr(&c.qr, tr(lang, "wallet.qr_label")) }
                 <button type="button" class="button button-primary" onclick={show}>{ tr(lang, "wallet.show") }</button>
+                if props.csrf.is_some() {
+                    <a class="button" href={format!("/api/v1/wallet/{}/pdf", c.id)} download="">{ tr(lang, "wallet.download_pdf") }</a>
+                }
                 if licence && props.csrf.is_some() {
                     <p class="hint">{ tr(lang, "wallet.proof_hint") }</p>
                     <button type="button" class="button" onclick={make_proof}>{ tr(lang, "wallet.make_proof") }</button>

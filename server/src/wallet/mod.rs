@@ -6,6 +6,7 @@
 
 pub mod issue;
 pub mod keys;
+pub mod pdf;
 pub mod registers;
 pub mod storage;
 
@@ -47,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_status))
         .routes(routes!(from_register))
         .routes(routes!(proof))
+        .routes(routes!(printable))
 }
 
 /// The short address of a status list, as credentials carry it (`/s/{id}`).
@@ -89,6 +91,46 @@ async fn wallet(State(state): State<AppState>, user: AuthUser) -> Result<Respons
         .map(|row| row.into_view(&names))
         .collect::<anyhow::Result<Vec<WalletCredential>>>()?;
     Ok(personal(AppJson(Wallet { credentials })))
+}
+
+/// One of the person's credentials as a printable PDF (A4, in Vietnamese, with its QR). Their
+/// own only; never cached.
+#[utoipa::path(
+    get, path = "/wallet/{id}/pdf", tag = "wallet",
+    params(("id" = String, Path, description = "The credential's id")),
+    responses(
+        (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "No credential of yours with this id", body = motcua_shared::ErrorBody),
+    )
+)]
+async fn printable(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(id): AppPath<String>,
+) -> Result<Response, ApiError> {
+    let row = state
+        .store
+        .credential(&id)
+        .await?
+        .filter(|c| c.person_id == user.person.id)
+        .ok_or(ApiError::NotFound)?;
+    let view = row.into_view(&agency_names_localized(&state.store).await?)?;
+    let verify_url = format!("{}/verify", state.config.public_url.trim_end_matches('/'));
+    // Drawing and subsetting fonts is CPU work: off the async workers.
+    let bytes = tokio::task::spawn_blocking(move || pdf::render(&view, &verify_url, now_ms()))
+        .await
+        .map_err(anyhow::Error::from)??;
+    let filename = format!("motcua-{id}.pdf");
+    Ok(personal((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )))
 }
 
 /// Personal data is never stored by a cache.

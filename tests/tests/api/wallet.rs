@@ -697,3 +697,71 @@ async fn the_licence_register_suspends_lifts_and_revokes_but_never_lifts_an_offi
         .expect("synced");
     assert_eq!(licence_of(&an).await.0, "suspended");
 }
+
+#[tokio::test]
+async fn a_credential_prints_as_a_pdf_with_its_vietnamese_text_and_a_qr_that_verifies() {
+    let app = spawn_app().await;
+    issued_licence(&app).await;
+    let (id, qr) = licence_qr(&app).await;
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/wallet/{id}/pdf")))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .is_ok_and(|d| d.starts_with("attachment"))
+    );
+    let bytes = response.bytes().await.expect("a body");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("licence.pdf");
+    std::fs::write(&file, &bytes).expect("written");
+    if let Ok(keep) = std::env::var("MOTCUA_KEEP_PDF") {
+        std::fs::write(keep, &bytes).expect("kept");
+    }
+
+    // Read back by a PDF library nobody here wrote: the words, diacritics included, and the
+    // QR, rendered and decoded, is the credential's own.
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/read_pdf.py");
+    let out = std::process::Command::new(python())
+        .arg(script)
+        .arg(&file)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let text = read["text"].as_str().expect("text");
+    for words in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "GIẤY PHÉP LÁI XE",
+        "Nguyễn Văn An",
+        "Phòng Cảnh sát giao thông",
+        "Còn hiệu lực",
+    ] {
+        assert!(text.contains(words), "{words:?} missing from: {text}");
+    }
+    assert_eq!(read["qr"], qr.as_str(), "the printed QR is the credential");
+    assert_eq!(verify(&app, &qr).await["valid"], true);
+
+    // Someone else's credential is not theirs to print.
+    let other = motcua_tests::Browser::at(&app.address);
+    other.sign_in_as("079195004321").await;
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/wallet/{id}/pdf"))
+            .await
+            .status(),
+        404
+    );
+}
