@@ -83,13 +83,19 @@ impl crate::identity::SignInHook for SeedWarehouse {
         person: &crate::identity::session::Person,
     ) -> anyhow::Result<()> {
         seed_warehouse(&state.store, &state.blobs, person).await?;
-        // Demo people start with their current licence in the wallet, from the register; a
-        // register that does not answer never stops the sign-in.
+        // Demo people start with their current licence and health-insurance card in the
+        // wallet, from the registers; a register that does not answer never stops the sign-in.
         if state.config.sandbox_seed_wallet
             && state.store.credentials_of(&person.id).await?.is_empty()
-            && let Err(e) = crate::wallet::licence_from_register(state, person).await
         {
-            tracing::warn!(error = %e, "the demo licence was not added to the wallet");
+            if let Err(e) = crate::wallet::licence_from_register(state, person).await {
+                tracing::warn!(error = %e, "the demo licence was not added to the wallet");
+            }
+            if let Err(e) =
+                crate::wallet::registers::insurance_card_from_register(state, person).await
+            {
+                tracing::warn!(error = %e, "the demo insurance card was not added to the wallet");
+            }
         }
         Ok(())
     }

@@ -280,8 +280,16 @@ async fn demo_people_start_with_their_licence_from_the_register_suspended_where_
         .await
         .expect("json");
     assert_eq!(again["qr"], qr.as_str());
+    // Besides the licence, An starts with his health-insurance card; nothing else.
     let wallet = app.get_json("/api/v1/wallet", 200).await;
-    assert_eq!(wallet["credentials"].as_array().expect("list").len(), 1);
+    let kinds: Vec<&str> = wallet["credentials"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["type"].as_str())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert!(kinds.contains(&"driving_licence") && kinds.contains(&"health_insurance_card"));
     // The read is in the person's data-access log.
     let log = app.get_json("/api/v1/me/data-access", 200).await;
     assert!(
