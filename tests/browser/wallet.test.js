@@ -63,7 +63,15 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   writeFileSync(camera, await y4mOf(citizen, picture));
   await shown.getByRole("button", { name: "Đóng" }).click();
 
-  // With no network the wallet still opens, from what this device kept for An.
+  // With no network the wallet still opens, from what this device kept for An (IndexedDB).
+  await citizen.waitForFunction(async () => {
+    const db = await new Promise((resolve) => {
+      const r = indexedDB.open("motcua", 1);
+      r.onsuccess = () => resolve(r.result);
+    });
+    return db.objectStoreNames.contains("kept");
+  });
+  assert.match((await keptWallet(citizen)) ?? "", /"owner":"001088012345"/);
   await citizen.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
   await citizen.context().setOffline(true);
   await citizen.reload();
@@ -132,7 +140,7 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   await citizen.goto(`${BASE_URL}/account`);
   await citizen.getByRole("button", { name: "Đăng xuất", exact: true }).click();
   await citizen.getByRole("link", { name: "Đăng nhập bằng VNeID" }).waitFor();
-  assert.equal(await citizen.evaluate(() => localStorage.getItem("motcua.wallet")), null);
+  assert.equal(await keptWallet(citizen), null);
 
   // Trust data older than its maximum age (48 h): the verifier asks to go online.
   const later = await browser.newContext(PHONE);
@@ -177,4 +185,21 @@ async function y4mOf(page, png) {
   const parts = [Buffer.from("YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")];
   for (let i = 0; i < 10; i++) parts.push(Buffer.from("FRAME\n"), frame);
   return Buffer.concat(parts);
+}
+
+// The wallet this device keeps for offline use (IndexedDB "motcua", store "kept"), or null.
+function keptWallet(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("motcua", 1);
+        open.onupgradeneeded = () => open.result.createObjectStore("kept");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction("kept").objectStore("kept").get("wallet");
+          get.onsuccess = () => resolve(get.result ?? null);
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
 }

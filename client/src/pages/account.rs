@@ -180,7 +180,7 @@ fn Profile(props: &ProfileProps) -> Html {
                     match api::send("POST", path, &token).await {
                         Ok(()) => {
                             // Nothing of the person stays on the device.
-                            crate::offline::forget();
+                            crate::offline::forget().await;
                             reload.emit(());
                         }
                         Err(f) => {

@@ -33,7 +33,7 @@ pub fn WalletPage() -> Html {
                 let wallet: motcua_shared::wallet_api::Wallet =
                     api::get("/api/v1/wallet", &[]).await?;
                 // Kept on the device for this account, to show offline.
-                crate::offline::keep_wallet(&owner, &wallet);
+                crate::offline::keep_wallet(&owner, &wallet).await;
                 Ok(Some(wallet))
             }
             None => Ok(None),
@@ -44,7 +44,18 @@ pub fn WalletPage() -> Html {
         &session.me,
         Loadable::Failed(crate::api::ApiFailure::Network)
     ) || matches!(&*list, Loadable::Failed(crate::api::ApiFailure::Network));
-    let kept = offline.then(crate::offline::kept_wallet).flatten();
+    let kept_state = use_state(|| None::<(String, motcua_shared::wallet_api::Wallet)>);
+    {
+        let kept_state = kept_state.clone();
+        use_effect_with(offline, move |offline| {
+            if *offline {
+                wasm_bindgen_futures::spawn_local(async move {
+                    kept_state.set(crate::offline::kept_wallet().await);
+                });
+            }
+        });
+    }
+    let kept = (*kept_state).clone().filter(|_| offline);
     let csrf = match &session.me {
         Loadable::Loaded(me) => me.as_ref().as_ref().map(|m| m.csrf_token.clone()),
         _ => None,
