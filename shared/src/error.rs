@@ -111,6 +111,7 @@ error_codes! {
     ChangedMeanwhile = "changed_meanwhile",
     AssignedToOther = "assigned_to_other",
     LeadOnly = "lead_only",
+    OwnDossier = "own_dossier",
     NotAnOfficerHere = "not_an_officer_here",
     InvalidStatus = "invalid_status",
     ReasonRequired = "reason_required",

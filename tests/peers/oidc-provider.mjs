@@ -1,7 +1,8 @@
 // A third-party OpenID Provider for interoperability tests: the certified `oidc-provider`
 // package with one confidential client (PKCE required), an RS256 key made at start, the claims
 // VNeID gives (name, birthdate, cccd, acr), and a sign-in that completes without a form.
-// Usage: node tests/peers/oidc-provider.mjs REDIRECT_URI   → prints "issuer URL" when ready.
+// Usage: node tests/peers/oidc-provider.mjs REDIRECT_URI [ACR]   → prints "issuer URL" when ready.
+// ACR is the `acr` the sign-in reports (default vneid:level1); "-" reports none.
 import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import Provider from "oidc-provider";
@@ -19,7 +20,7 @@ const ACCOUNT = {
   cccd: "079195004321",
   name: "Trần Thị Bình",
   birthdate: "1995-11-02",
-  acr: "vneid:level1",
+  acr: process.argv[3] === "-" ? undefined : (process.argv[3] ?? "vneid:level1"),
 };
 
 const jwk = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
@@ -44,7 +45,7 @@ server.listen(0, "127.0.0.1", () => {
     pkce: { required: () => true },
     scopes: ["openid", "profile"],
     claims: { openid: ["sub"], profile: ["name", "birthdate", "cccd"] },
-    acrValues: ["vneid:level1", "vneid:level2"],
+    acrValues: ["vneid:level1", "vneid:level2", ...(ACCOUNT.acr && !ACCOUNT.acr.startsWith("vneid:") ? [ACCOUNT.acr] : [])],
     cookies: { keys: ["interop-cookie-signing-key"] },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -68,7 +69,7 @@ server.listen(0, "127.0.0.1", () => {
       const details = await provider.interactionDetails(req, res);
       let result;
       if (details.prompt.name === "login") {
-        result = { login: { accountId: ACCOUNT.sub, acr: ACCOUNT.acr } };
+        result = { login: { accountId: ACCOUNT.sub, ...(ACCOUNT.acr ? { acr: ACCOUNT.acr } : {}) } };
       } else {
         const grant = new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
         grant.addOIDCScope(details.params.scope);

@@ -36,6 +36,15 @@ async fn assignment(state: &AppState, user: &AuthUser) -> Result<Assignment, Api
         .ok_or_else(|| ApiError::forbidden(ErrorCode::ForbiddenRole))
 }
 
+/// Segregation of duties: nobody receives, processes or decides a dossier they filed
+/// themselves; another officer of the desk does, given it by the desk's lead.
+fn not_own(dossier: &Dossier, officer_id: &str) -> Result<(), ApiError> {
+    if dossier.applicant_id == officer_id {
+        return Err(ApiError::forbidden(ErrorCode::OwnDossier));
+    }
+    Ok(())
+}
+
 fn context(dossier: &Dossier) -> Context {
     Context {
         clock_started: dossier.received_at.is_some(),
@@ -230,6 +239,7 @@ pub async fn queue(
     params(("id" = String, Path, description = "The dossier's id")),
     responses(
         (status = 200, description = "Claimed", body = OfficerDossier),
+        (status = 403, description = "The officer filed it (own_dossier)", body = motcua_shared::ErrorBody),
         (status = 409, description = "Another officer has it", body = motcua_shared::ErrorBody),
     )
 )]
@@ -240,6 +250,7 @@ pub async fn claim(
 ) -> Result<AppJson<OfficerDossier>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    not_own(&dossier, &user.person.id)?;
     if dossier.assignee_id.as_deref() == Some(&*user.person.id) {
         return current_view(&state, &assignment, &id, &user).await;
     }
@@ -306,6 +317,9 @@ pub async fn assign(
         .person_by_cccd(&cccd)
         .await?
         .ok_or_else(not_here)?;
+    if officer.id == dossier.applicant_id {
+        return Err(ApiError::validation(ErrorCode::OwnDossier));
+    }
     let actor = format!("officer:{}", user.person.id);
     let note = format!("Giao cán bộ {} xử lý", officer.name);
     if !state
@@ -367,6 +381,7 @@ pub async fn open(
     request_body = OfficerAction,
     responses(
         (status = 200, description = "Done", body = OfficerDossier),
+        (status = 403, description = "The officer filed it (own_dossier)", body = motcua_shared::ErrorBody),
         (status = 409, description = "Not allowed in the dossier's state, or changed meanwhile", body = motcua_shared::ErrorBody),
         (status = 422, description = "A reason is required", body = motcua_shared::ErrorBody),
     )
@@ -379,6 +394,7 @@ pub async fn act(
 ) -> Result<AppJson<OfficerDossier>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
+    not_own(&dossier, &user.person.id)?;
     if body.expected_version.is_some_and(|v| v != dossier.version) {
         return Err(changed_meanwhile());
     }

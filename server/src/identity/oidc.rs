@@ -255,10 +255,7 @@ impl RelyingParty {
             other => other,
         }
         .map_err(|e| SigninError::InvalidIdToken(format!("{e}")))?;
-        let acr = claims
-            .auth_context_ref()
-            .and_then(|a| Acr::parse(a.as_str()))
-            .ok_or(SigninError::MissingClaim("acr"))?;
+        let acr = acr_of(claims.auth_context_ref().map(|a| a.as_str()));
         let info: UserInfoClaims<VneidClaims, CoreGenderClaim> = client
             .user_info(token.access_token().clone(), Some(claims.subject().clone()))
             .map_err(|e| SigninError::ProviderUnavailable(format!("{e}")))?
@@ -292,6 +289,16 @@ impl RelyingParty {
             },
             attempt.return_to,
         ))
+    }
+}
+
+/// The assurance level a sign-in earned: level 2 only when the provider says `vneid:level2`;
+/// an absent or unknown `acr` still signs the person in, at level 1 (the provider did
+/// authenticate them, at some level this server cannot rank higher).
+pub fn acr_of(claim: Option<&str>) -> Acr {
+    match claim {
+        Some(value) if value == Acr::Level2.as_str() => Acr::Level2,
+        _ => Acr::Level1,
     }
 }
 
@@ -373,5 +380,19 @@ impl Store {
                 expires_at,
             },
         ))
+    }
+}
+
+#[cfg(test)]
+mod acr_tests {
+    use super::*;
+
+    #[test]
+    fn only_an_explicit_level_2_gives_level_2() {
+        assert_eq!(acr_of(Some("vneid:level2")), Acr::Level2);
+        assert_eq!(acr_of(Some("vneid:level1")), Acr::Level1);
+        assert_eq!(acr_of(None), Acr::Level1);
+        assert_eq!(acr_of(Some("urn:example:loa:high")), Acr::Level1);
+        assert_eq!(acr_of(Some("VNEID:LEVEL2")), Acr::Level1);
     }
 }

@@ -20,10 +20,16 @@ impl NodeOp {
     /// Starts the provider with `redirect_uri` as its client's only redirect URI. Fails (never
     /// skips) when Node.js or the npm packages are missing: `npm ci` installs them.
     pub async fn start(redirect_uri: &str) -> NodeOp {
+        NodeOp::start_reporting(redirect_uri, "vneid:level1").await
+    }
+
+    /// The same provider, reporting `acr` as the sign-in's assurance (`"-"`: no `acr` at all).
+    pub async fn start_reporting(redirect_uri: &str, acr: &str) -> NodeOp {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/oidc-provider.mjs");
         let mut child = Command::new("node")
             .arg(&script)
             .arg(redirect_uri)
+            .arg(acr)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -621,3 +621,34 @@ async fn one_interconnected_dossier_issues_three_results_into_the_warehouse() {
         assert!(issued.contains(&code), "{code} in {issued:?}");
     }
 }
+
+#[tokio::test]
+async fn an_officer_never_handles_a_dossier_they_filed_themselves() {
+    let app = spawn_app().await;
+    // An files a renewal, and is also an officer of the desk that handles it.
+    let id = filed_renewal(&app).await;
+    traffic_officer_of(&app, motcua_tests::LEVEL2_CCCD, "01", false).await;
+    let an = officer(&app, motcua_tests::LEVEL2_CCCD).await;
+    let lead = officer(&app, TRAFFIC_OFFICER).await;
+
+    // He sees it in the queue, but may neither claim it nor act on it.
+    let claim = format!("/api/v1/officer/dossiers/{id}/claim");
+    assert_api_error(post(&an, &claim, json!({})).await, 403, "own_dossier").await;
+    assert_api_error(act(&an, &id, "receive", None).await, 403, "own_dossier").await;
+    // The lead cannot give it to him either.
+    assert_api_error(
+        post(
+            &lead,
+            &format!("/api/v1/officer/dossiers/{id}/assign"),
+            json!({ "officer_cccd": motcua_tests::LEVEL2_CCCD }),
+        )
+        .await,
+        422,
+        "own_dossier",
+    )
+    .await;
+    // Nothing changed; another officer of the desk handles it.
+    let mine = app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await;
+    assert_eq!(mine["status"], "submitted");
+    assert_eq!(act(&lead, &id, "receive", None).await.status(), 200);
+}
