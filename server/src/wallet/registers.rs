@@ -144,24 +144,15 @@ pub async fn insurance_card_from_register(
             return Ok(Some(row.id));
         }
     }
-    let mut fields = vec![
-        Field::Name(person.name.clone()),
-        Field::Cccd(cccd.as_str().to_owned()),
-    ];
-    if let Some(born) = person.birthdate.clone() {
-        fields.push(Field::BirthDate(born));
-    }
-    fields.extend([Field::Number(card.code), Field::Facility(card.facility)]);
-    let draft = issue::Draft {
-        kind: CredentialKind::HealthInsuranceCard,
-        title: Localized {
-            vi: "Thẻ bảo hiểm y tế".into(),
-            en: "Health insurance card".into(),
+    let draft = insurance_card_draft(
+        &issue::Holder {
+            name: &person.name,
+            cccd: cccd.as_str(),
         },
-        issued_on: today,
-        valid_until: card.valid_until,
-        fields,
-    };
+        person.birthdate.as_deref(),
+        card,
+        today,
+    );
     let key = state
         .store
         .signing_key(state.keys.as_ref(), INSURANCE_AGENCY, false)
@@ -171,6 +162,34 @@ pub async fn insurance_card_from_register(
         .issue_credentials(&key, &state.config.public_url, &person.id, &[draft])
         .await?;
     Ok(issued.into_iter().next().map(|c| c.id))
+}
+
+/// The credential a health-insurance card of the register becomes: the holder, their birth
+/// date, the card's code and facility; valid as long as the card.
+pub fn insurance_card_draft(
+    holder: &issue::Holder<'_>,
+    birth_date: Option<&str>,
+    card: motcua_shared::registry::HealthInsuranceCard,
+    today: String,
+) -> issue::Draft {
+    let mut fields = vec![
+        Field::Name(holder.name.to_owned()),
+        Field::Cccd(holder.cccd.to_owned()),
+    ];
+    if let Some(born) = birth_date {
+        fields.push(Field::BirthDate(born.to_owned()));
+    }
+    fields.extend([Field::Number(card.code), Field::Facility(card.facility)]);
+    issue::Draft {
+        kind: CredentialKind::HealthInsuranceCard,
+        title: Localized {
+            vi: "Thẻ bảo hiểm y tế".into(),
+            en: "Health insurance card".into(),
+        },
+        issued_on: today,
+        valid_until: card.valid_until,
+        fields,
+    }
 }
 
 /// Who a register's status changes are attributed to (audit entries, `status_by`).

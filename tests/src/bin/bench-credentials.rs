@@ -113,6 +113,25 @@ fn main() {
             licence_text = text;
         }
     }
+    // A health-insurance card from the social-insurance register, as "add my card" signs it.
+    let card = motcua_server::wallet::registers::insurance_card_draft(
+        &holder,
+        Some("1988-03-14"),
+        motcua_shared::registry::HealthInsuranceCard {
+            code: "GD4010112345678".into(),
+            holder_cccd: holder.cccd.into(),
+            facility: "Bệnh viện Đa khoa Xanh Pôn (01-011)".into(),
+            valid_from: "2026-01-01".into(),
+            valid_until: Some("2027-12-31".into()),
+        },
+        "2026-11-29".into(),
+    );
+    let card_text = sign(&card);
+    println!(
+        "| Thẻ bảo hiểm y tế from the register (birth date, card code, facility) | {} | {} |",
+        card_text.len(),
+        qr_svg(&card_text).map_or(0, |(_, v)| v)
+    );
     // The same licence the EU DCC way: claims as text keys and string values, in COSE_Sign1,
     // zlib and base45 as the DCC does.
     let dcc = json!({
