@@ -90,6 +90,9 @@ pub struct Config {
     pub register_sync_secs: u64,
     /// The platform's API key at the national data-exchange platform.
     pub registry_api_key: Secret,
+    /// The reverse proxies in front of this server, whose `X-Forwarded-For` / `Forwarded` name
+    /// the client: comma-separated addresses or ranges. Empty: the TCP peer is the client.
+    pub trusted_proxies: String,
     /// Sign-in starts and callbacks allowed per client IP per minute.
     pub rate_limit_sign_in_per_minute: u32,
     /// Passkey attempts allowed per client IP, and per account, per minute.
@@ -132,6 +135,7 @@ impl Default for Config {
             health_registry_url: String::new(),
             insurance_registry_url: String::new(),
             register_sync_secs: 3600,
+            trusted_proxies: String::new(),
             registry_api_key: Secret::default(),
             rate_limit_sign_in_per_minute: 30,
             rate_limit_passkey_per_minute: 10,
@@ -189,6 +193,8 @@ impl Config {
              MOTCUA_ALLOW_SANDBOX_ON_HTTPS=true for a public demo",
             self.public_url
         );
+        crate::http::client_addr::TrustedProxies::parse(&self.trusted_proxies)
+            .context("trusted_proxies")?;
         anyhow::ensure!(
             self.body_limit_bytes >= 1024,
             "body_limit_bytes must be at least 1024"

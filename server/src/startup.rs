@@ -80,6 +80,13 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/metrics", get(monitoring::metrics))
         .fallback_service(web::service(state.config.web_dir.clone()))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(
+                http::client_addr::TrustedProxies::parse(&state.config.trusted_proxies)
+                    .unwrap_or_default(),
+            ),
+            http::client_addr::resolve,
+        ))
         .layer(middleware::from_fn(error::json_error_bodies))
         .layer(
             ServiceBuilder::new()

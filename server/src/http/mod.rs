@@ -1,5 +1,6 @@
 //! Cross-cutting HTTP layers: security headers, request logging, rate limits.
 
+pub mod client_addr;
 pub mod rate_limit;
 
 use axum::{

@@ -90,9 +90,7 @@ async fn login(
     client: ClientMeta,
     AppQuery(query): AppQuery<LoginQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .rate_limits
-        .check(Limit::SignIn, client.ip.as_deref().unwrap_or("-"))?;
+    state.rate_limits.check(Limit::SignIn, &client.rate_key())?;
     let return_to = match query.return_to.as_deref() {
         None | Some("") => "/account",
         Some(value) => safe_return_to(value)
@@ -134,9 +132,7 @@ async fn callback(
     client: ClientMeta,
     AppQuery(query): AppQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
-    state
-        .rate_limits
-        .check(Limit::SignIn, client.ip.as_deref().unwrap_or("-"))?;
+    state.rate_limits.check(Limit::SignIn, &client.rate_key())?;
     let browser_state = jar.get(session::LOGIN_COOKIE).map(|c| c.value().to_owned());
     let jar = jar.remove(session::removal_cookie(session::LOGIN_COOKIE, "/auth"));
     let outcome = match (&query.error, &query.code, &query.state) {

@@ -261,10 +261,9 @@ pub async fn sign_in_start(
     client: ClientMeta,
 ) -> Result<AppJson<CeremonyStart>, ApiError> {
     require_same_origin(&headers, &state.config)?;
-    state.rate_limits.check(
-        Limit::Passkey,
-        &format!("ip:{}", client.ip.as_deref().unwrap_or("-")),
-    )?;
+    state
+        .rate_limits
+        .check(Limit::Passkey, &format!("ip:{}", client.rate_key()))?;
     let webauthn = webauthn(&state)?;
     let (challenge, authentication) = webauthn
         .start_discoverable_authentication()
@@ -295,10 +294,9 @@ pub async fn sign_in_finish(
     AppJson(body): AppJson<SignInFinish>,
 ) -> Result<Response, ApiError> {
     require_same_origin(&headers, &state.config)?;
-    state.rate_limits.check(
-        Limit::Passkey,
-        &format!("ip:{}", client.ip.as_deref().unwrap_or("-")),
-    )?;
+    state
+        .rate_limits
+        .check(Limit::Passkey, &format!("ip:{}", client.rate_key()))?;
     let webauthn = webauthn(&state)?;
     // Bound to no session: a step-up ceremony (bound to one) cannot be turned into a sign-in.
     let (_, authentication): (_, DiscoverableAuthentication) =

@@ -97,14 +97,32 @@ pub struct ClientMeta {
     pub user_agent: Option<String>,
 }
 
+impl ClientMeta {
+    /// What rate limits count this client under: its IPv4 address or IPv6 /64 (`-` unknown).
+    pub fn rate_key(&self) -> String {
+        self.ip
+            .as_deref()
+            .and_then(|ip| ip.parse().ok())
+            .map_or_else(|| "-".to_owned(), crate::http::client_addr::rate_key)
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // The address `http::client_addr` worked out (trusted proxies' headers), else the peer.
         let ip = parts
             .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            .get::<crate::http::client_addr::ClientIp>()
+            .map(|c| c.0)
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
+            .map(|ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

@@ -157,10 +157,9 @@ async fn verify(
     client: crate::identity::ClientMeta,
     AppJson(body): AppJson<VerifyRequest>,
 ) -> Result<AppJson<VerifyResult>, ApiError> {
-    state.rate_limits.check(
-        crate::http::rate_limit::Limit::Verify,
-        client.ip.as_deref().unwrap_or("-"),
-    )?;
+    state
+        .rate_limits
+        .check(crate::http::rate_limit::Limit::Verify, &client.rate_key())?;
     // The catalogue is read once: for the keys' agency names and the issuer's.
     let names = agency_names_localized(&state.store).await?;
     let keys = state.store.trusted_keys(&names).await?;

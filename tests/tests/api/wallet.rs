@@ -773,3 +773,53 @@ async fn a_credential_prints_as_a_pdf_with_its_vietnamese_text_and_a_qr_that_ver
         404
     );
 }
+
+/// `POST /api/v1/verify` as if forwarded for `client`.
+async fn verify_from(app: &TestApp, client: &str) -> u16 {
+    app.client
+        .post(app.url("/api/v1/verify"))
+        .header("x-forwarded-for", client)
+        .json(&json!({ "qr": "VN1:ABC" }))
+        .send()
+        .await
+        .expect("answered")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn rate_limits_believe_forwarded_addresses_only_from_trusted_proxies_and_count_ipv6_by_64() {
+    // Behind a trusted proxy (the tests' loopback), each client has its own bucket…
+    let app = motcua_tests::spawn_app_with(|c| {
+        c.rate_limit_verify_per_minute = 2;
+        c.trusted_proxies = "127.0.0.1/32, ::1".into();
+    })
+    .await;
+    assert_eq!(verify_from(&app, "203.0.113.5").await, 200);
+    assert_eq!(verify_from(&app, "203.0.113.5").await, 200);
+    assert_eq!(verify_from(&app, "203.0.113.5").await, 429);
+    assert_eq!(
+        verify_from(&app, "203.0.113.6").await,
+        200,
+        "another client"
+    );
+    // …and an IPv6 client is one /64, whichever of its addresses it uses.
+    assert_eq!(verify_from(&app, "2001:db8:1:2::1").await, 200);
+    assert_eq!(verify_from(&app, "2001:db8:1:2::abcd").await, 200);
+    assert_eq!(verify_from(&app, "2001:db8:1:2:ffff::9").await, 429);
+    assert_eq!(
+        verify_from(&app, "2001:db8:1:3::1").await,
+        200,
+        "another /64"
+    );
+
+    // With no trusted proxy, the header is the client's own claim: ignored.
+    let app = motcua_tests::spawn_app_with(|c| c.rate_limit_verify_per_minute = 2).await;
+    assert_eq!(verify_from(&app, "203.0.113.5").await, 200);
+    assert_eq!(verify_from(&app, "203.0.113.6").await, 200);
+    assert_eq!(
+        verify_from(&app, "203.0.113.7").await,
+        429,
+        "one bucket: the peer's"
+    );
+}
