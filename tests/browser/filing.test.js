@@ -142,8 +142,9 @@ test("a level-1 person is asked to step up before a level-2 procedure", async ()
   const alert = page.getByRole("alert");
   await alert.waitFor();
   assert.match(await alert.innerText(), /mức 2/);
-  // The way forward: sign in again with VNeID at level 2, coming back to this page.
+  // The way forward: sign in again with VNeID, authenticated anew at level 2, coming back to
+  // this page.
   const link = alert.getByRole("link", { name: "Đăng nhập bằng VNeID" });
-  assert.match(await link.getAttribute("href"), /^\/auth\/login\?return_to=%2Fprocedures%2F1\.002804%2Ffile$/);
+  assert.match(await link.getAttribute("href"), /^\/auth\/login\?step_up=level2&return_to=%2Fprocedures%2F1\.002804%2Ffile$/);
   await screenshot(page, "phone-filing-step-up-vi");
 });

@@ -47,16 +47,20 @@ pub fn Failure(props: &FailureProps) -> Html {
     };
     let onclick = props.on_retry.reform(|_| ());
     // Step-up: the way forward is to prove it is you again, then come back here.
-    let step_up = matches!(&props.failure, ApiFailure::Server { body, .. }
-        if body.error == "step_up_required" || body.error == "level2_required");
+    // The provider is asked to authenticate the person again (and at level 2 when needed).
+    let step_up = match &props.failure {
+        ApiFailure::Server { body, .. } if body.error == "step_up_required" => Some("fresh"),
+        ApiFailure::Server { body, .. } if body.error == "level2_required" => Some("level2"),
+        _ => None,
+    };
     let here = web_sys::window()
         .and_then(|w| w.location().pathname().ok())
         .unwrap_or_else(|| "/".into());
     html! {
         <div class="notice notice-error" role="alert">
             <p>{ message }</p>
-            if step_up {
-                <a class="button button-eid" href={format!("/auth/login?return_to={}", js_sys::encode_uri_component(&here))}>
+            if let Some(step_up) = step_up {
+                <a class="button button-eid" href={format!("/auth/login?step_up={step_up}&return_to={}", js_sys::encode_uri_component(&here))}>
                     { tr(lang, "account.signin_eid") }
                 </a>
             } else {

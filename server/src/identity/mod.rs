@@ -81,6 +81,8 @@ pub fn safe_return_to(value: &str) -> Option<&str> {
 #[derive(Debug, Deserialize)]
 struct LoginQuery {
     return_to: Option<String>,
+    /// `fresh`: the provider must authenticate the person again; `level2`: again, at level 2.
+    step_up: Option<String>,
 }
 
 /// Starts an e-ID sign-in: redirects to the identity provider. Public.
@@ -98,7 +100,12 @@ async fn login(
     };
     let (url, login_state) = state
         .identity
-        .start(&state.store, return_to)
+        .start(
+            &state.store,
+            return_to,
+            oidc::StepUp::parse(query.step_up.as_deref())
+                .ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidQuery))?,
+        )
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "sign-in could not start");

@@ -11,7 +11,7 @@ use openidconnect::{
     EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, SignatureVerificationError, TokenResponse, UserInfoClaims,
     core::{
-        CoreClient, CoreGenderClaim, CoreIdTokenClaims, CoreJwsSigningAlgorithm,
+        CoreAuthPrompt, CoreClient, CoreGenderClaim, CoreIdTokenClaims, CoreJwsSigningAlgorithm,
         CoreProviderMetadata, CoreResponseType, CoreTokenResponse,
     },
     reqwest,
@@ -63,6 +63,8 @@ pub enum SigninError {
     InvalidIdToken(String),
     #[error("the identity provider did not give {0}")]
     MissingClaim(&'static str),
+    #[error("a step-up was asked, but the provider did not authenticate the person again: {0}")]
+    NotReauthenticated(String),
 }
 
 impl SigninError {
@@ -75,6 +77,7 @@ impl SigninError {
             SigninError::TokenExchange(_) => "code_rejected",
             SigninError::InvalidIdToken(_) => "invalid_id_token",
             SigninError::MissingClaim(_) => "missing_claims",
+            SigninError::NotReauthenticated(_) => "not_reauthenticated",
         }
     }
 }
@@ -88,6 +91,71 @@ pub struct EidIdentity {
     pub name: String,
     pub birthdate: Option<String>,
     pub acr: Acr,
+    /// When the provider authenticated the person (`auth_time`, Unix ms); 0 when it did not say.
+    pub authenticated_at: i64,
+}
+
+/// Whether a sign-in is a step-up: the provider must authenticate the person again (not reuse
+/// its single sign-on session), at level 2 when `Level2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepUp {
+    No,
+    Fresh,
+    Level2,
+}
+
+impl StepUp {
+    /// From `step_up=fresh|level2` of `/auth/login`.
+    pub fn parse(value: Option<&str>) -> Option<StepUp> {
+        match value {
+            None | Some("") => Some(StepUp::No),
+            Some("fresh") => Some(StepUp::Fresh),
+            Some("level2") => Some(StepUp::Level2),
+            Some(_) => None,
+        }
+    }
+
+    fn stored(self) -> Option<&'static str> {
+        match self {
+            StepUp::No => None,
+            StepUp::Fresh => Some("fresh"),
+            StepUp::Level2 => Some("level2"),
+        }
+    }
+}
+
+/// How far an ID token's `iat` may be from now: a token issued long ago is not this sign-in's.
+const MAX_IAT_SKEW_MS: i64 = 5 * 60_000;
+/// Clock difference allowed between the provider and this server.
+const CLOCK_SKEW_MS: i64 = 60_000;
+
+/// Checks the times of an ID token: `iat` near now; for a step-up, an `auth_time` from after the
+/// sign-in started. Returns when the person was authenticated (0: the provider did not say).
+pub fn authentication_time(
+    iat_ms: i64,
+    auth_time_ms: Option<i64>,
+    step_up: StepUp,
+    started_ms: i64,
+    now_ms: i64,
+) -> Result<i64, SigninError> {
+    if (iat_ms - now_ms).abs() > MAX_IAT_SKEW_MS {
+        return Err(SigninError::InvalidIdToken(
+            "issued too long ago or in the future (iat)".into(),
+        ));
+    }
+    let auth = auth_time_ms.filter(|t| *t <= now_ms + CLOCK_SKEW_MS);
+    if step_up != StepUp::No {
+        match auth {
+            Some(t) if t >= started_ms - CLOCK_SKEW_MS => {}
+            Some(_) => {
+                return Err(SigninError::NotReauthenticated(
+                    "auth_time is from before the step-up".into(),
+                ));
+            }
+            None => return Err(SigninError::NotReauthenticated("no auth_time".into())),
+        }
+    }
+    Ok(auth.map_or(0, |t| t.min(now_ms)))
 }
 
 struct Settings {
@@ -186,27 +254,40 @@ impl RelyingParty {
         &self,
         store: &Store,
         return_to: &str,
+        step_up: StepUp,
     ) -> Result<(String, String), SigninError> {
         let client = self.client(self.metadata(false).await?)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state, nonce) = client
+        let mut request = client
             .authorize_url(
                 AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
                 CsrfToken::new_random,
                 Nonce::new_random,
             )
-            .add_scope(Scope::new("profile".into()))
-            // The assurance levels we accept; the provider answers with the one achieved (`acr`).
-            .add_auth_context_value(AuthenticationContextClass::new(Acr::Level1.as_str().into()))
-            .add_auth_context_value(AuthenticationContextClass::new(Acr::Level2.as_str().into()))
-            .set_pkce_challenge(challenge)
-            .url();
+            .add_scope(Scope::new("profile".into()));
+        // The assurance levels we accept; the provider answers with the one achieved (`acr`).
+        // A step-up to level 2 accepts level 2 only.
+        if step_up != StepUp::Level2 {
+            request = request.add_auth_context_value(AuthenticationContextClass::new(
+                Acr::Level1.as_str().into(),
+            ));
+        }
+        request = request
+            .add_auth_context_value(AuthenticationContextClass::new(Acr::Level2.as_str().into()));
+        // A step-up is a new proof: the provider must authenticate again, not reuse its session.
+        if step_up != StepUp::No {
+            request = request
+                .add_prompt(CoreAuthPrompt::Login)
+                .add_extra_param("max_age", "0");
+        }
+        let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         store
             .save_login_attempt(
                 &sha256_hex(state.secret()),
                 nonce.secret(),
                 verifier.secret(),
                 return_to,
+                step_up.stored(),
             )
             .await
             .map_err(|e| SigninError::ProviderUnavailable(format!("{e:#}")))?;
@@ -256,6 +337,15 @@ impl RelyingParty {
         }
         .map_err(|e| SigninError::InvalidIdToken(format!("{e}")))?;
         let acr = acr_of(claims.auth_context_ref().map(|a| a.as_str()));
+        let authenticated_at = authentication_time(
+            claims.issue_time().timestamp_millis(),
+            claims.auth_time().map(|t| t.timestamp_millis()),
+            attempt.step_up,
+            attempt.created_at,
+            now_ms(),
+        )?;
+        // A step-up to level 2 that the provider answers at level 1 still signs the person in,
+        // at level 1: the level-2 procedure then says what is missing.
         let info: UserInfoClaims<VneidClaims, CoreGenderClaim> = client
             .user_info(token.access_token().clone(), Some(claims.subject().clone()))
             .map_err(|e| SigninError::ProviderUnavailable(format!("{e}")))?
@@ -286,6 +376,7 @@ impl RelyingParty {
                 name,
                 birthdate,
                 acr,
+                authenticated_at,
             },
             attempt.return_to,
         ))
@@ -323,7 +414,9 @@ pub struct LoginAttempt {
     pub nonce: String,
     pub pkce_verifier: String,
     pub return_to: String,
+    pub created_at: i64,
     pub expires_at: i64,
+    pub step_up: StepUp,
 }
 
 impl Store {
@@ -333,6 +426,7 @@ impl Store {
         nonce: &str,
         verifier: &str,
         return_to: &str,
+        step_up: Option<&str>,
     ) -> anyhow::Result<()> {
         use anyhow::Context;
         let now = now_ms();
@@ -343,8 +437,8 @@ impl Store {
             .await
             .context("pruning expired sign-ins")?;
         sqlx::query(
-            "insert into login_attempts (state_hash, nonce, pkce_verifier, return_to, created_at, expires_at) \
-             values ($1, $2, $3, $4, $5, $6)",
+            "insert into login_attempts (state_hash, nonce, pkce_verifier, return_to, created_at, \
+             expires_at, step_up) values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(state_hash)
         .bind(nonce)
@@ -352,6 +446,7 @@ impl Store {
         .bind(return_to)
         .bind(now)
         .bind(now + LOGIN_LIFETIME_MS)
+        .bind(step_up)
         .execute(&mut *tx)
         .await
         .context("saving a sign-in")?;
@@ -365,19 +460,22 @@ impl Store {
         state_hash: &str,
     ) -> anyhow::Result<Option<LoginAttempt>> {
         use anyhow::Context;
-        let row: Option<(String, String, String, i64)> = sqlx::query_as(
-            "delete from login_attempts where state_hash = $1 returning nonce, pkce_verifier, return_to, expires_at",
+        let row: Option<(String, String, String, i64, i64, Option<String>)> = sqlx::query_as(
+            "delete from login_attempts where state_hash = $1 \
+             returning nonce, pkce_verifier, return_to, created_at, expires_at, step_up",
         )
         .bind(state_hash)
         .fetch_optional(self.pool())
         .await
         .context("taking a sign-in")?;
         Ok(row.map(
-            |(nonce, pkce_verifier, return_to, expires_at)| LoginAttempt {
+            |(nonce, pkce_verifier, return_to, created_at, expires_at, step_up)| LoginAttempt {
                 nonce,
                 pkce_verifier,
                 return_to,
+                created_at,
                 expires_at,
+                step_up: StepUp::parse(step_up.as_deref()).unwrap_or(StepUp::Fresh),
             },
         ))
     }
@@ -394,5 +492,65 @@ mod acr_tests {
         assert_eq!(acr_of(None), Acr::Level1);
         assert_eq!(acr_of(Some("urn:example:loa:high")), Acr::Level1);
         assert_eq!(acr_of(Some("VNEID:LEVEL2")), Acr::Level1);
+    }
+}
+
+#[cfg(test)]
+mod step_up_tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    #[test]
+    fn an_ordinary_sign_in_is_dated_by_auth_time_or_not_at_all() {
+        assert_eq!(
+            authentication_time(NOW, Some(NOW - 3_600_000), StepUp::No, NOW, NOW).ok(),
+            Some(NOW - 3_600_000)
+        );
+        // No auth_time: signed in, but never counts as a fresh proof.
+        assert_eq!(
+            authentication_time(NOW, None, StepUp::No, NOW, NOW).ok(),
+            Some(0)
+        );
+        // An auth_time in the future is not believed.
+        assert_eq!(
+            authentication_time(NOW, Some(NOW + 3_600_000), StepUp::No, NOW, NOW).ok(),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn a_step_up_needs_an_authentication_after_it_started() {
+        let started = NOW - 20_000;
+        assert_eq!(
+            authentication_time(NOW, Some(NOW - 5_000), StepUp::Fresh, started, NOW).ok(),
+            Some(NOW - 5_000)
+        );
+        // The provider's single sign-on session from an hour ago is not a new proof.
+        assert!(matches!(
+            authentication_time(NOW, Some(NOW - 3_600_000), StepUp::Fresh, started, NOW),
+            Err(SigninError::NotReauthenticated(_))
+        ));
+        assert!(matches!(
+            authentication_time(NOW, None, StepUp::Level2, started, NOW),
+            Err(SigninError::NotReauthenticated(_))
+        ));
+    }
+
+    #[test]
+    fn an_id_token_issued_long_ago_is_refused() {
+        assert!(matches!(
+            authentication_time(NOW - 3_600_000, Some(NOW), StepUp::No, NOW, NOW),
+            Err(SigninError::InvalidIdToken(_))
+        ));
+        assert!(authentication_time(NOW - 60_000, None, StepUp::No, NOW, NOW).is_ok());
+    }
+
+    #[test]
+    fn step_up_is_read_from_the_query() {
+        assert_eq!(StepUp::parse(None), Some(StepUp::No));
+        assert_eq!(StepUp::parse(Some("fresh")), Some(StepUp::Fresh));
+        assert_eq!(StepUp::parse(Some("level2")), Some(StepUp::Level2));
+        assert_eq!(StepUp::parse(Some("admin")), None);
     }
 }

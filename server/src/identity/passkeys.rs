@@ -542,6 +542,7 @@ impl Store {
                 acr: person.acr,
                 lifetime_ms,
                 client,
+                authenticated_at: crate::store::now_ms(),
             },
         )
         .await?;

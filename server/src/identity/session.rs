@@ -316,6 +316,9 @@ pub struct NewSession<'a> {
     pub acr: Acr,
     pub lifetime_ms: i64,
     pub client: &'a ClientMeta,
+    /// When the person last proved who they are (Unix ms): the e-ID provider's `auth_time`, or
+    /// now for a passkey; 0 when the provider did not say (such a session is never fresh).
+    pub authenticated_at: i64,
 }
 
 /// Opens a session inside `tx`; returns the cookie secret (stored only as its hash).
@@ -328,7 +331,7 @@ pub async fn open_session(
     sqlx::query(
         "insert into sessions (secret_hash, public_id, person_id, csrf_token, acr, auth_method, \
            authenticated_at, created_at, last_seen_at, expires_at, user_agent, ip) \
-         values ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9, $10)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)",
     )
     .bind(sha256_hex(&secret))
     .bind(uuid::Uuid::new_v4().to_string())
@@ -339,6 +342,7 @@ pub async fn open_session(
         AuthMethod::Eid => "eid",
         AuthMethod::Passkey => "passkey",
     })
+    .bind(new.authenticated_at.min(now))
     .bind(now)
     .bind(now + new.lifetime_ms)
     .bind(new.client.user_agent.as_deref())
@@ -368,6 +372,7 @@ impl Store {
                 acr: who.acr,
                 lifetime_ms,
                 client,
+                authenticated_at: who.authenticated_at,
             },
         )
         .await?;

@@ -32,6 +32,13 @@ pub enum Mischief {
     WrongAudience,
     /// The provider rotates to a new key after the relying party fetched the old JWKS.
     RotatedKey,
+    /// The provider reuses its single sign-on session from an hour ago (`auth_time`), whatever
+    /// `prompt` or `max_age` asked.
+    OldSession,
+    /// The ID token has no `auth_time`.
+    NoAuthTime,
+    /// The ID token was issued an hour ago (`iat`), though it has not expired.
+    OldIat,
 }
 
 struct Inner {
@@ -173,6 +180,7 @@ async fn token(State(op): State<Arc<Inner>>, Form(_): Form<TokenForm>) -> Json<s
         "iss": op.issuer, "sub": "hostile-sub", "aud": CLIENT_ID,
         "iat": now, "exp": now + 300, "nonce": nonce,
         "acr": "vneid:level2", "name": "Nguyễn Văn An", "birthdate": "1988-03-14",
+        "auth_time": now,
     });
     let mut key = &op.current;
     match op.mischief {
@@ -188,6 +196,13 @@ async fn token(State(op): State<Arc<Inner>>, Form(_): Form<TokenForm>) -> Json<s
             op.rotated.store(true, Ordering::SeqCst);
             key = &op.next;
         }
+        Mischief::OldSession => claims["auth_time"] = json!(now - 3600),
+        Mischief::NoAuthTime => {
+            if let Some(c) = claims.as_object_mut() {
+                c.remove("auth_time");
+            }
+        }
+        Mischief::OldIat => claims["iat"] = json!(now - 3600),
     }
     Json(json!({
         "access_token": "hostile-access-token",

@@ -82,3 +82,122 @@ async fn a_rotated_provider_key_is_fetched_once_and_accepted() {
     assert!(op.rotated());
     assert_eq!(app.store.count_live_sessions().await.expect("counted"), 1);
 }
+
+#[tokio::test]
+async fn an_id_token_issued_an_hour_ago_is_refused() {
+    assert_refused(Mischief::OldIat).await;
+}
+
+/// The authorization request `/auth/login?step_up=…` sends the provider, as query pairs.
+async fn authorize_params(app: &TestApp, step_up: &str) -> Vec<(String, String)> {
+    let response = app
+        .client
+        .get(app.url(&format!("/auth/login?step_up={step_up}")))
+        .send()
+        .await
+        .expect("answered");
+    let to = location(&response);
+    url::Url::parse(&to)
+        .expect("a URL")
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn a_step_up_asks_the_provider_to_authenticate_again_and_level_2_alone_when_needed() {
+    let op = HostileOp::start(Mischief::None).await;
+    let app = app_against(&op).await;
+    let plain = authorize_params(&app, "").await;
+    assert_eq!(param(&plain, "prompt"), None);
+    assert_eq!(param(&plain, "max_age"), None);
+    assert_eq!(
+        param(&plain, "acr_values"),
+        Some("vneid:level1 vneid:level2")
+    );
+    let fresh = authorize_params(&app, "fresh").await;
+    assert_eq!(param(&fresh, "prompt"), Some("login"));
+    assert_eq!(param(&fresh, "max_age"), Some("0"));
+    let level2 = authorize_params(&app, "level2").await;
+    assert_eq!(param(&level2, "acr_values"), Some("vneid:level2"));
+    assert_eq!(param(&level2, "prompt"), Some("login"));
+    // An unknown kind of step-up is a bad request.
+    let response = app
+        .client
+        .get(app.url("/auth/login?step_up=whatever"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 400);
+}
+
+/// A step-up sign-in (`step_up=fresh`) against the provider; where the server sent the browser.
+async fn step_up_sign_in(app: &TestApp) -> String {
+    let response = app
+        .client
+        .get(app.url("/auth/login?step_up=fresh&return_to=%2Fdossiers"))
+        .send()
+        .await
+        .expect("answered");
+    let at_provider = app
+        .client
+        .get(location(&response))
+        .send()
+        .await
+        .expect("answered");
+    let back = app
+        .client
+        .get(location(&at_provider))
+        .send()
+        .await
+        .expect("answered");
+    location(&back)
+}
+
+#[tokio::test]
+async fn a_provider_that_reuses_its_old_session_gives_no_fresh_proof() {
+    // An ordinary sign-in through a provider's hour-old session: signed in, but dated an hour
+    // ago, so a level-2 filing would ask for a new proof.
+    let op = HostileOp::start(Mischief::OldSession).await;
+    let app = app_against(&op).await;
+    assert_eq!(sign_in(&app).await, "/account");
+    let me = app.me().await;
+    let now_ms = motcua_server::store::now_ms();
+    let at = me["authenticated_at"].as_i64().expect("a time");
+    assert!(
+        at <= now_ms - 3_500_000,
+        "dated by auth_time, not by our callback: {me}"
+    );
+    // A step-up through that same old session is refused, and opens nothing.
+    let before = app.store.count_live_sessions().await.expect("counted");
+    assert_eq!(
+        step_up_sign_in(&app).await,
+        "/account?signin_error=not_reauthenticated"
+    );
+    assert_eq!(
+        app.store.count_live_sessions().await.expect("counted"),
+        before
+    );
+
+    // Without auth_time there is no fresh proof either; with a new one, the step-up holds.
+    let op = HostileOp::start(Mischief::NoAuthTime).await;
+    let app = app_against(&op).await;
+    assert_eq!(sign_in(&app).await, "/account");
+    assert_eq!(app.me().await["authenticated_at"], 0);
+    assert_eq!(
+        step_up_sign_in(&app).await,
+        "/account?signin_error=not_reauthenticated"
+    );
+    let op = HostileOp::start(Mischief::None).await;
+    let app = app_against(&op).await;
+    assert_eq!(step_up_sign_in(&app).await, "/dossiers");
+    let at = app.me().await["authenticated_at"].as_i64().expect("a time");
+    assert!(at >= motcua_server::store::now_ms() - 60_000);
+}
