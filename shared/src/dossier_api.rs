@@ -97,11 +97,37 @@ pub struct OfficerDossier {
     pub version: i64,
 }
 
+/// A dossier as the officer's queue lists it, and as a claim, an assignment or an action leaves
+/// it: what the queue shows, with no personal answers beyond the applicant's name. The answers
+/// are read only by opening the dossier, and each opening is in the applicant's data-access log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfficerQueueItem {
+    pub id: String,
+    pub receipt_number: String,
+    pub procedure_code: String,
+    pub procedure_name: Localized,
+    pub status: DossierStatus,
+    pub submitted_at: i64,
+    pub deadline_at: Option<i64>,
+    pub receive_by: Option<i64>,
+    pub overdue_at: Option<i64>,
+    pub unit_code: String,
+    pub applicant_name: String,
+    pub assignee_name: Option<String>,
+    /// Claimed by or assigned to the officer reading it.
+    pub mine: bool,
+    /// The actions this officer can take now.
+    pub actions: Vec<crate::dossier::DossierAction>,
+    /// As in [`OfficerDossier::version`].
+    pub version: i64,
+}
+
 /// The body of `GET /api/v1/officer/dossiers`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfficerQueue {
-    pub dossiers: Vec<OfficerDossier>,
+    pub dossiers: Vec<OfficerQueueItem>,
 }
 
 /// The body of `POST /api/v1/officer/dossiers/{id}/assign` (the unit's lead only).

@@ -124,7 +124,7 @@ pub fn OfficePage() -> Html {
                     </tr></thead>
                     <tbody>
                         { for q.dossiers.iter().map(|o| {
-                            let d = &o.dossier;
+                            let d = o;
                             let due_at = d.receive_by.or(d.deadline_at);
                             let late = due_at.is_some_and(|t| t < js_sys::Date::now() as i64);
                             html! {
@@ -290,7 +290,13 @@ fn OfficeDossierView(props: &ViewProps) -> Html {
             );
             let path = format!("/api/v1/officer/dossiers/{}/{path}", api::enc(&id));
             wasm_bindgen_futures::spawn_local(async move {
-                match api::post_json::<OfficerDossier>(&path, &body, Some(&csrf)).await {
+                match api::post_json::<motcua_shared::dossier_api::OfficerQueueItem>(
+                    &path,
+                    &body,
+                    Some(&csrf),
+                )
+                .await
+                {
                     Ok(_) => {
                         reasoning.set(None);
                         reload.emit(());

@@ -8,7 +8,9 @@ use axum::extract::State;
 use motcua_shared::ErrorCode;
 use motcua_shared::{
     dossier::{Actor, Context, DossierAction, DossierStatus, available_actions, transition},
-    dossier_api::{AssignDossier, DossierView, OfficerAction, OfficerDossier, OfficerQueue},
+    dossier_api::{
+        AssignDossier, DossierView, OfficerAction, OfficerDossier, OfficerQueue, OfficerQueueItem,
+    },
     identity::Role,
 };
 use serde::Deserialize;
@@ -69,6 +71,41 @@ fn officer_view(
     }
 }
 
+/// What the queue shows of a dossier (no answers).
+fn queue_item(
+    dossier: Dossier,
+    applicant_name: String,
+    assignee_name: Option<String>,
+    me: &str,
+) -> OfficerQueueItem {
+    let full = officer_view(dossier, applicant_name, assignee_name, me);
+    let d = full.dossier;
+    OfficerQueueItem {
+        id: d.id,
+        receipt_number: d.receipt_number,
+        procedure_code: d.procedure_code,
+        procedure_name: d.procedure_name,
+        status: d.status,
+        submitted_at: d.submitted_at,
+        deadline_at: d.deadline_at,
+        receive_by: d.receive_by,
+        overdue_at: d.overdue_at,
+        unit_code: d.unit_code,
+        applicant_name: full.applicant_name,
+        assignee_name: full.assignee_name,
+        mine: full.mine,
+        actions: full.actions,
+        version: full.version,
+    }
+}
+
+/// Whether the officer's desk (agency, level, unit) handles `dossier`.
+fn on_desk(assignment: &Assignment, dossier: &Dossier) -> bool {
+    dossier.view.agency_code == assignment.agency_code
+        && dossier.level == assignment.level.as_str()
+        && dossier.view.unit_code == assignment.unit_code
+}
+
 /// A dossier of the officer's agency, level and unit; anything else is answered as missing.
 async fn assigned_dossier(
     state: &AppState,
@@ -79,11 +116,7 @@ async fn assigned_dossier(
         .store
         .dossier(id)
         .await?
-        .filter(|d| {
-            d.view.agency_code == assignment.agency_code
-                && d.level == assignment.level.as_str()
-                && d.view.unit_code == assignment.unit_code
-        })
+        .filter(|d| on_desk(assignment, d))
         .ok_or_else(|| ApiError::NotFound)?;
     let name_of = async |id: &str| -> Result<Option<String>, ApiError> {
         Ok(state.store.person(id).await?.map(|p| p.name))
@@ -96,15 +129,16 @@ async fn assigned_dossier(
     Ok((dossier, applicant, assignee))
 }
 
-/// The dossier as it is now, for the officer who just changed it.
+/// The dossier as it is now, for the officer who just changed it: its queue line (opening it
+/// shows the rest, logged).
 async fn current_view(
     state: &AppState,
     assignment: &Assignment,
     id: &str,
     user: &AuthUser,
-) -> Result<AppJson<OfficerDossier>, ApiError> {
+) -> Result<AppJson<OfficerQueueItem>, ApiError> {
     let (dossier, applicant, assignee) = assigned_dossier(state, assignment, id).await?;
-    Ok(AppJson(officer_view(
+    Ok(AppJson(queue_item(
         dossier,
         applicant,
         assignee,
@@ -227,7 +261,7 @@ pub async fn queue(
         .filter(|(d, _, _)| {
             !query.mine.unwrap_or(false) || d.assignee_id.as_deref() == Some(&*user.person.id)
         })
-        .map(|(d, applicant, assignee)| officer_view(d, applicant, assignee, &user.person.id))
+        .map(|(d, applicant, assignee)| queue_item(d, applicant, assignee, &user.person.id))
         .collect();
     Ok(AppJson(OfficerQueue { dossiers }))
 }
@@ -238,7 +272,7 @@ pub async fn queue(
     post, path = "/officer/dossiers/{id}/claim", tag = "back office",
     params(("id" = String, Path, description = "The dossier's id")),
     responses(
-        (status = 200, description = "Claimed", body = OfficerDossier),
+        (status = 200, description = "Claimed", body = OfficerQueueItem),
         (status = 403, description = "The officer filed it (own_dossier)", body = motcua_shared::ErrorBody),
         (status = 409, description = "Another officer has it", body = motcua_shared::ErrorBody),
     )
@@ -247,7 +281,7 @@ pub async fn claim(
     State(state): State<AppState>,
     user: AuthUser,
     AppPath(id): AppPath<String>,
-) -> Result<AppJson<OfficerDossier>, ApiError> {
+) -> Result<AppJson<OfficerQueueItem>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
     not_own(&dossier, &user.person.id)?;
@@ -283,7 +317,7 @@ pub async fn claim(
     params(("id" = String, Path, description = "The dossier's id")),
     request_body = AssignDossier,
     responses(
-        (status = 200, description = "Assigned", body = OfficerDossier),
+        (status = 200, description = "Assigned", body = OfficerQueueItem),
         (status = 403, description = "Not the lead", body = motcua_shared::ErrorBody),
         (status = 422, description = "Not an officer of this unit", body = motcua_shared::ErrorBody),
     )
@@ -293,7 +327,7 @@ pub async fn assign(
     user: AuthUser,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<AssignDossier>,
-) -> Result<AppJson<OfficerDossier>, ApiError> {
+) -> Result<AppJson<OfficerQueueItem>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     if !assignment.lead {
         return Err(ApiError::forbidden(ErrorCode::LeadOnly));
@@ -351,19 +385,21 @@ pub async fn open(
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<OfficerDossier>, ApiError> {
     let assignment = assignment(&state, &user).await?;
-    let (mut dossier, applicant_name, assignee) =
-        assigned_dossier(&state, &assignment, &id).await?;
+    let accessor = format!("{} (cán bộ {})", user.person.name, assignment.agency_code);
+    let mut dossier = state
+        .store
+        .open_dossier_logged(&id, |d| on_desk(&assignment, d), &accessor)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     dossier.view.events = state.store.dossier_events(&id).await?;
-    let read = format!("Hồ sơ {}", dossier.view.receipt_number);
-    record_officer_read(
-        &state,
-        &user,
-        &assignment,
-        &dossier.applicant_id,
-        "dossier",
-        &read,
-    )
-    .await?;
+    let name_of = async |id: &str| -> Result<Option<String>, ApiError> {
+        Ok(state.store.person(id).await?.map(|p| p.name))
+    };
+    let applicant_name = name_of(&dossier.applicant_id).await?.unwrap_or_default();
+    let assignee = match dossier.assignee_id.clone() {
+        Some(id) => name_of(&id).await?,
+        None => None,
+    };
     Ok(AppJson(officer_view(
         dossier,
         applicant_name,
@@ -380,7 +416,7 @@ pub async fn open(
     params(("id" = String, Path, description = "The dossier's id")),
     request_body = OfficerAction,
     responses(
-        (status = 200, description = "Done", body = OfficerDossier),
+        (status = 200, description = "Done", body = OfficerQueueItem),
         (status = 403, description = "The officer filed it (own_dossier)", body = motcua_shared::ErrorBody),
         (status = 409, description = "Not allowed in the dossier's state, or changed meanwhile", body = motcua_shared::ErrorBody),
         (status = 422, description = "A reason is required", body = motcua_shared::ErrorBody),
@@ -391,7 +427,7 @@ pub async fn act(
     user: AuthUser,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<OfficerAction>,
-) -> Result<AppJson<OfficerDossier>, ApiError> {
+) -> Result<AppJson<OfficerQueueItem>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     let (dossier, _, assignee) = assigned_dossier(&state, &assignment, &id).await?;
     not_own(&dossier, &user.person.id)?;

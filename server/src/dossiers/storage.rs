@@ -290,6 +290,50 @@ impl Store {
         row.as_ref().map(decode).transpose()
     }
 
+    /// Opens a dossier for an officer: reads it and writes the opening to its applicant's
+    /// data-access log in one transaction, so nobody reads a dossier unlogged. `allowed` says
+    /// whether this officer's desk handles it; when not, nothing is written and `None` returned.
+    pub async fn open_dossier_logged(
+        &self,
+        id: &str,
+        allowed: impl Fn(&Dossier) -> bool,
+        accessor: &str,
+    ) -> crate::store::StoreResult<Option<Dossier>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from dossiers d where d.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("reading a dossier")?;
+        let Some(dossier) = row.as_ref().map(decode).transpose()? else {
+            return Ok(None);
+        };
+        if !allowed(&dossier) {
+            return Ok(None);
+        }
+        let (cccd,): (String,) = sqlx::query_as("select cccd from people where id = $1")
+            .bind(&dossier.applicant_id)
+            .fetch_one(&mut *tx)
+            .await
+            .context("reading a dossier's applicant")?;
+        crate::identity::data_access::record(
+            &mut tx,
+            &crate::identity::data_access::Access {
+                cccd: &cccd,
+                accessor_kind: "officer",
+                accessor,
+                source: "dossier",
+                data: &format!("Hồ sơ {}", dossier.view.receipt_number),
+                purpose: "Giải quyết hồ sơ",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(dossier))
+    }
+
     /// The dossier a person's idempotency key made.
     pub async fn dossier_for_key(
         &self,

@@ -652,3 +652,74 @@ async fn an_officer_never_handles_a_dossier_they_filed_themselves() {
     assert_eq!(mine["status"], "submitted");
     assert_eq!(act(&lead, &id, "receive", None).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_queue_and_action_replies_hold_no_answers_and_every_opening_is_logged() {
+    let app = spawn_app().await;
+    let id = filed_renewal(&app).await;
+    let lead = officer(&app, TRAFFIC_OFFICER).await;
+    let officer_reads = || async {
+        let log = app.get_json("/api/v1/me/data-access", 200).await;
+        log["entries"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|e| e["accessor_kind"] == "officer")
+            .count()
+    };
+
+    // The queue: a summary, no personal answers beyond the name, and nothing logged.
+    let queue: Value = lead
+        .get("/api/v1/officer/dossiers")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let item = queue["dossiers"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|d| d["id"] == id.as_str())
+        .cloned()
+        .expect("in the queue");
+    assert_eq!(item["applicant_name"], "Nguyễn Văn An");
+    assert!(item.get("answers").is_none(), "{item}");
+    let text = queue.to_string();
+    assert!(!text.contains(LEVEL2_CCCD), "no CCCD in the queue");
+    assert!(!text.contains("Hàng Bông"), "no address in the queue");
+    assert_eq!(officer_reads().await, 0);
+
+    // Claiming and acting answer the queue line too.
+    let claimed: Value = post(
+        &lead,
+        &format!("/api/v1/officer/dossiers/{id}/claim"),
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(claimed["mine"], true);
+    assert!(claimed.get("answers").is_none(), "{claimed}");
+    let acted: Value = act(&lead, &id, "receive", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(acted["status"], "received");
+    assert!(acted.get("answers").is_none(), "{acted}");
+    assert!(!acted.to_string().contains(LEVEL2_CCCD));
+    assert_eq!(officer_reads().await, 0, "nothing was opened yet");
+
+    // Opening it shows the answers, and that opening is in An's log, once per opening.
+    let opened: Value = lead
+        .get(&format!("/api/v1/officer/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(opened["answers"].is_object(), "{opened}");
+    assert_eq!(officer_reads().await, 1);
+    lead.get(&format!("/api/v1/officer/dossiers/{id}")).await;
+    assert_eq!(officer_reads().await, 2);
+}
