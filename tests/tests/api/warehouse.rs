@@ -54,6 +54,21 @@ async fn an_upload_is_typed_by_its_content_and_kept_in_the_warehouse() {
     assert_eq!(content.status(), 200);
     assert_eq!(content.headers()["content-type"], "image/png");
     assert_eq!(content.headers()["x-content-type-options"], "nosniff");
+    // A download, never a page of this site: an attachment, sandboxed should it be rendered.
+    let disposition = content.headers()["content-disposition"]
+        .to_str()
+        .expect("text");
+    assert!(
+        disposition.starts_with("attachment; filename=") && disposition.ends_with(".png\""),
+        "{disposition}"
+    );
+    let csp = content.headers()["content-security-policy"]
+        .to_str()
+        .expect("text");
+    assert!(
+        csp.starts_with("sandbox;") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
     assert_eq!(content.bytes().await.expect("bytes").as_ref(), PNG);
 
     let list = app.get_json("/api/v1/me/warehouse", 200).await;
