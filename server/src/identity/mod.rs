@@ -175,9 +175,10 @@ async fn callback(
         }
     };
     let lifetime = i64::try_from(state.config.session_absolute_hours).unwrap_or(12) * 3_600_000;
+    let previous = session::previous_session(&state.config, &jar);
     let (person, secret) = state
         .store
-        .record_eid_sign_in(&who, lifetime, &client)
+        .record_eid_sign_in(&who, lifetime, &client, previous.as_deref())
         .await?;
     tracing::info!(person = %person.cccd.masked(), acr = who.acr.as_str(), "signed in with e-ID");
     for hook in state.sign_in_hooks.iter() {

@@ -325,7 +325,14 @@ pub async fn sign_in_finish(
     let lifetime = i64::try_from(state.config.session_absolute_hours).unwrap_or(12) * 3_600_000;
     let secret = state
         .store
-        .record_passkey_sign_in(&person, &credential_id, &passkey, lifetime, &client)
+        .record_passkey_sign_in(
+            &person,
+            &credential_id,
+            &passkey,
+            lifetime,
+            &client,
+            session::previous_session(&state.config, &jar).as_deref(),
+        )
         .await?;
     tracing::info!(person = %person.cccd.masked(), "signed in with a passkey");
     let jar = jar.add(session::session_cookie(&state.config, secret));
@@ -525,6 +532,7 @@ impl Store {
         passkey: &Passkey,
         lifetime_ms: i64,
         client: &ClientMeta,
+        replaces: Option<&str>,
     ) -> anyhow::Result<String> {
         let mut tx = self.begin_write().await?;
         sqlx::query("update passkeys set passkey = $1, last_used_at = $2 where credential_id = $3")
@@ -543,6 +551,7 @@ impl Store {
                 lifetime_ms,
                 client,
                 authenticated_at: crate::store::now_ms(),
+                replaces,
             },
         )
         .await?;

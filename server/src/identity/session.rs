@@ -38,6 +38,12 @@ pub fn session_cookie_name(config: &Config) -> &'static str {
     }
 }
 
+/// The hash of the session this browser holds now, if any (a new sign-in ends it).
+pub fn previous_session(config: &Config, jar: &CookieJar) -> Option<String> {
+    jar.get(session_cookie_name(config))
+        .map(|c| sha256_hex(c.value()))
+}
+
 /// A person known to the platform.
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -319,6 +325,8 @@ pub struct NewSession<'a> {
     /// When the person last proved who they are (Unix ms): the e-ID provider's `auth_time`, or
     /// now for a passkey; 0 when the provider did not say (such a session is never fresh).
     pub authenticated_at: i64,
+    /// The session this browser had before (its secret's hash): ended by this sign-in.
+    pub replaces: Option<&'a str>,
 }
 
 /// Opens a session inside `tx`; returns the cookie secret (stored only as its hash).
@@ -328,6 +336,17 @@ pub async fn open_session(
 ) -> anyhow::Result<String> {
     let secret = random_token(32);
     let now = now_ms();
+    // A new sign-in ends the browser's previous session, whoever it was.
+    if let Some(previous) = new.replaces {
+        sqlx::query(
+            "update sessions set revoked_at = $1 where secret_hash = $2 and revoked_at is null",
+        )
+        .bind(now)
+        .bind(previous)
+        .execute(&mut **tx)
+        .await
+        .context("ending the browser's previous session")?;
+    }
     sqlx::query(
         "insert into sessions (secret_hash, public_id, person_id, csrf_token, acr, auth_method, \
            authenticated_at, created_at, last_seen_at, expires_at, user_agent, ip) \
@@ -361,6 +380,7 @@ impl Store {
         who: &EidIdentity,
         lifetime_ms: i64,
         client: &ClientMeta,
+        replaces: Option<&str>,
     ) -> anyhow::Result<(Person, String)> {
         let mut tx = self.begin_write().await?;
         let person = upsert_person(&mut tx, who).await?;
@@ -373,6 +393,7 @@ impl Store {
                 lifetime_ms,
                 client,
                 authenticated_at: who.authenticated_at,
+                replaces,
             },
         )
         .await?;

@@ -582,3 +582,25 @@ async fn acting_for_is_per_session_and_needs_the_csrf_token() {
         "the other device still acts for the person"
     );
 }
+
+#[tokio::test]
+async fn a_new_sign_in_ends_the_browser_s_previous_session() {
+    let app = motcua_tests::spawn_app().await;
+    let browser = motcua_tests::Browser::at(&app.address);
+    browser.sign_in_as(motcua_tests::LEVEL2_CCCD).await;
+    let first = browser.cookie_header();
+    assert_eq!(app.store.count_live_sessions().await.expect("counted"), 1);
+    // The same browser signs in again, as someone else: one live session, the new one.
+    browser.sign_in_as("079195004321").await;
+    assert_eq!(app.store.count_live_sessions().await.expect("counted"), 1);
+    let me: serde_json::Value = browser.get("/api/v1/me").await.json().await.expect("json");
+    assert_eq!(me["cccd"], "079195004321");
+    // The earlier session's cookie, replayed, signs nobody in.
+    let replay = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("cookie", first)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(replay.status(), 401);
+}
