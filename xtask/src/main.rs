@@ -18,7 +18,8 @@ commands:
   run         build the PWA and the server, start it on SQLite with demo data at http://127.0.0.1:8080
   test        fmt, clippy, the Rust tests on SQLite and PostgreSQL, wasm tests and browser tests
   bench       load the API and measure it against a bare axum server; report the PWA's size
-  fuzz [S]    fuzz the credential decoder for S seconds (default 600); crashes go to target/fuzz
+  fuzz [--minutes N | S]  fuzz each target (credential decoder, e-form validator) for N minutes or S
+              seconds (default 600 s each); crashes go to target/fuzz
   build-pwa   build the PWA into client/dist (release, optimised, pre-compressed)";
 
 fn main() -> ExitCode {
@@ -27,11 +28,13 @@ fn main() -> ExitCode {
         Some("run") => run::run(),
         Some("test") => test::test(),
         Some("bench") => bench::bench(),
-        Some("fuzz") => args
-            .get(1)
-            .map_or(Ok(fuzz::DEFAULT_SECS), |s| s.parse())
-            .map_err(anyhow::Error::from)
-            .and_then(|secs| fuzz::fuzz(secs).map(|runs| println!("{runs} inputs, no crash"))),
+        Some("fuzz") => fuzz::seconds_asked(&args[1..])
+            .and_then(fuzz::fuzz_all)
+            .map(|runs| {
+                for (target, n) in runs {
+                    println!("{target}: {n} inputs, no crash");
+                }
+            }),
         Some("build-pwa") => tools::ensure_pwa_tools().and_then(|()| pwa::build().map(|_| ())),
         _ => {
             eprintln!("{USAGE}");
