@@ -138,9 +138,11 @@ pub async fn registration_start(
         .collect::<Vec<_>>();
     let person_uuid = Uuid::parse_str(&user.person.id).context("a person id is not a UUID")?;
     let (challenge, registration) = webauthn
+        // The authenticator, and any password manager it syncs to, keeps the user name: the
+        // CCCD masked (enough to tell two accounts apart), never the whole number.
         .start_passkey_registration(
             person_uuid,
-            user.person.cccd.as_str(),
+            &user.person.cccd.masked(),
             &user.person.name,
             Some(exclude),
         )

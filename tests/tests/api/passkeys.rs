@@ -53,7 +53,10 @@ async fn registration_options_ask_for_a_discoverable_credential_bound_to_this_si
     let options = &body["options"]["publicKey"];
     assert_eq!(options["rp"]["id"], "localhost");
     assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
-    assert_eq!(options["user"]["name"], LEVEL2_CCCD);
+    // The authenticator keeps the name and the CCCD masked, never the whole number.
+    assert_eq!(options["user"]["name"], "********2345");
+    assert_eq!(options["user"]["displayName"], "Nguyễn Văn An");
+    assert!(!body.to_string().contains(LEVEL2_CCCD), "{body}");
     assert!(
         body["ceremony_id"]
             .as_str()
