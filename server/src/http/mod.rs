@@ -25,13 +25,22 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+    // What the API and sign-in answer is personal unless a handler says how to cache it (the
+    // status lists do): no cache, shared or the browser's, keeps it.
+    let api = {
+        let path = request.uri().path();
+        path.starts_with("/api/") || path.starts_with("/auth/")
+    };
     let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         headers
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
     };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if api {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
     set(
         headers,
         header::CONTENT_SECURITY_POLICY,

@@ -604,3 +604,24 @@ async fn a_new_sign_in_ends_the_browser_s_previous_session() {
         .expect("answered");
     assert_eq!(replay.status(), 401);
 }
+
+#[tokio::test]
+async fn personal_answers_are_never_stored_by_a_cache() {
+    let app = motcua_tests::spawn_app().await;
+    app.sign_in(motcua_tests::LEVEL2_CCCD).await;
+    for path in [
+        "/api/v1/me",
+        "/api/v1/dossiers",
+        "/api/v1/me/notices",
+        "/api/v1/me/data-access",
+        "/api/v1/me/warehouse",
+        "/api/v1/wallet",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+    // Errors too.
+    let response = app.get("/api/v1/dossiers/not-a-dossier").await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
