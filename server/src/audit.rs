@@ -151,3 +151,193 @@ impl Store {
             .context("reading audit entries")
     }
 }
+
+/// A signed statement of the chain's head, kept outside the database: "after `seq` entries the
+/// chain's hash was `hash`". Whoever can write the database can rebuild the whole chain with
+/// new hashes; they cannot make these statements, kept in a file of the data folder and
+/// served to any witness that polls `GET /api/v1/audit/checkpoint`, agree with it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    /// Unix ms.
+    pub at: i64,
+    /// The checkpoint key's public half, hex (Ed25519).
+    pub key: String,
+    /// Ed25519 signature of [`Checkpoint::message`], hex.
+    pub signature: String,
+}
+
+impl Checkpoint {
+    fn message(seq: i64, hash: &str, at: i64) -> String {
+        format!("motcua audit checkpoint\n{seq}\n{hash}\n{at}")
+    }
+
+    /// Whether the signature holds for the key it names.
+    pub fn signed(&self) -> bool {
+        use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+        let key = motcua_shared::credential::from_hex(&self.key)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok());
+        let signature = motcua_shared::credential::from_hex(&self.signature)
+            .and_then(|b| Signature::from_slice(&b).ok());
+        match (key, signature) {
+            (Some(key), Some(signature)) => key
+                .verify(
+                    Self::message(self.seq, &self.hash, self.at).as_bytes(),
+                    &signature,
+                )
+                .is_ok(),
+            _ => false,
+        }
+    }
+}
+
+/// The key id of the checkpoint key in the key store.
+pub const CHECKPOINT_KID: &str = "auditcheckpoint";
+
+/// The file the checkpoints are appended to, one JSON line each.
+pub fn checkpoints_file(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("audit").join("checkpoints.jsonl")
+}
+
+/// The checkpoints written so far, oldest first (an unreadable line is skipped, and reported by
+/// [`verify_with_checkpoints`] as not matching).
+pub fn read_checkpoints(data_dir: &std::path::Path) -> anyhow::Result<Vec<Checkpoint>> {
+    let path = checkpoints_file(data_dir);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// Signs the chain's head now and appends it to the checkpoints file, unless the last
+/// checkpoint already names this head. Returns the newest checkpoint.
+pub async fn checkpoint(
+    store: &Store,
+    keys: &dyn crate::wallet::keys::KeyStore,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Checkpoint> {
+    use ed25519_dalek::Signer;
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("select seq, hash from audit_head where id = 1")
+            .fetch_one(store.pool())
+            .await
+            .context("reading the audit chain's head")?;
+    let existing = read_checkpoints(data_dir)?;
+    if let Some(last) = existing.last()
+        && last.seq == seq
+        && last.hash == hash
+    {
+        return Ok(last.clone());
+    }
+    let key = keys
+        .load(CHECKPOINT_KID)
+        .or_else(|_| keys.generate(CHECKPOINT_KID))?;
+    let at = now_ms();
+    let signed = Checkpoint {
+        seq,
+        key: motcua_shared::credential::public_hex(&key),
+        signature: motcua_shared::credential::to_hex(
+            &key.sign(Checkpoint::message(seq, &hash, at).as_bytes())
+                .to_bytes(),
+        ),
+        hash,
+        at,
+    };
+    let path = checkpoints_file(data_dir);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut line = serde_json::to_string(&signed)?;
+    line.push('\n');
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.write_all(line.as_bytes())?;
+    file.sync_all()?;
+    Ok(signed)
+}
+
+/// Checks the chain, then every checkpoint against it: each must be signed by `key` (hex; the
+/// key of the checkpoints file's first line when `None`) and name a hash the chain still has.
+pub async fn verify_with_checkpoints(
+    store: &Store,
+    checkpoints: &[Checkpoint],
+    key: Option<&str>,
+) -> anyhow::Result<ChainReport> {
+    let report = store.verify_audit_chain().await?;
+    if let ChainReport::Broken { .. } = report {
+        return Ok(report);
+    }
+    let ChainReport::Intact { entries } = report else {
+        return Ok(report);
+    };
+    let Some(trusted) = key
+        .map(str::to_owned)
+        .or_else(|| checkpoints.first().map(|c| c.key.clone()))
+    else {
+        return Ok(report);
+    };
+    for checkpoint in checkpoints {
+        if checkpoint.key != trusted || !checkpoint.signed() {
+            return Ok(ChainReport::Broken {
+                seq: checkpoint.seq,
+                why: "a checkpoint's signature does not hold".into(),
+            });
+        }
+        if checkpoint.seq > entries {
+            return Ok(ChainReport::Broken {
+                seq: entries + 1,
+                why: format!(
+                    "entries up to {} were signed at a checkpoint and are gone",
+                    checkpoint.seq
+                ),
+            });
+        }
+        let at: Option<(String,)> = if checkpoint.seq == 0 {
+            Some(("genesis".into(),))
+        } else {
+            sqlx::query_as("select hash from audit_log where seq = $1")
+                .bind(checkpoint.seq)
+                .fetch_optional(store.pool())
+                .await
+                .context("reading the audit log")?
+        };
+        if at.map(|(h,)| h) != Some(checkpoint.hash.clone()) {
+            return Ok(ChainReport::Broken {
+                seq: checkpoint.seq,
+                why: "the chain was rewritten: it no longer matches the checkpoint signed then"
+                    .into(),
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// Writes a checkpoint every `every` until `stop`.
+pub async fn run_checkpoints(
+    state: crate::AppState,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = checkpoint(&state.store, state.keys.as_ref(), &state.config.data_dir).await
+        {
+            tracing::error!(error = %format!("{e:#}"), "the audit checkpoint was not written");
+        }
+    }
+}

@@ -81,8 +81,12 @@ enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Recompute the chain; exit 1 at the first broken entry.
+    /// Recompute the chain and check it against the signed checkpoints of the data folder;
+    /// exit 1 at the first broken entry.
     Verify,
+    /// Sign the chain's head now into the checkpoints file (a worker does it every
+    /// `audit_checkpoint_secs`).
+    Checkpoint,
 }
 
 impl Cli {
@@ -125,6 +129,9 @@ impl Cli {
                 Command::Audit {
                     command: AuditCommand::Verify,
                 } => verify_audit(config).await,
+                Command::Audit {
+                    command: AuditCommand::Checkpoint,
+                } => audit_checkpoint(config).await,
                 Command::Keys { command } => keys(config, command).await,
                 Command::DefaultConfig => Ok(()),
             }
@@ -229,17 +236,35 @@ async fn revoke_role(config: Config, cccd: &str, role: &str) -> anyhow::Result<(
 
 async fn verify_audit(config: Config) -> anyhow::Result<()> {
     let store = Store::connect(config.database_url.expose(), 1).await?;
-    let report = store.verify_audit_chain().await?;
+    let checkpoints = crate::audit::read_checkpoints(&config.data_dir)?;
+    let report = crate::audit::verify_with_checkpoints(&store, &checkpoints, None).await?;
     store.close().await;
     match report {
         crate::audit::ChainReport::Intact { entries } => {
-            println!("audit log intact: {entries} entries");
+            println!(
+                "audit log intact: {entries} entries, matching {} signed checkpoints",
+                checkpoints.len()
+            );
             Ok(())
         }
         crate::audit::ChainReport::Broken { seq, why } => {
             anyhow::bail!("audit log broken at entry {seq}: {why}")
         }
     }
+}
+
+async fn audit_checkpoint(config: Config) -> anyhow::Result<()> {
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    let keys = crate::wallet::keys::FileKeyStore::new(config.data_dir.join("keys"));
+    let signed = crate::audit::checkpoint(&store, &keys, &config.data_dir).await?;
+    store.close().await;
+    println!(
+        "checkpoint: {} entries, head {} (in {})",
+        signed.seq,
+        signed.hash,
+        crate::audit::checkpoints_file(&config.data_dir).display()
+    );
+    Ok(())
 }
 
 async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {

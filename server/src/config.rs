@@ -88,6 +88,9 @@ pub struct Config {
     /// How often the licence register is read again for the licences in wallets (suspended,
     /// lifted, revoked), in seconds; 0: never.
     pub register_sync_secs: u64,
+    /// How often the audit chain's head is signed into `DATA_DIR/audit/checkpoints.jsonl`, in
+    /// seconds; 0: never (then only `motcua-server audit checkpoint`).
+    pub audit_checkpoint_secs: u64,
     /// The platform's API key at the national data-exchange platform.
     pub registry_api_key: Secret,
     /// The reverse proxies in front of this server, whose `X-Forwarded-For` / `Forwarded` name
@@ -135,6 +138,7 @@ impl Default for Config {
             health_registry_url: String::new(),
             insurance_registry_url: String::new(),
             register_sync_secs: 3600,
+            audit_checkpoint_secs: 600,
             trusted_proxies: String::new(),
             registry_api_key: Secret::default(),
             rate_limit_sign_in_per_minute: 30,

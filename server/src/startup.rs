@@ -231,6 +231,14 @@ impl Application {
                 stopped.clone(),
             )));
         }
+        let checkpoints = self.state.config.audit_checkpoint_secs;
+        if checkpoints > 0 {
+            workers.push(tokio::spawn(crate::audit::run_checkpoints(
+                self.state.clone(),
+                Duration::from_secs(checkpoints),
+                stopped.clone(),
+            )));
+        }
         let sync = self.state.config.register_sync_secs;
         if sync > 0 {
             workers.push(tokio::spawn(crate::wallet::registers::run(

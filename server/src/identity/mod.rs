@@ -167,6 +167,10 @@ async fn callback(
         Ok(done) => done,
         Err(e) => {
             tracing::warn!(code = e.code(), error = %e, "sign-in refused");
+            state
+                .store
+                .record_failed_sign_in(e.code(), &client.rate_key())
+                .await?;
             return Ok((
                 jar,
                 Redirect::to(&format!("/account?signin_error={}", e.code())),
@@ -196,7 +200,7 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     state
         .store
-        .revoke_session(&user.session.secret_hash)
+        .revoke_session(&user.session.secret_hash, &user.person.id)
         .await?;
     let name = session::session_cookie_name(&state.config);
     Ok((

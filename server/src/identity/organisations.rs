@@ -51,7 +51,11 @@ pub async fn set_acting_for(
     };
     state
         .store
-        .set_acting_for(&user.session.secret_hash, tax_code.as_deref())
+        .set_acting_for(
+            &user.session.secret_hash,
+            &user.person.id,
+            tax_code.as_deref(),
+        )
         .await?;
     Ok(AppJson(ActingFor { tax_code }))
 }
@@ -121,14 +125,24 @@ impl Store {
     pub async fn set_acting_for(
         &self,
         session_hash: &str,
+        person_id: &str,
         tax_code: Option<&str>,
     ) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query("update sessions set acting_for = $1 where secret_hash = $2")
             .bind(tax_code)
             .bind(session_hash)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .context("switching whom a session acts for")?;
+        super::session::audit_identity(
+            &mut tx,
+            person_id,
+            "identity.acting_for",
+            serde_json::json!({ "organisation": tax_code }),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -38,6 +38,26 @@ pub fn session_cookie_name(config: &Config) -> &'static str {
     }
 }
 
+/// An identity event of `person_id`, by them, in the audit chain (inside `tx`).
+pub(crate) async fn audit_identity(
+    tx: &mut crate::store::WriteTx,
+    person_id: &str,
+    action: &str,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
+    let who = format!("person:{person_id}");
+    crate::audit::append(
+        tx,
+        &crate::audit::Event {
+            actor: &who,
+            action,
+            subject: &who,
+            details,
+        },
+    )
+    .await
+}
+
 /// The hash of the session this browser holds now, if any (a new sign-in ends it).
 pub fn previous_session(config: &Config, jar: &CookieJar) -> Option<String> {
     jar.get(session_cookie_name(config))
@@ -486,15 +506,27 @@ impl Store {
         Ok(())
     }
 
-    pub async fn revoke_session(&self, secret_hash: &str) -> anyhow::Result<()> {
-        sqlx::query(
+    /// Signing out: ends this session, with its audit entry.
+    pub async fn revoke_session(&self, secret_hash: &str, person_id: &str) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
             "update sessions set revoked_at = $1 where secret_hash = $2 and revoked_at is null",
         )
         .bind(now_ms())
         .bind(secret_hash)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .context("revoking a session")?;
+        if done.rows_affected() > 0 {
+            audit_identity(
+                &mut tx,
+                person_id,
+                "identity.sign_out",
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -504,29 +536,68 @@ impl Store {
         person_id: &str,
         public_id: &str,
     ) -> anyhow::Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "update sessions set revoked_at = $1 where person_id = $2 and public_id = $3 and revoked_at is null",
         )
         .bind(now_ms())
         .bind(person_id)
         .bind(public_id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .context("revoking a session")?;
-        Ok(done.rows_affected() > 0)
+        let revoked = done.rows_affected() > 0;
+        if revoked {
+            audit_identity(
+                &mut tx,
+                person_id,
+                "identity.session_revoked",
+                serde_json::json!({ "session": public_id }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
     }
 
     /// "Sign out of all devices".
     pub async fn revoke_all_sessions(&self, person_id: &str) -> anyhow::Result<u64> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "update sessions set revoked_at = $1 where person_id = $2 and revoked_at is null",
         )
         .bind(now_ms())
         .bind(person_id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .context("revoking all sessions")?;
+        audit_identity(
+            &mut tx,
+            person_id,
+            "identity.sign_out_everywhere",
+            serde_json::json!({ "sessions": done.rows_affected() }),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
+    }
+
+    /// A sign-in that failed, in the audit chain: the reason's code and the client's network
+    /// (its IPv4 address or IPv6 /64), no identity (none was established).
+    pub async fn record_failed_sign_in(&self, code: &str, network: &str) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor: "anonymous",
+                action: "identity.sign_in_failed",
+                subject: "sign-in",
+                details: serde_json::json!({ "code": code, "network": network }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The person's live sessions, newest first.

@@ -17,7 +17,28 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{AppState, error::ApiError, store::Store};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(audit_checkpoint))
+}
+
+/// The newest signed checkpoint of the audit chain's head, for witnesses to poll and keep:
+/// a later rewrite of the chain can no longer match what they hold. Public: it holds a count,
+/// a hash, a time and a signature.
+#[utoipa::path(
+    get, path = "/v1/audit/checkpoint", tag = "operations",
+    responses((status = 200, description = "The newest checkpoint", body = crate::audit::Checkpoint))
+)]
+async fn audit_checkpoint(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<axum::Json<crate::audit::Checkpoint>, crate::error::ApiError> {
+    let data_dir = state.config.data_dir.clone();
+    let newest = crate::audit::read_checkpoints(&data_dir)?.pop();
+    let checkpoint = match newest {
+        Some(c) => c,
+        None => crate::audit::checkpoint(&state.store, state.keys.as_ref(), &data_dir).await?,
+    };
+    Ok(axum::Json(checkpoint))
 }
 
 /// This instance's metrics, in its own registry (no process-global state, so tests can run
