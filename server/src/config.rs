@@ -91,6 +91,12 @@ pub struct Config {
     /// How often the audit chain's head is signed into `DATA_DIR/audit/checkpoints.jsonl`, in
     /// seconds; 0: never (then only `motcua-server audit checkpoint`).
     pub audit_checkpoint_secs: u64,
+    /// Documents one person may upload in 24 hours.
+    pub upload_quota_per_day: u32,
+    /// Bytes of uploads one person may keep in their warehouse.
+    pub upload_quota_bytes: u64,
+    /// Dossiers one person may file in an hour.
+    pub filing_rate_per_hour: u32,
     /// The platform's API key at the national data-exchange platform.
     pub registry_api_key: Secret,
     /// The reverse proxies in front of this server, whose `X-Forwarded-For` / `Forwarded` name
@@ -139,6 +145,9 @@ impl Default for Config {
             insurance_registry_url: String::new(),
             register_sync_secs: 3600,
             audit_checkpoint_secs: 600,
+            upload_quota_per_day: 100,
+            upload_quota_bytes: 500 * 1024 * 1024,
+            filing_rate_per_hour: 10,
             trusted_proxies: String::new(),
             registry_api_key: Secret::default(),
             rate_limit_sign_in_per_minute: 30,

@@ -55,6 +55,16 @@ pub enum ApiError {
     /// 429: too many attempts; try again after `retry_after_secs`.
     #[error("Too many attempts. Wait {retry_after_secs} seconds and try again.")]
     RateLimited { retry_after_secs: u64 },
+    /// 429 with its own code: a per-person quota or rate is used up (uploads a day, filings an
+    /// hour); again after `retry_after_secs`.
+    #[error("{}", english(.problem))]
+    QuotaUsed {
+        problem: Problem,
+        retry_after_secs: u64,
+    },
+    /// 413 with its own code: what the person keeps has reached its limit.
+    #[error("{}", english(.0))]
+    StorageFull(Problem),
     /// 422: form answers that do not hold, each field with what to fix.
     #[error("{}", english(&Problem::from(*code)))]
     InvalidAnswers {
@@ -116,7 +126,10 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::InvalidAnswers { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::QuotaUsed { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::StorageFull(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -129,7 +142,9 @@ impl ApiError {
             | ApiError::Validation(p)
             | ApiError::Unauthorized(p)
             | ApiError::Forbidden(p)
-            | ApiError::Conflict(p) => p.clone(),
+            | ApiError::Conflict(p)
+            | ApiError::StorageFull(p) => p.clone(),
+            ApiError::QuotaUsed { problem, .. } => problem.clone(),
             ApiError::InvalidAnswers { code, .. } => Problem::from(*code),
             ApiError::NotFound => ErrorCode::NotFound.into(),
             ApiError::PayloadTooLarge => ErrorCode::PayloadTooLarge.into(),
@@ -217,7 +232,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // Vietnamese here; [`json_error_bodies`] renders it again in the reader's language.
         let mut response = (self.status(), Json(self.body(Lang::Vi))).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = &self {
+        if let ApiError::RateLimited { retry_after_secs }
+        | ApiError::QuotaUsed {
+            retry_after_secs, ..
+        } = &self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));

@@ -176,7 +176,15 @@ pub fn bench() -> anyhow::Result<()> {
         } else {
             binary
         };
-        services::start_server(&server_bin, "bench", &[("MOTCUA_LOG", "warn".into())])?
+        // The bench files 20 dossiers per person, past the hourly filing rate a person has.
+        services::start_server(
+            &server_bin,
+            "bench",
+            &[
+                ("MOTCUA_LOG", "warn".into()),
+                ("MOTCUA_FILING_RATE_PER_HOUR", "1000".into()),
+            ],
+        )?
     };
     let health = wrk(&format!("{}/api/health", server.base_url))?;
     let catalogue = wrk(&format!("{}/api/v1/procedures", server.base_url))?;

@@ -113,6 +113,23 @@ async fn submit(
     {
         return Ok((StatusCode::OK, Json(existing.view)).into_response());
     }
+    // A replayed filing (above) is not a new one; a new one counts against the hourly rate.
+    const HOUR_MS: i64 = 3_600_000;
+    let per_hour = state.config.filing_rate_per_hour;
+    if state
+        .store
+        .filings_since(&user.person.id, now_ms() - HOUR_MS)
+        .await?
+        >= i64::from(per_hour)
+    {
+        return Err(ApiError::QuotaUsed {
+            problem: crate::error::Problem {
+                code: ErrorCode::FilingRate,
+                params: vec![("limit", per_hour.to_string())],
+            },
+            retry_after_secs: 600,
+        });
+    }
     let procedure = state
         .store
         .procedure(&body.procedure_code)

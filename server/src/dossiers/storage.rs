@@ -334,6 +334,19 @@ impl Store {
         Ok(Some(dossier))
     }
 
+    /// How many dossiers `person_id` filed since `since` (Unix ms).
+    pub async fn filings_since(&self, person_id: &str, since: i64) -> anyhow::Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "select cast(count(*) as bigint) from dossiers where applicant_id = $1 and submitted_at >= $2",
+        )
+        .bind(person_id)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await
+        .context("counting a person's filings")?;
+        Ok(n)
+    }
+
     /// The dossier a person's idempotency key made.
     pub async fn dossier_for_key(
         &self,

@@ -142,6 +142,26 @@ pub async fn insert_item(
 }
 
 impl Store {
+    /// What `person_id` uploaded: how many since `since` (Unix ms), and the bytes of all the
+    /// uploads they keep.
+    pub async fn upload_usage(
+        &self,
+        person_id: &str,
+        since: i64,
+    ) -> crate::store::StoreResult<(i64, i64)> {
+        let row: (i64, i64) = sqlx::query_as(
+            "select cast(count(case when created_at >= $2 then 1 end) as bigint), \
+                    cast(coalesce(sum(size_bytes), 0) as bigint) \
+             from warehouse_items where person_id = $1 and provenance = 'upload'",
+        )
+        .bind(person_id)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await
+        .context("reading a person's uploads")?;
+        Ok(row)
+    }
+
     /// Records an item whose content is already stored (an upload, a seeded document).
     pub async fn add_item(&self, new: &NewItem<'_>) -> crate::store::StoreResult<String> {
         let mut tx = self.begin_write().await?;
@@ -215,6 +235,7 @@ async fn upload(
         return Err(ApiError::validation(ErrorCode::EmptyFile));
     }
     let content_type = sniff(&body).ok_or_else(|| ApiError::UnsupportedMediaType)?;
+    within_quota(&state, &user.person.id, body.len()).await?;
     // The content is fully on disk before its row exists.
     let sha = state.blobs.put(&body).await?;
     let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
@@ -268,6 +289,35 @@ async fn content(
         .await?
         .ok_or_else(|| ApiError::NotFound)?;
     serve(&state, &item, &sha).await
+}
+
+/// Refuses an upload of `size` bytes past the person's quotas: documents a day (429
+/// `upload_quota`) and bytes kept (413 `storage_quota`). Checked before the content is stored;
+/// two uploads racing at the limit may both pass, which bounds the excess to one request each.
+async fn within_quota(state: &AppState, person_id: &str, size: usize) -> Result<(), ApiError> {
+    const DAY_MS: i64 = 24 * 3_600_000;
+    let (today, held) = state
+        .store
+        .upload_usage(person_id, now_ms() - DAY_MS)
+        .await?;
+    let per_day = state.config.upload_quota_per_day;
+    if today >= i64::from(per_day) {
+        return Err(ApiError::QuotaUsed {
+            problem: crate::error::Problem {
+                code: ErrorCode::UploadQuota,
+                params: vec![("limit", per_day.to_string())],
+            },
+            retry_after_secs: 3600,
+        });
+    }
+    let bytes = state.config.upload_quota_bytes;
+    if u64::try_from(held).unwrap_or(0) + size as u64 > bytes {
+        return Err(ApiError::StorageFull(crate::error::Problem {
+            code: ErrorCode::StorageQuota,
+            params: vec![("limit", (bytes / (1024 * 1024)).to_string())],
+        }));
+    }
+    Ok(())
 }
 
 /// A stored document as a download: its recorded type, no sniffing by the browser, private, an

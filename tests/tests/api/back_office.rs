@@ -45,11 +45,10 @@ pub(crate) async fn file_as_citizen(
         .send()
         .await
         .expect("answered");
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
+    let status = response.status();
+    let body = response.json::<Value>().await.expect("json");
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().expect("an id").to_owned()
 }
 
 /// A renewal filed by the level-2 demo citizen; returns its id.

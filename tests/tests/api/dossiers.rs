@@ -285,3 +285,42 @@ async fn filing_a_level_2_procedure_needs_a_fresh_proof_of_identity() {
     let mine = app.get_json("/api/v1/dossiers", 200).await;
     assert_eq!(mine["dossiers"], json!([]), "nothing was filed");
 }
+
+#[tokio::test]
+async fn a_person_files_at_most_so_many_dossiers_an_hour_and_a_replay_is_not_one_more() {
+    use crate::back_office::file_as_citizen;
+    let app = motcua_tests::spawn_app_with(|c| c.filing_rate_per_hour = 1).await;
+    let first = file_as_citizen(
+        &app,
+        "1.002804",
+        &[("delivery", json!("counter"))],
+        "rate-limit-1",
+    )
+    .await;
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // The same key again is the same dossier (200), not one more.
+    let again = app
+        .client
+        .post(app.url("/api/v1/dossiers"))
+        .header("x-csrf-token", &token)
+        .json(&json!({ "procedure_code": "1.002804", "answers": {}, "idempotency_key": "rate-limit-1" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["id"], first.as_str());
+    let third = app
+        .client
+        .post(app.url("/api/v1/dossiers"))
+        .header("x-csrf-token", token)
+        .json(&json!({ "procedure_code": "1.002804", "answers": {}, "idempotency_key": "rate-limit-2" }))
+        .send()
+        .await
+        .expect("answered");
+    assert!(third.headers().contains_key("retry-after"));
+    motcua_tests::assert_api_error(third, 429, "filing_rate").await;
+}

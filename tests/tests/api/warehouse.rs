@@ -386,3 +386,48 @@ async fn a_draft_saved_on_one_device_continues_on_another_and_filing_clears_it()
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_person_s_uploads_are_limited_per_day_and_in_bytes_kept() {
+    let app = motcua_tests::spawn_app_with(|c| {
+        c.upload_quota_per_day = 2;
+        c.upload_quota_bytes = 3 * PNG.len() as u64;
+    })
+    .await;
+    app.sign_in(motcua_tests::LEVEL1_CCCD).await;
+    assert_eq!(
+        upload(&app, "portrait-photo", PNG, "image/png")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        upload(&app, "portrait-photo", PNG, "image/png")
+            .await
+            .status(),
+        201
+    );
+    let over = upload(&app, "portrait-photo", PNG, "image/png").await;
+    assert!(over.headers().contains_key("retry-after"));
+    motcua_tests::assert_api_error(over, 429, "upload_quota").await;
+
+    // Bytes kept: a day's count to spare, but no room.
+    let app = motcua_tests::spawn_app_with(|c| c.upload_quota_bytes = PNG.len() as u64 + 10).await;
+    app.sign_in(motcua_tests::LEVEL1_CCCD).await;
+    assert_eq!(
+        upload(&app, "portrait-photo", PNG, "image/png")
+            .await
+            .status(),
+        201
+    );
+    let full = upload(&app, "portrait-photo", PNG, "image/png").await;
+    motcua_tests::assert_api_error(full, 413, "storage_quota").await;
+    let list = app.get_json("/api/v1/me/warehouse", 200).await;
+    let uploads = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["provenance"] == "upload")
+        .count();
+    assert_eq!(uploads, 1, "nothing half-kept");
+}
