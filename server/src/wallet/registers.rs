@@ -85,15 +85,7 @@ pub async fn licence_from_register(
         valid_until: licence.expires_on.clone(),
         fields,
     };
-    let key = state
-        .store
-        .signing_key(state.keys.as_ref(), LICENCE_AGENCY, false)
-        .await?;
-    let issued = state
-        .store
-        .issue_credentials(&key, &state.config.public_url, &person.id, &[draft])
-        .await?;
-    let Some(credential) = issued.into_iter().next() else {
+    let Some(credential) = sign_into_wallet(state, person, LICENCE_AGENCY, draft).await? else {
         return Ok(None);
     };
     if licence.status == LicenceStatus::Suspended {
@@ -153,15 +145,27 @@ pub async fn insurance_card_from_register(
         card,
         today,
     );
+    Ok(sign_into_wallet(state, person, INSURANCE_AGENCY, draft)
+        .await?
+        .map(|c| c.id))
+}
+
+/// Has `agency` sign `draft` into the person's wallet; the credential made.
+async fn sign_into_wallet(
+    state: &AppState,
+    person: &Person,
+    agency: &str,
+    draft: issue::Draft,
+) -> Result<Option<credential::Credential>, ApiError> {
     let key = state
         .store
-        .signing_key(state.keys.as_ref(), INSURANCE_AGENCY, false)
+        .signing_key(state.keys.as_ref(), agency, false)
         .await?;
     let issued = state
         .store
         .issue_credentials(&key, &state.config.public_url, &person.id, &[draft])
         .await?;
-    Ok(issued.into_iter().next().map(|c| c.id))
+    Ok(issued.into_iter().next())
 }
 
 /// The credential a health-insurance card of the register becomes: the holder, their birth
