@@ -114,11 +114,11 @@ async fn login(
                 _ => ApiError::Unavailable,
             }
         })?;
-    let cookie = Cookie::build((session::LOGIN_COOKIE, login_state))
+    let cookie = Cookie::build((session::login_cookie_name(&state.config), login_state))
         .http_only(true)
         .secure(state.config.is_https())
         .same_site(SameSite::Lax)
-        .path("/auth")
+        .path(session::login_cookie_path(&state.config))
         .max_age(time::Duration::milliseconds(oidc::LOGIN_LIFETIME_MS))
         .build();
     Ok((jar.add(cookie), Redirect::to(&url)).into_response())
@@ -140,8 +140,12 @@ async fn callback(
     AppQuery(query): AppQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
     state.rate_limits.check(Limit::SignIn, &client.rate_key())?;
-    let browser_state = jar.get(session::LOGIN_COOKIE).map(|c| c.value().to_owned());
-    let jar = jar.remove(session::removal_cookie(session::LOGIN_COOKIE, "/auth"));
+    let login_cookie = session::login_cookie_name(&state.config);
+    let browser_state = jar.get(login_cookie).map(|c| c.value().to_owned());
+    let jar = jar.remove(session::removal_cookie(
+        login_cookie,
+        session::login_cookie_path(&state.config),
+    ));
     let outcome = match (&query.error, &query.code, &query.state) {
         (Some(error), _, state_param) => {
             // Use up the attempt so its state cannot be replayed.

@@ -27,7 +27,22 @@ use crate::{
 /// Header carrying the CSRF token on state-changing requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Cookie binding a sign-in's `state` to the browser that started it.
-pub const LOGIN_COOKIE: &str = "motcua_login";
+const LOGIN_COOKIE: &str = "motcua_login";
+
+/// The sign-in state cookie's name: `__Host-` prefixed over https (then its path is `/`, as the
+/// prefix requires), so no other host of the domain can plant one.
+pub fn login_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        "__Host-motcua_login"
+    } else {
+        LOGIN_COOKIE
+    }
+}
+
+/// The sign-in state cookie's path: `/auth`, or `/` for the `__Host-` name over https.
+pub fn login_cookie_path(config: &Config) -> &'static str {
+    if config.is_https() { "/" } else { "/auth" }
+}
 
 /// The session cookie's name: `__Host-` prefixed (pinned to this origin, Secure) over https.
 pub fn session_cookie_name(config: &Config) -> &'static str {
@@ -215,7 +230,11 @@ pub fn session_cookie(config: &Config, secret: String) -> Cookie<'static> {
 
 /// A cookie that tells the browser to forget `name`.
 pub fn removal_cookie(name: &'static str, path: &'static str) -> Cookie<'static> {
-    let mut cookie = Cookie::build((name, "")).path(path).build();
+    // A browser ignores a `__Host-` cookie without Secure, removal included.
+    let mut cookie = Cookie::build((name, ""))
+        .path(path)
+        .secure(name.starts_with("__Host-"))
+        .build();
     cookie.make_removal();
     cookie
 }

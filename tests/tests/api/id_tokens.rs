@@ -201,3 +201,46 @@ async fn a_provider_that_reuses_its_old_session_gives_no_fresh_proof() {
     let at = app.me().await["authenticated_at"].as_i64().expect("a time");
     assert!(at >= motcua_server::store::now_ms() - 60_000);
 }
+
+#[tokio::test]
+async fn over_https_the_sign_in_state_cookie_is_host_prefixed_and_its_removal_is_secure() {
+    let op = HostileOp::start(Mischief::None).await;
+    let issuer = op.issuer.clone();
+    let app = spawn_app_with(move |c| {
+        c.sandbox = false;
+        c.public_url = "https://dichvucong.example.vn".into();
+        c.oidc_issuer = issuer;
+        c.oidc_client_id = CLIENT_ID.into();
+        c.oidc_client_secret = Secret::new(CLIENT_SECRET);
+    })
+    .await;
+    let start = app
+        .client
+        .get(app.url("/auth/login"))
+        .send()
+        .await
+        .expect("answered");
+    let set = start.headers()["set-cookie"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(set.starts_with("__Host-motcua_login="), "{set}");
+    for part in ["Secure", "HttpOnly", "Path=/", "SameSite=Lax"] {
+        assert!(set.split("; ").any(|p| p == part), "{part} missing: {set}");
+    }
+    assert!(!set.contains("Domain="), "{set}");
+    // Coming back (here refused by the provider) removes it, as the prefix requires: Secure.
+    let back = app
+        .client
+        .get(app.url("/auth/callback?error=access_denied&state=x"))
+        .send()
+        .await
+        .expect("answered");
+    let removal = back.headers()["set-cookie"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(removal.starts_with("__Host-motcua_login=;"), "{removal}");
+    assert!(removal.split("; ").any(|p| p == "Secure"), "{removal}");
+    assert!(removal.split("; ").any(|p| p == "Path=/"), "{removal}");
+}
