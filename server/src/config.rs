@@ -88,6 +88,24 @@ pub struct Config {
     /// How often the licence register is read again for the licences in wallets (suspended,
     /// lifted, revoked), in seconds; 0: never.
     pub register_sync_secs: u64,
+    /// A filing whose fee is due at filing lapses when unpaid this long.
+    pub payment_lapse_hours: u32,
+    /// The payment gateway (VNPay protocol 2.1.0): where the browser pays, the merchant's
+    /// terminal code and hash secret, the server-to-server API, and the daily settlement. Empty
+    /// with the sandbox on: the embedded sandbox gateway.
+    pub vnpay_pay_url: String,
+    pub vnpay_tmn_code: String,
+    pub vnpay_hash_secret: Secret,
+    pub vnpay_query_url: String,
+    pub vnpay_settlement_url: String,
+    /// A payment not completed within this many minutes expires at the gateway.
+    pub payment_expiry_minutes: u32,
+    /// Reconcile the day before with the gateway's settlement once a day (an alert in the log on
+    /// any difference).
+    pub reconcile_daily: bool,
+    /// The tax authority's land-obligation service (HTTP+JSON with the platform's key). Empty
+    /// with the sandbox on: the embedded sandbox.
+    pub tax_authority_url: String,
     /// How often the audit chain's head is signed into `DATA_DIR/audit/checkpoints.jsonl`, in
     /// seconds; 0: never (then only `motcua-server audit checkpoint`).
     pub audit_checkpoint_secs: u64,
@@ -144,6 +162,15 @@ impl Default for Config {
             health_registry_url: String::new(),
             insurance_registry_url: String::new(),
             register_sync_secs: 3600,
+            payment_lapse_hours: 48,
+            vnpay_pay_url: String::new(),
+            vnpay_tmn_code: String::new(),
+            vnpay_hash_secret: Secret::default(),
+            vnpay_query_url: String::new(),
+            vnpay_settlement_url: String::new(),
+            payment_expiry_minutes: 15,
+            reconcile_daily: true,
+            tax_authority_url: String::new(),
             audit_checkpoint_secs: 600,
             upload_quota_per_day: 100,
             upload_quota_bytes: 500 * 1024 * 1024,

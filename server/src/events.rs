@@ -21,6 +21,8 @@ pub enum DomainEvent {
     Dossier(DossierEvent),
     /// A credential in someone's wallet was issued, or its status changed.
     Credential(CredentialEvent),
+    /// A payment started, was paid, failed or expired; money going back, and its refund.
+    Payment(PaymentEvent),
 }
 
 impl DomainEvent {
@@ -29,6 +31,7 @@ impl DomainEvent {
         match self {
             DomainEvent::Dossier(e) => format!("dossier.{}", e.change.as_str()),
             DomainEvent::Credential(e) => format!("credential.{}", e.change.as_str()),
+            DomainEvent::Payment(e) => format!("payment.{}", e.change.as_str()),
         }
     }
 }
@@ -66,6 +69,10 @@ pub enum DossierChange {
     ReceiptOverdue,
     Claimed,
     Assigned,
+    /// Its fee was paid; a dossier that waited for it starts its legal clock now.
+    FeePaid,
+    /// Filed with a fee due at filing, never paid: closed (as withdrawn) after the time allowed.
+    Lapsed,
 }
 
 impl DossierChange {
@@ -84,6 +91,8 @@ impl DossierChange {
             DossierChange::ReceiptOverdue => "receipt_overdue",
             DossierChange::Claimed => "claimed",
             DossierChange::Assigned => "assigned",
+            DossierChange::FeePaid => "fee_paid",
+            DossierChange::Lapsed => "lapsed",
         }
     }
 }
@@ -120,6 +129,47 @@ impl CredentialChange {
             CredentialChange::Suspended => "suspended",
             CredentialChange::Reinstated => "reinstated",
             CredentialChange::Replaced => "replaced",
+        }
+    }
+}
+
+/// A change of a payment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentEvent {
+    pub payment_id: String,
+    pub payer_id: String,
+    /// The organisation paid for (tax code).
+    pub payer_org: Option<String>,
+    pub change: PaymentChange,
+    pub amount_vnd: i64,
+    pub dossier_id: Option<String>,
+    /// What it pays: the dossier's receipt number, notice numbers (`/k` for an instalment).
+    pub references: Vec<String>,
+}
+
+/// What happened to a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentChange {
+    Started,
+    Paid,
+    Failed,
+    Expired,
+    /// The gateway took money that must go back; its refund is to be asked for.
+    ReturnStarted,
+    /// The gateway accepted a refund.
+    Refunded,
+}
+
+impl PaymentChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentChange::Started => "started",
+            PaymentChange::Paid => "paid",
+            PaymentChange::Failed => "failed",
+            PaymentChange::Expired => "expired",
+            PaymentChange::ReturnStarted => "return_started",
+            PaymentChange::Refunded => "refunded",
         }
     }
 }

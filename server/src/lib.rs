@@ -14,6 +14,7 @@ pub mod identity;
 pub mod monitoring;
 pub mod notices;
 pub mod outbox;
+pub mod payments;
 pub mod procedures;
 pub mod records;
 /// The embedded stand-ins for the national systems: only in a build with the `sandbox` feature

@@ -62,6 +62,7 @@ pub async fn from_event(
     let event = match event {
         DomainEvent::Dossier(event) => event,
         DomainEvent::Credential(event) => return credential_notice(tx, event_id, event, now).await,
+        DomainEvent::Payment(event) => return payment_notice(tx, event_id, event, now).await,
     };
     // What each change tells whom. Every change is named, so a new one must be decided here.
     let (to_applicant, to_leads): (Option<(&'static str, &'static str)>, Option<&'static str>) =
@@ -73,6 +74,8 @@ pub async fn from_event(
             DossierChange::ResultIssued => (Some(("status", "result_issued")), None),
             DossierChange::Overdue => (Some(("apology", "overdue")), Some("overdue_lead")),
             DossierChange::ReceiptOverdue => (None, Some("receipt_overdue")),
+            DossierChange::FeePaid => (Some(("status", "fee_paid")), None),
+            DossierChange::Lapsed => (Some(("status", "lapsed")), None),
             DossierChange::Submitted
             | DossierChange::Resubmitted
             | DossierChange::ProcessingStarted
@@ -84,17 +87,26 @@ pub async fn from_event(
         return Ok(());
     }
     let dossier_id = event.dossier_id.as_str();
-    type DossierRow = (String, String, String, String, String, String, Option<i64>);
+    type DossierRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+    );
     let row: Option<DossierRow> =
         sqlx::query_as(
-            "select applicant_id, receipt_number, procedure_name, agency_code, level, unit_code, rescheduled_to \
+            "select applicant_id, receipt_number, procedure_name, agency_code, level, unit_code, rescheduled_to, deadline_at \
              from dossiers where id = $1",
         )
         .bind(dossier_id)
         .fetch_optional(&mut **tx)
         .await
         .context("reading a dossier for its notices")?;
-    let Some((applicant, receipt, name, agency, level, unit, rescheduled)) = row else {
+    let Some((applicant, receipt, name, agency, level, unit, rescheduled, deadline)) = row else {
         return Ok(());
     };
     let name: Value = serde_json::from_str(&name).unwrap_or(Value::Null);
@@ -103,6 +115,7 @@ pub async fn from_event(
         "procedure": name,
         "reason": event.reason.clone().unwrap_or_default(),
         "date": rescheduled.map(format_vn_datetime).unwrap_or_default(),
+        "deadline": deadline.map(format_vn_datetime).unwrap_or_default(),
     })
     .to_string();
     let mut drafts = Vec::new();
@@ -176,6 +189,43 @@ async fn credential_notice(
     )
     .bind(event_id)
     .bind(&event.person_id)
+    .bind(now)
+    .bind(template)
+    .bind(&params)
+    .execute(&mut **tx)
+    .await
+    .context("writing a notice")?;
+    Ok(())
+}
+
+/// What a payer is told of their payment: paid (the receipt is in the wallet), not completed,
+/// and money going back.
+async fn payment_notice(
+    tx: &mut WriteTx,
+    event_id: &str,
+    event: &crate::events::PaymentEvent,
+    now: i64,
+) -> anyhow::Result<()> {
+    use crate::events::PaymentChange;
+    let template = match event.change {
+        PaymentChange::Paid => "payment_paid",
+        PaymentChange::Failed => "payment_failed",
+        PaymentChange::ReturnStarted => "payment_return_started",
+        PaymentChange::Refunded => "payment_refunded",
+        PaymentChange::Started | PaymentChange::Expired => return Ok(()),
+    };
+    let params = json!({
+        "amount": motcua_shared::Vnd(event.amount_vnd).to_string(),
+        "references": event.references.join(", "),
+    })
+    .to_string();
+    sqlx::query(
+        "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
+         values ($1, $2, $3, 'status', '', '', '', '', $4, $5, $6) on conflict (id, person_id) do nothing",
+    )
+    .bind(event_id)
+    .bind(&event.payer_id)
+    .bind(event.dossier_id.as_deref())
     .bind(now)
     .bind(template)
     .bind(&params)

@@ -59,6 +59,7 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
                     .merge(crate::dossiers::routes())
                     .merge(crate::notices::routes())
                     .merge(crate::wallet::routes())
+                    .merge(crate::payments::routes())
                     .merge(crate::warehouse::routes(state.config.upload_limit_bytes)),
             ),
         )
@@ -157,16 +158,18 @@ impl Application {
         );
         let sandbox = load_sandboxes(&config, &store).await?;
         #[cfg(feature = "sandbox")]
-        let (provider, registries, hooks) = match &sandbox {
+        let (provider, registries, hooks, gateway) = match &sandbox {
             Some(s) => (
                 Some(s.provider_registration()),
                 Some(s.registry_defaults(&config)),
                 vec![s.sign_in_hook()],
+                Some(s.gateway_defaults(&config)),
             ),
-            None => (None, None, Vec::new()),
+            None => (None, None, Vec::new(), None),
         };
         #[cfg(not(feature = "sandbox"))]
-        let (provider, registries, hooks) = (None, None, Vec::new());
+        let (provider, registries, hooks, gateway) = (None, None, Vec::new(), None);
+        let payments = Arc::new(crate::payments::Payments::new(&config, gateway.as_ref())?);
         let identity = Arc::new(RelyingParty::new(&config, provider.as_ref())?);
         let registries = Arc::new(crate::adapters::Registries::new(
             &config,
@@ -184,6 +187,7 @@ impl Application {
             metrics: monitoring::Metrics::new()?,
             identity,
             registries,
+            payments,
             sign_in_hooks: Arc::new(hooks),
         };
         state.rate_limits.spawn_pruning();
@@ -222,9 +226,19 @@ impl Application {
         let mut workers = Vec::new();
         if every > 0 {
             let every = Duration::from_secs(every);
-            let dispatcher = crate::outbox::Dispatcher::standard(store.clone());
+            let dispatcher = crate::payments::jobs::consumers(&self.state)
+                .into_iter()
+                .fold(
+                    crate::outbox::Dispatcher::standard(store.clone()),
+                    crate::outbox::Dispatcher::with,
+                );
             dispatcher.register().await?;
             workers.extend(dispatcher.spawn(every, stopped.clone()));
+            workers.push(tokio::spawn(crate::payments::jobs::run(
+                self.state.clone(),
+                every,
+                stopped.clone(),
+            )));
             workers.push(tokio::spawn(crate::dossiers::deadlines::run(
                 store.clone(),
                 every,

@@ -29,6 +29,8 @@ pub struct AppState {
     pub registries: Arc<crate::adapters::Registries>,
     /// The agencies' and the root's private keys (credentials, trust list, status lists).
     pub keys: Arc<dyn crate::wallet::keys::KeyStore>,
+    /// The payment gateway.
+    pub payments: crate::payments::Shared,
     /// Documents' content, stored by digest.
     pub blobs: crate::warehouse::blobs::BlobStore,
 }

@@ -46,6 +46,9 @@ pub struct DossierView {
     pub overdue_at: Option<i64>,
     /// The new date promised in that apology.
     pub rescheduled_to: Option<i64>,
+    /// The fee, when there is one: how much, when it is due, whether it is paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<crate::payment_api::FeeDue>,
     /// The status timeline, oldest first; filled when one dossier is read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<DossierEvent>,

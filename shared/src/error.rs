@@ -119,6 +119,17 @@ error_codes! {
     InvalidStatus = "invalid_status",
     ReasonRequired = "reason_required",
     ReasonTooLong = "reason_too_long",
+    // Payments.
+    IdempotencyKeyRequired = "idempotency_key_required",
+    IdempotencyKeyReused = "idempotency_key_reused",
+    NothingToPay = "nothing_to_pay",
+    AlreadyPaid = "already_paid",
+    PaymentInProgress = "payment_in_progress",
+    UnknownNotice = "unknown_notice",
+    InstalmentsNotAllowed = "instalments_not_allowed",
+    NotActingForOrganisation = "not_acting_for_organisation",
+    InvalidBankCode = "invalid_bank_code",
+    AwaitingFee = "awaiting_fee",
     // The warehouse.
     InvalidDocumentCode = "invalid_document_code",
     TitleTooLong = "title_too_long",

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod lang;
 pub mod money;
 pub mod pages;
+pub mod payment_api;
 pub mod procedure;
 pub mod registry;
 pub mod time;

@@ -82,6 +82,27 @@ pub struct RequiredDocument {
     pub provided_by: Option<String>,
 }
 
+/// When a procedure's fee is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FeeTiming {
+    /// Online filing is complete only once paid: the dossier waits, and lapses unpaid.
+    AtFiling,
+    /// Due with the result.
+    #[default]
+    AtResult,
+}
+
+impl FeeTiming {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeTiming::AtFiling => "at_filing",
+            FeeTiming::AtResult => "at_result",
+        }
+    }
+}
+
 /// One administrative procedure of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -100,6 +121,10 @@ pub struct Procedure {
     pub fee_vnd: Vnd,
     /// The (often reduced) fee when filed online.
     pub online_fee_vnd: Vnd,
+    /// When the fee is paid: at filing (the dossier waits for it, and its clock starts at
+    /// payment) or with the result.
+    #[serde(default)]
+    pub fee_paid: FeeTiming,
     /// The legal time limit for a result, in working days (0: the same day).
     pub time_limit_working_days: u16,
     pub required_documents: Vec<RequiredDocument>,
@@ -145,6 +170,8 @@ struct RawDetail {
     online_level: OnlineLevel,
     fee_vnd: Vnd,
     online_fee_vnd: Vnd,
+    #[serde(default)]
+    fee_paid: FeeTiming,
     time_limit_working_days: u16,
     required_documents: Vec<RequiredDocument>,
     #[serde(default)]
@@ -172,6 +199,7 @@ impl From<RawDetail> for ProcedureDetail {
                 online_level: raw.online_level,
                 fee_vnd: raw.fee_vnd,
                 online_fee_vnd: raw.online_fee_vnd,
+                fee_paid: raw.fee_paid,
                 time_limit_working_days: raw.time_limit_working_days,
                 required_documents: raw.required_documents,
             },

@@ -140,3 +140,81 @@ pub struct MyRecords {
     pub population: Option<PopulationRecord>,
     pub driving_licences: Vec<DrivingLicence>,
 }
+
+/// A land-related payment notice as the tax authority serves it (thông báo nộp tiền): land-use
+/// levy, annual land rent or registration fee, with its instalments and where the money goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandNotice {
+    pub number: String,
+    /// `land_use_levy`, `land_rent`, `registration_fee`.
+    pub kind: String,
+    /// `first_notice`, `later_year`, `adjustment`, `supplement`.
+    pub notice_type: String,
+    /// `YYYY-MM-DD`.
+    pub notice_date: String,
+    #[serde(default)]
+    pub year: Option<i32>,
+    pub tax_code: String,
+    pub payer_name: String,
+    pub tax_office: String,
+    pub parcel: Parcel,
+    pub amount_vnd: i64,
+    pub exemption_vnd: i64,
+    pub payable_vnd: i64,
+    pub allows_instalments: bool,
+    pub instalments: Vec<NoticeInstalment>,
+    pub beneficiary: Beneficiary,
+}
+
+/// The land a notice is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parcel {
+    pub address: String,
+    /// Square metres, as written on the notice (`1250.5`).
+    pub area_m2: String,
+    #[serde(default)]
+    pub exempt_area_m2: Option<String>,
+}
+
+/// One instalment of a notice, and whether the authority has it paid (here or at a bank).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeInstalment {
+    pub number: u32,
+    /// `YYYY-MM-DD`, the last day to pay without interest.
+    pub due_on: String,
+    pub amount_vnd: i64,
+    pub paid: bool,
+}
+
+/// Where a payment of a notice is credited in the state budget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Beneficiary {
+    /// The State Treasury office (kho bạc) code.
+    pub treasury: String,
+    /// The budget account (7111: state budget revenue).
+    pub budget_account: String,
+    /// Chapter (chương) and sub-item (tiểu mục) codes of the budget chart.
+    pub chapter: String,
+    pub sub_item: String,
+}
+
+/// What the platform tells the tax authority once a payment of notices is confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticePayment {
+    /// The platform's payment id: the authority takes each one once.
+    pub payment_id: String,
+    pub tax_code: String,
+    pub gateway_transaction_no: String,
+    /// Unix ms.
+    pub paid_at: i64,
+    pub lines: Vec<NoticePaymentLine>,
+}
+
+/// One notice instalment paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticePaymentLine {
+    pub notice_number: String,
+    pub instalment: u32,
+    pub principal_vnd: i64,
+    pub interest_vnd: i64,
+}

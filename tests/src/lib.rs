@@ -1,6 +1,7 @@
 //! Helpers for black-box tests: each test gets a fresh database on the engine this run targets
 //! (`MOTCUA_TEST_DATABASE=sqlite|postgres`) and a real server on a free port.
 
+pub mod pay;
 pub mod peers;
 
 use std::path::PathBuf;
@@ -86,6 +87,11 @@ pub struct TestApp {
     pub sandbox_client: Option<(String, String)>,
     /// The sandbox registers' API key (what the platform sends them), when the sandbox is on.
     pub sandbox_registry_key: Option<String>,
+    /// The server's state, for running its background steps (outbox consumers, payment jobs).
+    pub state: motcua_server::AppState,
+    /// The sandbox payment gateway and tax authority, when the sandbox is on.
+    pub gateway: Option<std::sync::Arc<motcua_server::sandbox::vnpay::SandboxGateway>>,
+    pub tax: Option<std::sync::Arc<motcua_server::sandbox::tax::SandboxTax>>,
     _db: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
@@ -150,6 +156,9 @@ pub async fn spawn_app_at(
         .sandbox()
         .map(|s| (s.idp.client.id.clone(), s.idp.client.secret.clone()));
     let sandbox_registry_key = app.sandbox().map(|s| s.registries.api_key.clone());
+    let state = app.state().clone();
+    let gateway = app.sandbox().map(|s| s.gateway.clone());
+    let tax = app.sandbox().map(|s| s.tax.clone());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -163,6 +172,9 @@ pub async fn spawn_app_at(
         config,
         sandbox_client,
         sandbox_registry_key,
+        state,
+        gateway,
+        tax,
         _db: db,
         _data_dir: data_dir,
     }

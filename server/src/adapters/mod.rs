@@ -47,6 +47,7 @@ pub struct Registries {
     licences: Endpoint,
     health: Endpoint,
     insurance: Endpoint,
+    tax: Endpoint,
 }
 
 impl Registries {
@@ -90,6 +91,7 @@ impl Registries {
                 &config.insurance_registry_url,
                 "/insurance",
             ),
+            tax: pick("the tax authority", &config.tax_authority_url, "/tax"),
         })
     }
 
@@ -246,5 +248,54 @@ impl Registries {
         }
         self.get(&self.health, &format!("/v1/certificates/{code}"))
             .await
+    }
+
+    /// The land-related payment notices of the organisation with `tax_code`.
+    pub async fn land_notices_of(
+        &self,
+        tax_code: &motcua_shared::TaxCode,
+    ) -> Result<Vec<motcua_shared::registry::LandNotice>, AdapterError> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            notices: Vec<motcua_shared::registry::LandNotice>,
+        }
+        let list: Option<List> = self
+            .get(
+                &self.tax,
+                &format!("/v1/notices?tax_code={}", tax_code.as_str()),
+            )
+            .await?;
+        // Never trust an answer about another organisation.
+        Ok(list
+            .map(|l| l.notices)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.tax_code == tax_code.as_str())
+            .collect())
+    }
+
+    /// Tells the tax authority that notices were paid. It takes each payment once, so a retry
+    /// is harmless; any 2xx is its acknowledgement.
+    pub async fn report_notice_payment(
+        &self,
+        payment: &motcua_shared::registry::NoticePayment,
+    ) -> Result<(), AdapterError> {
+        let base = self
+            .tax
+            .base
+            .as_deref()
+            .ok_or(AdapterError::NotConfigured(self.tax.name))?;
+        let response = self
+            .http
+            .post(format!("{base}/v1/payments"))
+            .header("x-api-key", &self.api_key)
+            .json(payment)
+            .send()
+            .await
+            .map_err(|e| AdapterError::Unavailable(self.tax.name, e.to_string()))?;
+        match response.status().as_u16() {
+            200..=299 => Ok(()),
+            status => Err(AdapterError::Refused(self.tax.name, status)),
+        }
     }
 }

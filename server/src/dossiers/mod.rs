@@ -20,7 +20,7 @@ use motcua_shared::{
     dossier::{Actor, Context, DossierAction, transition},
     dossier_api::{DossierList, DossierView, Resubmission, SubmitDossier},
     identity::Acr,
-    procedure::ProcedureDetail,
+    procedure::{FeeTiming, ProcedureDetail},
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -167,8 +167,23 @@ async fn submit(
         None,
     )?;
     let calendar = calendar()?;
-    let deadline_at =
-        calendar.deadline(now, u32::from(procedure.procedure.time_limit_working_days));
+    // Online filing pays the reduced online fee. Due at filing, the dossier waits for it: its
+    // clocks start when the payment is confirmed, and it lapses unpaid after the time allowed.
+    let fee = procedure.procedure.online_fee_vnd.0;
+    let waits_for_fee = fee > 0 && procedure.procedure.fee_paid == FeeTiming::AtFiling;
+    let (deadline_at, receive_by, pay_by) = if waits_for_fee {
+        (
+            None,
+            None,
+            Some(now + i64::from(state.config.payment_lapse_hours) * 3_600_000),
+        )
+    } else {
+        (
+            Some(calendar.deadline(now, u32::from(procedure.procedure.time_limit_working_days))),
+            Some(calendar.add_office_hours(now, RECEIPT_OFFICE_HOURS)),
+            None,
+        )
+    };
     let created = state
         .store
         .create_dossier(&storage::NewDossier {
@@ -178,7 +193,10 @@ async fn submit(
             answers: &body.answers,
             verified_fields: &accepted.verified_fields,
             deadline_at,
-            receive_by: calendar.add_office_hours(now, RECEIPT_OFFICE_HOURS),
+            receive_by,
+            fee_vnd: fee,
+            fee_paid: procedure.procedure.fee_paid,
+            pay_by,
             unit_code: &accepted.unit_code,
             idempotency_key: &body.idempotency_key,
         })

@@ -434,6 +434,15 @@ pub async fn act(
     if body.expected_version.is_some_and(|v| v != dossier.version) {
         return Err(changed_meanwhile());
     }
+    // A filing that waits for its fee is not complete: nothing is done with it until paid.
+    if dossier
+        .view
+        .fee
+        .as_ref()
+        .is_some_and(|f| f.when == "at_filing" && f.paid_at.is_none())
+    {
+        return Err(ApiError::conflict(ErrorCode::AwaitingFee));
+    }
     if dossier
         .assignee_id
         .as_deref()

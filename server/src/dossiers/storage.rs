@@ -2,7 +2,9 @@
 //! event in one transaction.
 
 use anyhow::Context;
-use motcua_shared::{dossier::DossierStatus, dossier_api::DossierView, procedure::Procedure};
+use motcua_shared::{
+    dossier::DossierStatus, dossier_api::DossierView, payment_api::FeeDue, procedure::Procedure,
+};
 use serde_json::{Map, Value};
 use sqlx::{Row as _, any::AnyRow};
 
@@ -25,7 +27,8 @@ pub struct Dossier {
 
 const COLUMNS: &str = "d.id, d.receipt_number, d.procedure_code, d.agency_code, d.status, d.submitted_at, \
      d.deadline_at, d.status_reason, d.verified_fields, d.answers, d.applicant_id, d.level, d.received_at, \
-     d.version, d.paused_days_left, d.procedure_name, d.unit_code, d.receive_by, d.overdue_at, d.assignee_id, d.rescheduled_to";
+     d.version, d.paused_days_left, d.procedure_name, d.unit_code, d.receive_by, d.overdue_at, d.assignee_id, d.rescheduled_to, \
+     d.fee_vnd, d.fee_paid, d.fee_paid_at, d.pay_by";
 
 fn decode(row: &AnyRow) -> anyhow::Result<Dossier> {
     let status: String = row.try_get("status")?;
@@ -52,6 +55,19 @@ fn decode(row: &AnyRow) -> anyhow::Result<Dossier> {
             paused_days_left: row.try_get("paused_days_left")?,
             overdue_at: row.try_get("overdue_at")?,
             rescheduled_to: row.try_get("rescheduled_to")?,
+            fee: {
+                let amount: i64 = row.try_get("fee_vnd")?;
+                (amount > 0)
+                    .then(|| -> anyhow::Result<FeeDue> {
+                        Ok(FeeDue {
+                            amount_vnd: motcua_shared::Vnd(amount),
+                            when: row.try_get("fee_paid")?,
+                            paid_at: row.try_get("fee_paid_at")?,
+                            pay_by: row.try_get("pay_by")?,
+                        })
+                    })
+                    .transpose()?
+            },
             events: Vec::new(),
         },
         applicant_id: text("applicant_id")?,
@@ -124,8 +140,14 @@ pub struct NewDossier<'a> {
     pub acting_for: Option<&'a str>,
     pub answers: &'a Map<String, Value>,
     pub verified_fields: &'a [String],
-    pub deadline_at: i64,
-    pub receive_by: i64,
+    /// `None` while the dossier waits for its fee (the clock starts at payment).
+    pub deadline_at: Option<i64>,
+    pub receive_by: Option<i64>,
+    /// The online fee and when it is paid.
+    pub fee_vnd: i64,
+    pub fee_paid: motcua_shared::procedure::FeeTiming,
+    /// An unpaid filing lapses then (a fee due at filing only).
+    pub pay_by: Option<i64>,
     pub unit_code: &'a str,
     pub idempotency_key: &'a str,
 }
@@ -148,6 +170,67 @@ async fn next_receipt_number(
     .await
     .context("numbering a receipt")?;
     Ok(format!("{agency}-{day}-{n:04}"))
+}
+
+/// A dossier that waits for its fee: due at filing and not paid. Officers do not see it yet.
+pub const AWAITING_FEE: &str =
+    "(d.fee_paid = 'at_filing' and d.fee_vnd > 0 and d.fee_paid_at is null)";
+
+/// Marks a dossier's fee paid inside a payment's transaction. A dossier that waited for it starts
+/// its legal clock now (and its 8 office hours for receipt), with its timeline entry, audit entry
+/// and the event that tells the applicant.
+pub async fn fee_paid_in(
+    tx: &mut WriteTx,
+    dossier_id: &str,
+    now: i64,
+    calendar: &motcua_shared::calendar::Calendar,
+    actor: &str,
+) -> anyhow::Result<()> {
+    let row: Option<(String, String, i64, Option<i64>)> = sqlx::query_as(
+        "select status, fee_paid, time_limit_working_days, fee_paid_at from dossiers where id = $1",
+    )
+    .bind(dossier_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .context("reading a dossier's fee")?;
+    let Some((status, when, limit, paid_at)) = row else {
+        anyhow::bail!("a payment's dossier {dossier_id} is missing");
+    };
+    anyhow::ensure!(
+        paid_at.is_none(),
+        "the fee of dossier {dossier_id} was paid already"
+    );
+    let status = DossierStatus::parse(&status).context("a stored status")?;
+    let waited = when == "at_filing" && status == DossierStatus::Submitted;
+    let (deadline, receive_by) = if waited {
+        (
+            Some(calendar.deadline(now, u32::try_from(limit).unwrap_or(0))),
+            Some(calendar.add_office_hours(now, crate::dossiers::RECEIPT_OFFICE_HOURS)),
+        )
+    } else {
+        (None, None)
+    };
+    sqlx::query(
+        "update dossiers set fee_paid_at = $1, pay_by = null, updated_at = $1, version = version + 1, \
+           deadline_at = coalesce($2, deadline_at), receive_by = coalesce($3, receive_by) where id = $4",
+    )
+    .bind(now)
+    .bind(deadline)
+    .bind(receive_by)
+    .bind(dossier_id)
+    .execute(&mut **tx)
+    .await
+    .context("marking a dossier's fee paid")?;
+    record_transition(
+        tx,
+        dossier_id,
+        actor,
+        DossierChange::FeePaid,
+        Some(status),
+        status,
+        None,
+    )
+    .await
 }
 
 /// Records a transition's trail: the timeline entry, the audit entry and the domain event.
@@ -225,8 +308,8 @@ impl Store {
         sqlx::query(
             "insert into dossiers (id, receipt_number, procedure_code, applicant_id, acting_for, agency_code, level, \
                status, answers, verified_fields, time_limit_working_days, submitted_at, deadline_at, updated_at, version, \
-               procedure_name, unit_code, receive_by) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, $11, $12, $11, 1, $13, $14, $15)",
+               procedure_name, unit_code, receive_by, fee_vnd, fee_paid, pay_by) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, $11, $12, $11, 1, $13, $14, $15, $16, $17, $18)",
         )
         .bind(&id)
         .bind(&receipt)
@@ -243,6 +326,9 @@ impl Store {
         .bind(serde_json::to_string(&p.name).context("encoding a name")?)
         .bind(new.unit_code)
         .bind(new.receive_by)
+        .bind(new.fee_vnd)
+        .bind(new.fee_paid.as_str())
+        .bind(new.pay_by)
         .execute(&mut *tx)
         .await
         .context("filing a dossier")?;
@@ -481,6 +567,56 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Closes (as withdrawn, timeline `lapsed`) every filing whose fee was due at filing and is
+    /// still unpaid at its `pay_by`, unless a payment of it is under way. Returns how many.
+    pub async fn lapse_unpaid_filings(&self, now: i64) -> anyhow::Result<usize> {
+        let due: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select d.id from dossiers d where d.status = 'submitted' and {AWAITING_FEE} and d.pay_by < $1 \
+               and not exists (select 1 from payment_claims c where c.claim = 'dossier:' || d.id) limit 200"
+        )))
+        .bind(now)
+        .fetch_all(self.pool())
+        .await
+        .context("finding unpaid filings")?;
+        let mut lapsed = 0;
+        for (id,) in due {
+            let mut tx = self.begin_write().await?;
+            let done = sqlx::query(
+                "update dossiers set status = 'withdrawn', status_reason = $1, updated_at = $2, version = version + 1 \
+                 where id = $3 and status = 'submitted' and fee_paid_at is null \
+                   and not exists (select 1 from payment_claims c where c.claim = 'dossier:' || dossiers.id)",
+            )
+            .bind(LAPSED_REASON)
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .context("closing an unpaid filing")?;
+            if done.rows_affected() == 0 {
+                tx.rollback().await?;
+                continue;
+            }
+            record_transition(
+                &mut tx,
+                &id,
+                "system:payments",
+                DossierChange::Lapsed,
+                Some(DossierStatus::Submitted),
+                DossierStatus::Withdrawn,
+                Some(LAPSED_REASON),
+            )
+            .await?;
+            tx.commit().await?;
+            lapsed += 1;
+        }
+        Ok(lapsed)
+    }
+}
+
+/// Why an unpaid filing closed, as its applicant reads it.
+const LAPSED_REASON: &str = "Hết thời hạn thanh toán lệ phí nộp hồ sơ trực tuyến";
+
 /// Who flags late dossiers.
 const DEADLINES: &str = "system:deadlines";
 
@@ -596,6 +732,7 @@ impl Store {
              from dossiers d join people p on p.id = d.applicant_id left join people a on a.id = d.assignee_id \
              where d.agency_code = $1 and d.level = $2 and d.unit_code = $3 \
                and d.status not in ('rejected', 'result_issued', 'withdrawn') \
+               and not {AWAITING_FEE} \
              order by coalesce(d.receive_by, d.deadline_at, d.submitted_at), d.submitted_at"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

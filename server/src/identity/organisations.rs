@@ -102,6 +102,17 @@ impl Store {
         Ok(())
     }
 
+    /// An organisation's registered name.
+    pub async fn organisation_name(&self, tax_code: &str) -> anyhow::Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("select name from organisations where tax_code = $1")
+                .bind(tax_code)
+                .fetch_optional(self.pool())
+                .await
+                .context("reading an organisation")?;
+        Ok(row.map(|(name,)| name))
+    }
+
     /// The organisations the person may act for, by name.
     pub async fn organisations_of(&self, cccd: &Cccd) -> anyhow::Result<Vec<Organisation>> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(

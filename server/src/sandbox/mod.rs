@@ -5,6 +5,8 @@
 pub mod idp;
 pub mod people;
 pub mod registries;
+pub mod tax;
+pub mod vnpay;
 
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ use crate::{AppState, Config};
 pub struct Sandbox {
     pub idp: Arc<idp::SandboxIdp>,
     pub registries: Arc<registries::SandboxRegistries>,
+    pub gateway: Arc<vnpay::SandboxGateway>,
+    pub tax: Arc<tax::SandboxTax>,
 }
 
 impl Sandbox {
@@ -33,6 +37,18 @@ impl Sandbox {
         crate::adapters::RegistryDefaults {
             base_url: format!("{}/sandbox", config.public_url.trim_end_matches('/')),
             api_key: self.registries.api_key.clone(),
+        }
+    }
+
+    /// Where the sandbox payment gateway answers, and the merchant's registration with it.
+    pub fn gateway_defaults(&self, config: &Config) -> crate::payments::GatewayDefaults {
+        let base = format!("{}/sandbox/vnpay", config.public_url.trim_end_matches('/'));
+        crate::payments::GatewayDefaults {
+            pay_url: format!("{base}/paymentv2/vpcpay.html"),
+            query_url: format!("{base}/merchant_webapi/api/transaction"),
+            settlement_url: format!("{base}/settlement"),
+            tmn_code: self.gateway.tmn_code.clone(),
+            hash_secret: self.gateway.hash_secret.clone(),
         }
     }
 
@@ -62,9 +78,23 @@ impl Sandbox {
         let idp = idp::SandboxIdp::load(config, people.clone())?;
         let registries =
             registries::SandboxRegistries::load(idp.derived_secret("registries"), people)?;
+        let gateway = vnpay::SandboxGateway::new(
+            "MOTCUA01".into(),
+            idp.derived_secret("vnpay"),
+            format!(
+                "{}/api/v1/payments/vnpay/ipn",
+                config.public_url.trim_end_matches('/')
+            ),
+        )?;
+        let tax = tax::SandboxTax::load(
+            registries.api_key.clone(),
+            motcua_shared::calendar::Day::of_instant(crate::store::now_ms()),
+        )?;
         Ok(Sandbox {
             idp: Arc::new(idp),
             registries: Arc::new(registries),
+            gateway: Arc::new(gateway),
+            tax: Arc::new(tax),
         })
     }
 
@@ -72,5 +102,7 @@ impl Sandbox {
         Router::new()
             .nest("/sandbox/idp", idp::routes(self.idp.clone()))
             .merge(registries::routes(self.registries.clone()))
+            .merge(vnpay::routes(self.gateway.clone()))
+            .merge(tax::routes(self.tax.clone()))
     }
 }

@@ -196,6 +196,16 @@ impl Engine {
         }
     }
 
+    /// What a read of a row about to be changed ends with: `for update` on PostgreSQL (a
+    /// concurrent writer waits for this transaction); nothing on SQLite, whose write
+    /// transactions (`begin immediate`) are exclusive already.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "",
+            Engine::Postgres => " for update",
+        }
+    }
+
     fn migrator(self) -> &'static Migrator {
         match self {
             Engine::Sqlite => &sqlite::MIGRATOR,

@@ -48,7 +48,12 @@ pub(crate) async fn file_as_citizen(
     let status = response.status();
     let body = response.json::<Value>().await.expect("json");
     assert_eq!(status, 201, "{body}");
-    body["id"].as_str().expect("an id").to_owned()
+    let id = body["id"].as_str().expect("an id").to_owned();
+    // A fee due at filing is paid first, as the person does: officers see the dossier then.
+    if body["fee"]["when"] == "at_filing" {
+        motcua_tests::pay::pay_dossier_fee(app, &id).await;
+    }
+    id
 }
 
 /// A renewal filed by the level-2 demo citizen; returns its id.

@@ -12,6 +12,7 @@ mod interop;
 mod monitoring;
 mod outbox;
 mod passkeys;
+mod payments;
 mod prefill;
 mod pwa;
 mod records;
