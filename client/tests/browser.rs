@@ -66,6 +66,7 @@ fn licence() -> Procedure {
         online_level: OnlineLevel::Full,
         fee_vnd: Vnd(135_000),
         online_fee_vnd: Vnd(115_000),
+        fee_paid: motcua_shared::procedure::FeeTiming::AtFiling,
         time_limit_working_days: 5,
         required_documents: vec![RequiredDocument {
             code: "health-certificate".into(),
