@@ -36,6 +36,10 @@ pub enum Route {
     OfficeDossier { id: String },
     #[at("/wallet")]
     Wallet,
+    #[at("/payments/vnpay/return")]
+    PaymentReturn,
+    #[at("/business")]
+    Business,
     #[at("/verify")]
     Verify,
     #[at("/account")]
@@ -50,7 +54,7 @@ impl Route {
     pub fn section(&self) -> Route {
         match self {
             Route::Procedure { .. } | Route::File { .. } => Route::Procedures,
-            Route::Dossier { .. } => Route::Dossiers,
+            Route::Dossier { .. } | Route::PaymentReturn => Route::Dossiers,
             Route::OfficeDossier { .. } => Route::Office,
             other => other.clone(),
         }
@@ -75,6 +79,8 @@ pub fn citizen_pages(route: Route) -> Html {
         Route::Dossiers => html! { <pages::dossiers::DossiersPage /> },
         Route::Dossier { id } => html! { <pages::dossiers::DossierPage id={id} /> },
         Route::Wallet => html! { <pages::wallet::WalletPage /> },
+        Route::PaymentReturn => html! { <pages::payments::PaymentReturnPage /> },
+        Route::Business => html! { <pages::payments::ObligationsPage /> },
         _ => html! { <OtherBundle here={Bundle::Citizen} /> },
     }
 }

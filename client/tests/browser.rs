@@ -176,6 +176,8 @@ fn every_route_is_held_by_the_bundle_the_server_answers_it_with() {
         "/office/abc",
         "/account",
         "/wallet",
+        "/payments/vnpay/return",
+        "/business",
         "/verify",
         "/no/such/page",
     ] {
@@ -185,9 +187,12 @@ fn every_route_is_held_by_the_bundle_the_server_answers_it_with() {
                 Bundle::Public
             }
             Route::Verify => Bundle::Verifier,
-            Route::File { .. } | Route::Dossiers | Route::Dossier { .. } | Route::Wallet => {
-                Bundle::Citizen
-            }
+            Route::File { .. }
+            | Route::Dossiers
+            | Route::Dossier { .. }
+            | Route::Wallet
+            | Route::PaymentReturn
+            | Route::Business => Bundle::Citizen,
             Route::Account => Bundle::Account,
             Route::Office | Route::OfficeDossier { .. } => Bundle::Office,
         };

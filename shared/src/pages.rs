@@ -59,6 +59,8 @@ pub const PAGES: &[(&str, Bundle)] = &[
     ("/dossiers", Bundle::Citizen),
     ("/dossiers/**", Bundle::Citizen),
     ("/wallet", Bundle::Citizen),
+    ("/payments/**", Bundle::Citizen),
+    ("/business", Bundle::Citizen),
     ("/account", Bundle::Account),
     ("/office", Bundle::Office),
     ("/office/**", Bundle::Office),

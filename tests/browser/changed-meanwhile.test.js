@@ -2,7 +2,7 @@
 // Vietnamese, from the same resource files the PWA uses, and nothing is changed.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE_URL, DESKTOP, PHONE, launch, postWithCsrf as post, screenshot, signInWithEid } from "./helpers.js";
+import { BASE_URL, DESKTOP, PHONE, launch, payFee, postWithCsrf as post, screenshot, signInWithEid } from "./helpers.js";
 
 let browser;
 before(async () => {
@@ -28,6 +28,8 @@ test("an officer sees in Vietnamese that someone changed the dossier meanwhile",
   });
   assert.equal(filed.status(), 201);
   const dossier = await filed.json();
+  // Its fee is due at filing: paid through the sandbox gateway first.
+  await payFee(citizen, dossier.id);
 
   // Cường opens it in the back office.
   const officer = await (await browser.newContext(DESKTOP)).newPage();

@@ -82,8 +82,28 @@ test("a citizen files a renewal without typing, an officer approves it, the citi
   await citizen.getByRole("heading", { name: "Đã nộp hồ sơ" }).waitFor();
   const receipt = (await citizen.locator(".receipt-number").innerText()).trim();
   assert.match(receipt, /^CA-PCSGT-\d{8}-\d{4}$/);
-  assert.match(await citizen.locator(".confirmation").innerText(), /Hạn trả kết quả\s+\d{2}\/\d{2}\/\d{4} 17:00/);
+  // The renewal's reduced online fee is due now: the dossier waits for it, and its clock
+  // starts when the gateway confirms the payment.
+  const fee = citizen.locator(".confirmation .fee");
+  assert.match(await fee.innerText(), /Lệ phí: 115\.000 ₫/);
+  assert.match(await fee.innerText(), /Hồ sơ đang chờ thanh toán lệ phí/);
   await screenshot(citizen, "phone-filing-done-vi");
+  await citizen.getByRole("button", { name: "Thanh toán lệ phí" }).click();
+  await citizen.getByRole("heading", { name: "Xác nhận thanh toán" }).waitFor();
+  assert.match(await citizen.locator(".pay-total").innerText(), /115\.000 ₫/);
+  await screenshot(citizen, "phone-pay-confirm-vi");
+  await citizen.getByRole("button", { name: /Đến cổng thanh toán/ }).click();
+  // The sandbox gateway's own page, then back.
+  await citizen.getByRole("heading", { name: /Cổng thanh toán VNPAY/ }).waitFor();
+  await screenshot(citizen, "phone-gateway-vi");
+  await citizen.getByRole("button", { name: "Thanh toán", exact: true }).click();
+  await citizen.waitForURL(/\/payments\/vnpay\/return\?/);
+  await citizen.getByText("Thanh toán thành công.").waitFor();
+  await screenshot(citizen, "phone-pay-return-vi");
+  await citizen.getByRole("link", { name: "Xem hồ sơ" }).click();
+  await citizen.getByText("Đã thanh toán lệ phí; bắt đầu tính thời hạn").waitFor();
+  assert.match(await citizen.locator(".clocks").innerText(), /Hạn trả kết quả\s+\d{2}\/\d{2}\/\d{4} 17:00/);
+  await screenshot(citizen, "phone-dossier-paid-vi");
 
   // The officer of the traffic police of Hà Nội, at a desktop.
   const officer = await (await browser.newContext(DESKTOP)).newPage();

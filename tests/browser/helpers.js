@@ -123,3 +123,27 @@ export async function postWithCsrf(page, path, body) {
   const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
   return page.request.post(`${BASE_URL}${path}`, { headers: { "x-csrf-token": me.csrf_token }, data: body ?? {} });
 }
+
+/**
+ * Pays a dossier's fee as the PWA starts it (POST /api/v1/payments with an Idempotency-Key),
+ * then at the sandbox gateway's page ("Thanh toán"), whose IPN confirms it; returns the payment.
+ */
+export async function payFee(page, dossierId) {
+  const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
+  const started = await page.request.post(`${BASE_URL}/api/v1/payments`, {
+    headers: { "x-csrf-token": me.csrf_token, "idempotency-key": `fee-${dossierId}` },
+    data: { dossier_id: dossierId },
+  });
+  if (![200, 201].includes(started.status())) throw new Error(`payment not started: ${await started.text()}`);
+  const payment = await started.json();
+  const gateway = await page.request.get(payment.pay_url);
+  if (gateway.status() !== 200) throw new Error(`the gateway's page answered ${gateway.status()}`);
+  const txnRef = new URL(payment.pay_url).searchParams.get("vnp_TxnRef");
+  await page.request.post(`${new URL(payment.pay_url).origin}/sandbox/vnpay/paymentv2/pay`, {
+    form: { txn_ref: txnRef, outcome: "success", bank: "NCB", ipn: "now" },
+    maxRedirects: 0,
+  });
+  const paid = await (await page.request.get(`${BASE_URL}/api/v1/payments/${payment.id}`)).json();
+  if (paid.state !== "paid") throw new Error(`the payment is ${paid.state}`);
+  return paid;
+}

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { BASE_URL, DESKTOP, PHONE, launch, postWithCsrf as post, screenshot, signInWithEid } from "./helpers.js";
+import { BASE_URL, DESKTOP, PHONE, launch, payFee, postWithCsrf as post, screenshot, signInWithEid } from "./helpers.js";
 
 let browser;
 before(async () => {
@@ -28,6 +28,8 @@ test("a licence in the wallet verifies offline from a picture of its QR, until i
   const filed = await post(citizen, "/api/v1/dossiers", { procedure_code: "1.002804", answers, idempotency_key: `wallet-${Date.now()}` });
   assert.equal(filed.status(), 201);
   const dossier = await filed.json();
+  // Its fee is due at filing: paid through the sandbox gateway first.
+  await payFee(citizen, dossier.id);
 
   const officer = await (await browser.newContext(DESKTOP)).newPage();
   await signInWithEid(officer, "031180009876");

@@ -122,6 +122,40 @@ pub async fn post_json<T: DeserializeOwned>(
     read(request("POST", path, &[], Some(body), csrf_token).await?).await
 }
 
+/// Starts a payment (`POST /api/v1/payments`) under `key`: the same key gives the same payment.
+pub async fn start_payment(
+    body: &serde_json::Value,
+    key: &str,
+    csrf_token: &str,
+) -> Result<motcua_shared::payment_api::PaymentView, ApiFailure> {
+    let response = Request::post("/api/v1/payments")
+        .header("accept", "application/json")
+        .header("accept-language", crate::i18n::saved_lang().code())
+        .header("x-csrf-token", csrf_token)
+        .header("idempotency-key", key)
+        .json(body)
+        .map_err(|_| ApiFailure::Unexpected)?
+        .send()
+        .await
+        .map_err(|_| ApiFailure::Network)?;
+    if !response.ok() {
+        let status = response.status();
+        return match response.json::<ErrorBody>().await {
+            Ok(body) => Err(ApiFailure::Server { status, body }),
+            Err(_) => Err(ApiFailure::Unexpected),
+        };
+    }
+    read(response).await
+}
+
+/// What the gateway's return says, and the payment as the server knows it.
+pub async fn return_check(
+    query: &str,
+) -> Result<motcua_shared::payment_api::ReturnCheck, ApiFailure> {
+    let path = format!("/api/v1/payments/vnpay/return-check?{query}");
+    get(&path, &[]).await
+}
+
 /// The person's passkeys.
 pub async fn passkeys() -> Result<motcua_shared::identity::PasskeyList, ApiFailure> {
     get("/api/v1/me/passkeys", &[]).await

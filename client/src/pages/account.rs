@@ -501,6 +501,9 @@ fn ActingFor(props: &ProfileProps) -> Html {
                     format!("{} {} · {}", tr(lang, "account.tax_code"), o.tax_code, o.title),
                 )) }
             </fieldset>
+            if me.acting_for.is_some() {
+                <p><a href="/business" class="button">{ tr(lang, "biz.title") }</a></p>
+            }
             if let Some(f) = &*failure {
                 <Failure failure={f.clone()} on_retry={Callback::noop()} />
             }

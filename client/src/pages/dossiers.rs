@@ -214,6 +214,7 @@ fn DossierDetail(props: &DetailProps) -> Html {
             <h1>{ d.procedure_name.get(lang) }</h1>
             <div class="badges">{ status_badge(lang, d.status) }</div>
             { clocks(lang, d) }
+            <crate::pages::payments::FeeSection dossier={props.dossier.clone()} csrf={props.csrf.clone()} />
             if d.status == DossierStatus::SupplementRequested {
                 <section class="notice notice-warn" aria-labelledby="asked-heading">
                     <h2 id="asked-heading">{ tr(lang, "dossier.asked") }</h2>

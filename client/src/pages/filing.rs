@@ -418,6 +418,7 @@ fn Steps(props: &StepsProps) -> Html {
                         <div><dt>{ tr(lang, "clock.receive_by") }</dt><dd>{ format_vn_datetime(d) }</dd></div>
                     }) }
                 </dl>
+                <crate::pages::payments::FeeSection dossier={dossier.clone()} csrf={props.csrf.clone()} />
                 <p>{ tr(lang, "filing.done_next") }</p>
                 <Link<Route> to={Route::Dossier { id: dossier.id.clone() }} classes="button button-primary">
                     { tr(lang, "filing.see_dossier") }

@@ -6,6 +6,7 @@ pub mod filing;
 pub mod home;
 pub mod not_found;
 pub mod office;
+pub mod payments;
 pub mod placeholder;
 pub mod procedure;
 pub mod procedures;

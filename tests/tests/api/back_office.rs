@@ -48,16 +48,11 @@ pub(crate) async fn file_as_citizen(
     let status = response.status();
     let body = response.json::<Value>().await.expect("json");
     assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_str().expect("an id").to_owned();
-    // A fee due at filing is paid first, as the person does: officers see the dossier then.
-    if body["fee"]["when"] == "at_filing" {
-        motcua_tests::pay::pay_dossier_fee(app, &id).await;
-    }
-    id
+    body["id"].as_str().expect("an id").to_owned()
 }
 
-/// A renewal filed by the level-2 demo citizen; returns its id.
-pub(crate) async fn filed_renewal(app: &TestApp) -> String {
+/// A renewal filed by the level-2 demo citizen, its fee (due at filing) not paid yet.
+pub(crate) async fn filed_renewal_unpaid(app: &TestApp) -> String {
     file_as_citizen(
         app,
         RENEWAL,
@@ -65,6 +60,14 @@ pub(crate) async fn filed_renewal(app: &TestApp) -> String {
         "renewal-for-office",
     )
     .await
+}
+
+/// A renewal filed by the level-2 demo citizen and its fee paid through the gateway, as the
+/// person does (officers see it then); returns its id.
+pub(crate) async fn filed_renewal(app: &TestApp) -> String {
+    let id = filed_renewal_unpaid(app).await;
+    motcua_tests::pay::pay_dossier_fee(app, &id).await;
+    id
 }
 
 pub(crate) async fn officer(app: &TestApp, cccd: &str) -> motcua_tests::Browser {
@@ -435,7 +438,7 @@ async fn a_claimed_dossier_is_worked_by_its_officer_and_the_lead_can_reassign_it
         .collect();
     assert_eq!(
         actions,
-        vec!["submitted", "claimed", "assigned", "received"]
+        vec!["submitted", "fee_paid", "claimed", "assigned", "received"]
     );
 }
 

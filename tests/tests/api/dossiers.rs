@@ -55,11 +55,41 @@ async fn a_renewal_filed_with_only_a_choice_gets_a_receipt_number_and_a_legal_de
         "{receipt}"
     );
     assert_eq!(dossier["status"], "submitted");
+    // The renewal's reduced online fee is due at filing: the dossier waits for it, its clocks
+    // not started, and lapses unpaid after the time allowed.
+    assert_eq!(dossier["fee"]["amount_vnd"], 115_000, "{dossier}");
+    assert_eq!(dossier["fee"]["when"], "at_filing");
+    assert!(
+        dossier["deadline_at"].is_null() && dossier["receive_by"].is_null(),
+        "{dossier}"
+    );
     let submitted_at = dossier["submitted_at"].as_i64().expect("a time");
-    let expected = Calendar::vietnam()
-        .expect("reads")
-        .deadline(submitted_at, 5);
-    assert_eq!(dossier["deadline_at"].as_i64(), Some(expected));
+    let pay_by = dossier["fee"]["pay_by"].as_i64().expect("a time to pay by");
+    assert!(
+        (pay_by - (submitted_at + 48 * 3_600_000)).abs() < 5_000,
+        "{pay_by}"
+    );
+    let id = dossier["id"].as_str().expect("an id");
+    let payment = motcua_tests::pay::pay_dossier_fee(&app, id).await;
+    assert_eq!(payment["amount_vnd"], 115_000);
+    let paid_at = payment["paid_at"].as_i64().expect("paid");
+    let dossier = app.get_json(&format!("/api/v1/dossiers/{id}"), 200).await;
+    // The legal clock starts at payment (the server's instant of it, within the same minute).
+    let expected = Calendar::vietnam().expect("reads").deadline(paid_at, 5);
+    let deadline = dossier["deadline_at"].as_i64().expect("a deadline");
+    assert!(
+        (deadline - expected).abs() < 60_000,
+        "{deadline} vs {expected}"
+    );
+    assert!(dossier["fee"]["paid_at"].as_i64().is_some());
+    assert!(
+        dossier["events"]
+            .as_array()
+            .expect("a timeline")
+            .iter()
+            .any(|e| e["action"] == "fee_paid"),
+        "{dossier}"
+    );
     let verified: Vec<&str> = dossier["verified_fields"]
         .as_array()
         .expect("a list")
@@ -83,7 +113,9 @@ async fn a_renewal_filed_with_only_a_choice_gets_a_receipt_number_and_a_legal_de
     assert_eq!(mine["dossiers"].as_array().map(Vec::len), Some(1));
     assert_eq!(
         app.store.verify_audit_chain().await.expect("verified"),
-        ChainReport::Intact { entries: 2 }
+        // The sign-in and the filing; then the fee's payment: started, the dossier's fee paid,
+        // the receipt issued, and the payment paid.
+        ChainReport::Intact { entries: 7 }
     );
 }
 

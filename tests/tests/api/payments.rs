@@ -5,12 +5,12 @@
 use motcua_tests::{pay, spawn_app};
 use serde_json::json;
 
-use crate::back_office::filed_renewal;
+use crate::back_office::filed_renewal_unpaid;
 
 #[tokio::test]
 async fn a_fee_is_confirmed_once_by_its_ipn_and_never_by_a_forged_or_wrong_message() {
     let app = spawn_app().await;
-    let dossier = filed_renewal(&app).await;
+    let dossier = filed_renewal_unpaid(&app).await;
     let body = json!({ "dossier_id": dossier });
 
     // The same key and body give the same payment; the same key with another body is refused.

@@ -230,6 +230,7 @@ async fn a_renewed_licence_replaces_the_earlier_one() {
         "second-renewal",
     )
     .await;
+    motcua_tests::pay::pay_dossier_fee(&app, &id).await;
     let lead = officer(&app, TRAFFIC_OFFICER).await;
     for action in ["receive", "start_processing", "approve", "issue_result"] {
         assert_eq!(
