@@ -61,6 +61,17 @@ pub async fn start(caller: &impl Caller, body: &Value, key: &str) -> (u16, Value
 /// `timeout`, `suspected`) with IPN mode `ipn` (`now`, `late`, `twice`, `out_of_order`,
 /// `never`). Returns where the gateway sends the browser back (the return URL, signed).
 pub async fn at_gateway(caller: &impl Caller, pay_url: &str, outcome: &str, ipn: &str) -> String {
+    at_gateway_taking(caller, pay_url, outcome, ipn, None).await
+}
+
+/// As [`at_gateway`], the gateway taking `amount_x100` rather than the order's amount.
+pub async fn at_gateway_taking(
+    caller: &impl Caller,
+    pay_url: &str,
+    outcome: &str,
+    ipn: &str,
+    amount_x100: Option<i64>,
+) -> String {
     let page = caller.client().get(pay_url).send().await.expect("answered");
     assert_eq!(page.status().as_u16(), 200, "the gateway's pay page");
     let txn_ref = url::Url::parse(pay_url)
@@ -76,12 +87,18 @@ pub async fn at_gateway(caller: &impl Caller, pay_url: &str, outcome: &str, ipn:
     let response = caller
         .client()
         .post(format!("{origin}/sandbox/vnpay/paymentv2/pay"))
-        .form(&[
-            ("txn_ref", txn_ref.as_str()),
-            ("outcome", outcome),
-            ("bank", "NCB"),
-            ("ipn", ipn),
-        ])
+        .form(&{
+            let mut form = vec![
+                ("txn_ref", txn_ref.clone()),
+                ("outcome", outcome.to_owned()),
+                ("bank", "NCB".to_owned()),
+                ("ipn", ipn.to_owned()),
+            ];
+            if let Some(amount) = amount_x100 {
+                form.push(("amount_x100", amount.to_string()));
+            }
+            form
+        })
         .send()
         .await
         .expect("answered");

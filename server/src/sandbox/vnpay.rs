@@ -259,6 +259,10 @@ struct PayForm {
     bank: Option<String>,
     #[serde(default)]
     ipn: Option<String>,
+    /// For testing: the gateway takes this amount (× 100) instead of the order's, as a faulty
+    /// gateway or bank might.
+    #[serde(default)]
+    amount_x100: Option<i64>,
 }
 
 async fn pay(State(gateway): State<Shared>, Form(form): Form<PayForm>) -> Response {
@@ -288,11 +292,15 @@ async fn pay(State(gateway): State<Shared>, Form(form): Form<PayForm>) -> Respon
                 .into_response();
         }
     };
+    let taken = form
+        .amount_x100
+        .filter(|a| *a > 0)
+        .unwrap_or(order.amount_x100);
     let tx = Transaction {
         txn_ref: order.txn_ref.clone(),
         transaction_no: gateway.transaction_no(),
         kind: "payment",
-        amount_x100: order.amount_x100,
+        amount_x100: taken,
         response_code: response_code.into(),
         status: status.into(),
         bank_code: form.bank.clone().unwrap_or_else(|| "NCB".into()),
@@ -303,7 +311,7 @@ async fn pay(State(gateway): State<Shared>, Form(form): Form<PayForm>) -> Respon
     if let Ok(mut all) = gateway.transactions.lock() {
         all.push(tx.clone());
     }
-    let query = gateway.result_query(&order, &tx, order.amount_x100);
+    let query = gateway.result_query(&order, &tx, taken);
     match form.ipn.as_deref().unwrap_or("now") {
         "never" => {}
         "late" => {

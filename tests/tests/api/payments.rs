@@ -127,3 +127,337 @@ async fn a_fee_is_confirmed_once_by_its_ipn_and_never_by_a_forged_or_wrong_messa
         (409, Some("already_paid"))
     );
 }
+
+/// Runs the payments' background pass as if at `now`.
+async fn settle_at(app: &motcua_tests::TestApp, now: i64) -> motcua_server::payments::jobs::Pass {
+    motcua_server::payments::jobs::settle_overdue(&app.state, now)
+        .await
+        .expect("a pass")
+}
+
+#[tokio::test]
+async fn a_payment_whose_ipn_never_comes_is_settled_by_asking_the_gateway() {
+    let app = spawn_app().await;
+    let dossier = filed_renewal_unpaid(&app).await;
+    let body = json!({ "dossier_id": dossier });
+    let later = |minutes: i64| motcua_server::store::now_ms() + minutes * 60_000;
+
+    // Started, never taken to the gateway: past its expiry the gateway does not know it.
+    let (status, abandoned) = pay::start(&app, &body, "fee-abandoned-1").await;
+    assert_eq!(status, 201, "{abandoned}");
+    let pass = settle_at(&app, later(20)).await;
+    assert_eq!((pass.expired, pass.confirmed), (1, 0));
+    let id = abandoned["id"].as_str().expect("an id");
+    let expired = app.get_json(&format!("/api/v1/payments/{id}"), 200).await;
+    assert_eq!(expired["state"], "expired");
+    assert!(expired.get("pay_url").is_none(), "{expired}");
+
+    // What it held is free again: a new payment, paid at the gateway, whose IPN is lost.
+    let (status, started) = pay::start(&app, &body, "fee-second-try").await;
+    assert_eq!(status, 201, "{started}");
+    let pay_url = started["pay_url"].as_str().expect("a pay URL");
+    pay::at_gateway(&app, pay_url, "success", "never").await;
+    // Before its expiry nothing is asked.
+    assert_eq!(settle_at(&app, later(0)).await, Default::default());
+    let pass = settle_at(&app, later(20)).await;
+    assert_eq!((pass.confirmed, pass.expired), (1, 0));
+    let id = started["id"].as_str().expect("an id");
+    let paid = app.get_json(&format!("/api/v1/payments/{id}"), 200).await;
+    assert_eq!(paid["state"], "paid");
+    assert!(paid["receipt_credential_id"].is_string());
+    let dossier = app
+        .get_json(&format!("/api/v1/dossiers/{dossier}"), 200)
+        .await;
+    assert!(
+        dossier["deadline_at"].as_i64().is_some(),
+        "the clock started"
+    );
+    // Asked again, nothing changes.
+    assert_eq!(settle_at(&app, later(40)).await, Default::default());
+}
+
+#[tokio::test]
+async fn an_unpaid_filing_lapses_after_the_time_allowed_unless_a_payment_is_under_way() {
+    let app = spawn_app().await;
+    let dossier = filed_renewal_unpaid(&app).await;
+    let hours = |h: i64| motcua_server::store::now_ms() + h * 3_600_000;
+    assert_eq!(settle_at(&app, hours(47)).await.lapsed, 0, "not yet");
+    // A payment under way holds it open.
+    let (status, started) = pay::start(&app, &json!({ "dossier_id": dossier }), "fee-late-1").await;
+    assert_eq!(status, 201, "{started}");
+    let pay_url = started["pay_url"].as_str().expect("a pay URL");
+    pay::at_gateway(&app, pay_url, "cancel", "now").await;
+    let failed = app
+        .get_json(
+            &format!("/api/v1/payments/{}", started["id"].as_str().expect("id")),
+            200,
+        )
+        .await;
+    assert_eq!(
+        failed["state"], "failed",
+        "a cancelled payment fails and frees the fee"
+    );
+    let pass = settle_at(&app, hours(49)).await;
+    assert_eq!(pass.lapsed, 1);
+    let view = app
+        .get_json(&format!("/api/v1/dossiers/{dossier}"), 200)
+        .await;
+    assert_eq!(view["status"], "withdrawn");
+    assert!(
+        view["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["action"] == "lapsed"),
+        "{view}"
+    );
+    let (status, refused) = pay::start(&app, &json!({ "dossier_id": dossier }), "fee-late-2").await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (409, Some("transition_not_allowed"))
+    );
+}
+
+#[tokio::test]
+async fn land_obligations_paid_together_are_reported_reconciled_and_wrong_money_goes_back() {
+    use motcua_server::outbox::Dispatcher;
+    let app = spawn_app().await;
+    let dispatcher = motcua_server::payments::jobs::consumers(&app.state)
+        .into_iter()
+        .fold(Dispatcher::standard(app.store.clone()), Dispatcher::with);
+    dispatcher.register().await.expect("registered");
+    app.sign_in("001088012345").await;
+    // Only for an organisation the person represents.
+    let (status, refused) = pay::start(
+        &app,
+        &json!({ "notices": ["TB-TTD-2026-0977"] }),
+        "land-0001",
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("not_acting_for_organisation"))
+    );
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let acting = app
+        .client
+        .put(app.url("/api/v1/me/acting-for"))
+        .header("x-csrf-token", token)
+        .json(&json!({ "tax_code": "0401234566" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(acting.status(), 200);
+
+    let list = app.get_json("/api/v1/obligations", 200).await;
+    assert_eq!(list["organisation"], "Hợp tác xã Nông nghiệp An Bình");
+    let obligations = list["obligations"].as_array().expect("obligations");
+    assert_eq!(obligations.len(), 2);
+    let rent = obligations
+        .iter()
+        .find(|o| o["kind"] == "land_rent")
+        .expect("the rent");
+    // Instalment 1 is 20 days past due: 19 days of 0.03 % on 12 000 000.
+    assert_eq!(rent["instalments"][0]["late_days"], 19);
+    assert_eq!(rent["interest_vnd"], 68_400);
+    assert_eq!(rent["outstanding_vnd"], 24_068_400);
+    assert_eq!(
+        (rent["budget_account"].as_str(), rent["sub_item"].as_str()),
+        (Some("7111"), Some("3601"))
+    );
+    // Unknown notices, and instalments of a notice paid whole, are refused.
+    let (status, unknown) =
+        pay::start(&app, &json!({ "notices": ["TB-NOPE-1"] }), "land-0002").await;
+    assert_eq!(
+        (status, unknown["error"].as_str()),
+        (422, Some("unknown_notice"))
+    );
+    let (status, whole) = pay::start(
+        &app,
+        &json!({ "notices": ["TB-LPTB-2026-0458/1"] }),
+        "land-0003",
+    )
+    .await;
+    assert_eq!(
+        (status, whole["error"].as_str()),
+        (422, Some("instalments_not_allowed"))
+    );
+
+    let (status, started) = pay::start(
+        &app,
+        &json!({ "notices": ["TB-TTD-2026-0977", "TB-LPTB-2026-0458"] }),
+        "land-0004",
+    )
+    .await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["amount_vnd"], 30_068_400);
+    assert_eq!(
+        started["items"].as_array().map(Vec::len),
+        Some(3),
+        "two instalments and a fee"
+    );
+    let pay_url = started["pay_url"].as_str().expect("a pay URL");
+    pay::at_gateway(&app, pay_url, "success", "now").await;
+    let id = started["id"].as_str().expect("an id").to_owned();
+    let paid = app.get_json(&format!("/api/v1/payments/{id}"), 200).await;
+    assert_eq!(paid["state"], "paid", "{paid}");
+    let list = app.get_json("/api/v1/obligations", 200).await;
+    assert!(
+        list["obligations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|o| o["paid"] == true),
+        "{list}"
+    );
+    let (status, again) = pay::start(
+        &app,
+        &json!({ "notices": ["TB-LPTB-2026-0458"] }),
+        "land-0005",
+    )
+    .await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (409, Some("already_paid"))
+    );
+
+    // The tax authority is told, through the outbox, once.
+    let now = motcua_server::store::now_ms();
+    dispatcher.deliver_due(now).await.expect("delivered");
+    assert!(app.tax.as_ref().expect("the sandbox").was_reported(&id));
+    // Paid obligations equal the money credited for them.
+    let (credited,): (i64,) = sqlx::query_as(
+        "select cast(coalesce(sum(amount_vnd), 0) as bigint) from ledger_entries where account = 'clearing:vnpay' and claim like 'notice:%'",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .expect("summed");
+    assert_eq!(credited, 30_068_400);
+
+    // A second order where the gateway takes the wrong amount: 04, nothing paid, money back.
+    app.sign_in("001088012345").await;
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    app.client
+        .put(app.url("/api/v1/me/acting-for"))
+        .header("x-csrf-token", token)
+        .json(&json!({ "tax_code": "0312345673" }))
+        .send()
+        .await
+        .expect("answered");
+    let (status, _) = pay::start(
+        &app,
+        &json!({ "notices": ["TB-SDD-2026-0815/1"] }),
+        "land-0006",
+    )
+    .await;
+    // An is not a representative of that company: refused.
+    assert_eq!(status, 403);
+    let (status, wrong) = {
+        // Hà represents both companies.
+        app.sign_in("048190002468").await;
+        let token = app.me().await["csrf_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        app.client
+            .put(app.url("/api/v1/me/acting-for"))
+            .header("x-csrf-token", token)
+            .json(&json!({ "tax_code": "0312345673" }))
+            .send()
+            .await
+            .expect("answered");
+        pay::start(
+            &app,
+            &json!({ "notices": ["TB-SDD-2026-0815/1"] }),
+            "land-0007",
+        )
+        .await
+    };
+    assert_eq!(status, 201, "{wrong}");
+    let wrong_id = wrong["id"].as_str().expect("an id").to_owned();
+    let amount_x100 = wrong["amount_vnd"].as_i64().expect("an amount") * 100 + 100;
+    let back = pay::at_gateway_taking(
+        &app,
+        wrong["pay_url"].as_str().expect("url"),
+        "success",
+        "never",
+        Some(amount_x100),
+    )
+    .await;
+    assert_eq!(pay::ipn(&app, &pay::query_of(&back)).await, "04");
+    let view = app
+        .get_json(&format!("/api/v1/payments/{wrong_id}"), 200)
+        .await;
+    assert_eq!(view["state"], "pending");
+    assert_eq!(view["returns"][0]["state"], "pending");
+    dispatcher
+        .deliver_due(motcua_server::store::now_ms())
+        .await
+        .expect("delivered");
+    let view = app
+        .get_json(&format!("/api/v1/payments/{wrong_id}"), 200)
+        .await;
+    assert_eq!(view["returns"][0]["state"], "refunded", "{view}");
+    let list = app.get_json("/api/v1/obligations", 200).await;
+    let levy = list["obligations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|o| o["kind"] == "land_use_levy")
+        .expect("the levy")
+        .clone();
+    assert_eq!(
+        levy["instalments"][0]["paid"], false,
+        "a wrong amount pays nothing"
+    );
+
+    // Reconciled with the gateway's settlement of today: no difference; clearing emptied into
+    // the treasury's accounts; what was returned is back with its payer.
+    let today = motcua_shared::calendar::Day::of_instant(motcua_server::store::now_ms());
+    let (y, m, d) = today.ymd();
+    let report =
+        motcua_server::payments::reconcile::reconcile(&app.state, &format!("{y:04}-{m:02}-{d:02}"))
+            .await
+            .expect("reconciled");
+    assert!(report.differences.is_empty(), "{:?}", report.differences);
+    assert_eq!((report.gateway_payments, report.gateway_refunds), (2, 1));
+    assert_eq!(report.settled_vnd, 30_068_400);
+    let balances = app.store.ledger_balances().await.expect("balances");
+    assert_eq!(balances.get("clearing:vnpay"), Some(&0));
+    assert_eq!(balances.get("returns:vnpay"), Some(&0));
+    assert_eq!(
+        balances.get("treasury:1511:7111:754:3601"),
+        Some(&24_068_400)
+    );
+    assert_eq!(
+        balances.get("treasury:1511:7111:754:2801"),
+        Some(&6_000_000)
+    );
+    assert!(
+        app.store
+            .unbalanced_transactions()
+            .await
+            .expect("checked")
+            .is_empty()
+    );
+    // Settled once, however often it runs.
+    let again =
+        motcua_server::payments::reconcile::reconcile(&app.state, &format!("{y:04}-{m:02}-{d:02}"))
+            .await
+            .expect("reconciled");
+    assert_eq!(again.settled_vnd, 0);
+    assert_eq!(
+        app.store
+            .ledger_balances()
+            .await
+            .expect("balances")
+            .get("treasury:1511:7111:754:3601"),
+        Some(&24_068_400)
+    );
+}
