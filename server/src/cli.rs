@@ -56,6 +56,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Payments: `payments reconcile --date YYYY-MM-DD` compares that day's ledger with the
+    /// gateway's settlement and prints every difference (exit 1 when there is one).
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
     /// The agencies' signing keys: `keys list`, `keys rotate --agency A`, `keys withdraw --kid K`.
     Keys {
         #[command(subcommand)]
@@ -76,6 +82,16 @@ enum KeysCommand {
     Withdraw {
         #[arg(long)]
         kid: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PaymentsCommand {
+    /// Reconcile one day (Vietnam's calendar) with the gateway's settlement.
+    Reconcile {
+        /// `YYYY-MM-DD`.
+        #[arg(long)]
+        date: String,
     },
 }
 
@@ -133,6 +149,9 @@ impl Cli {
                     command: AuditCommand::Checkpoint,
                 } => audit_checkpoint(config).await,
                 Command::Keys { command } => keys(config, command).await,
+                Command::Payments {
+                    command: PaymentsCommand::Reconcile { date },
+                } => reconcile(config, &date).await,
                 Command::DefaultConfig => Ok(()),
             }
         });
@@ -264,6 +283,52 @@ async fn audit_checkpoint(config: Config) -> anyhow::Result<()> {
         signed.hash,
         crate::audit::checkpoints_file(&config.data_dir).display()
     );
+    Ok(())
+}
+
+async fn reconcile(config: Config, date: &str) -> anyhow::Result<()> {
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    // With the sandbox on and no gateway configured: the running server's sandbox gateway.
+    #[cfg(feature = "sandbox")]
+    let defaults = if config.sandbox {
+        Some(crate::sandbox::Sandbox::load(&config)?.gateway_defaults(&config))
+    } else {
+        None
+    };
+    #[cfg(not(feature = "sandbox"))]
+    let defaults = None;
+    let payments = crate::payments::Payments::new(&config, defaults.as_ref())?;
+    let gateway = payments
+        .gateway
+        .as_ref()
+        .context("no payment gateway is configured (MOTCUA_VNPAY_*)")?;
+    let report = crate::payments::reconcile::reconcile(&store, gateway, date).await?;
+    store.close().await;
+    println!(
+        "{}: gateway {} payments, {} refunds; ledger {} payments, {} returns; settled {} VND",
+        report.day,
+        report.gateway_payments,
+        report.gateway_refunds,
+        report.ledger_payments,
+        report.ledger_returns,
+        report.settled_vnd
+    );
+    for d in &report.differences {
+        println!(
+            "DIFFERENCE {}: order {} transaction {} ledger {} gateway {}",
+            d.kind,
+            d.txn_ref,
+            d.transaction_no,
+            d.ledger_vnd.map_or("-".into(), |v| v.to_string()),
+            d.gateway_vnd.map_or("-".into(), |v| v.to_string())
+        );
+    }
+    anyhow::ensure!(
+        report.differences.is_empty(),
+        "{} unexplained difference(s)",
+        report.differences.len()
+    );
+    println!("no differences");
     Ok(())
 }
 

@@ -13,7 +13,10 @@ use super::{
     storage::{CLEARING, post},
     vnpay::SettlementLine,
 };
-use crate::{AppState, store::now_ms};
+use crate::{
+    AppState,
+    store::{Store, now_ms},
+};
 
 /// One thing that does not match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,24 +46,40 @@ pub struct Report {
 
 /// `YYYY-MM-DD` → the gateway's `yyyyMMdd`.
 fn compact(day: &str) -> Option<String> {
-    let digits: String = day.chars().filter(char::is_ascii_digit).collect();
-    (digits.len() == 8 && day.len() == 10).then_some(digits)
+    let mut parts = day.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    motcua_shared::calendar::Day::from_ymd(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+    Some(format!("{y}{m}{d}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn days_are_real_calendar_days() {
+        assert_eq!(super::compact("2026-11-30").as_deref(), Some("20261130"));
+        assert_eq!(super::compact("2028-02-29").as_deref(), Some("20280229"));
+        for bad in ["2026-13-01", "2027-02-29", "20261130", "2026-1-30", "2026-11-30-1", "x"] {
+            assert_eq!(super::compact(bad), None, "{bad}");
+        }
+    }
 }
 
 /// Reconciles day `day` (`YYYY-MM-DD`, Vietnam): reads the gateway's settlement, compares, records
 /// the report, and on a clean day writes the settlement's ledger transaction (once).
-pub async fn reconcile(state: &AppState, day: &str) -> anyhow::Result<Report> {
+pub async fn reconcile(
+    store: &Store,
+    gateway: &super::vnpay::Gateway,
+    day: &str,
+) -> anyhow::Result<Report> {
     let date = compact(day).context("the day is YYYY-MM-DD")?;
-    let gateway = state
-        .payments
-        .gateway
-        .as_ref()
-        .context("no payment gateway is configured")?;
     let settlement = gateway
         .settlement(&date)
         .await
         .map_err(|e| anyhow::anyhow!("the gateway's settlement: {e}"))?;
-    let ledger = state.store.ledger_day(&date).await?;
+    let ledger = store.ledger_day(&date).await?;
     let mut differences = Vec::new();
     let settled_payments: Vec<&SettlementLine> =
         settlement.iter().filter(|l| l.kind == "payment").collect();
@@ -107,7 +126,7 @@ pub async fn reconcile(state: &AppState, day: &str) -> anyhow::Result<Report> {
         }
     }
     for line in &settled_refunds {
-        if !state.store.return_refunded(&line.transaction_no).await? {
+        if !store.return_refunded(&line.transaction_no).await? {
             differences.push(Difference {
                 kind: "refund_missing_here",
                 txn_ref: line.txn_ref.clone(),
@@ -127,7 +146,7 @@ pub async fn reconcile(state: &AppState, day: &str) -> anyhow::Result<Report> {
                 .iter()
                 .map(|(account, amount)| (account.clone(), *amount, None)),
         );
-        if state.store.post_settlement(&date, &entries).await? {
+        if store.post_settlement(&date, &entries).await? {
             settled_vnd = total;
         }
     }
@@ -140,8 +159,7 @@ pub async fn reconcile(state: &AppState, day: &str) -> anyhow::Result<Report> {
         settled_vnd,
         differences,
     };
-    state
-        .store
+    store
         .record_reconciliation(
             day,
             report.differences.len() as i64,
@@ -167,7 +185,10 @@ pub async fn daily(state: &AppState) {
     match state.store.reconciled(&day).await {
         Ok(true) => {}
         Ok(false) => {
-            if let Err(e) = reconcile(state, &day).await {
+            let Some(gateway) = state.payments.gateway.as_ref() else {
+                return;
+            };
+            if let Err(e) = reconcile(&state.store, gateway, &day).await {
                 tracing::warn!(error = %format!("{e:#}"), day, "the daily reconciliation could not run; tried again later");
             }
         }

@@ -421,10 +421,13 @@ async fn land_obligations_paid_together_are_reported_reconciled_and_wrong_money_
     // the treasury's accounts; what was returned is back with its payer.
     let today = motcua_shared::calendar::Day::of_instant(motcua_server::store::now_ms());
     let (y, m, d) = today.ymd();
-    let report =
-        motcua_server::payments::reconcile::reconcile(&app.state, &format!("{y:04}-{m:02}-{d:02}"))
-            .await
-            .expect("reconciled");
+    let report = motcua_server::payments::reconcile::reconcile(
+        &app.store,
+        app.state.payments.gateway.as_ref().expect("a gateway"),
+        &format!("{y:04}-{m:02}-{d:02}"),
+    )
+    .await
+    .expect("reconciled");
     assert!(report.differences.is_empty(), "{:?}", report.differences);
     assert_eq!((report.gateway_payments, report.gateway_refunds), (2, 1));
     assert_eq!(report.settled_vnd, 30_068_400);
@@ -447,10 +450,13 @@ async fn land_obligations_paid_together_are_reported_reconciled_and_wrong_money_
             .is_empty()
     );
     // Settled once, however often it runs.
-    let again =
-        motcua_server::payments::reconcile::reconcile(&app.state, &format!("{y:04}-{m:02}-{d:02}"))
-            .await
-            .expect("reconciled");
+    let again = motcua_server::payments::reconcile::reconcile(
+        &app.store,
+        app.state.payments.gateway.as_ref().expect("a gateway"),
+        &format!("{y:04}-{m:02}-{d:02}"),
+    )
+    .await
+    .expect("reconciled");
     assert_eq!(again.settled_vnd, 0);
     assert_eq!(
         app.store
