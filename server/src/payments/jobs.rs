@@ -59,7 +59,16 @@ pub async fn settle_overdue(state: &AppState, now: i64) -> anyhow::Result<Pass> 
                     };
                     match apply_word(state, &payment.view.txn_ref, &word).await {
                         Ok(IpnAnswer::Confirmed) => pass.confirmed += 1,
-                        Ok(_) => {}
+                        // Paid with the wrong amount (recorded to go back): the order is over.
+                        Ok(_) => {
+                            if state
+                                .store
+                                .expire_payment(&payment.view.id, "querydr: amount mismatch")
+                                .await?
+                            {
+                                pass.expired += 1;
+                            }
+                        }
                         Err(e) => tracing::error!(error = %e, "settling a queried payment failed"),
                     }
                 }

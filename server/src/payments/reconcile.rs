@@ -41,7 +41,14 @@ pub struct Report {
     pub ledger_returns: usize,
     /// Money moved from clearing to the treasury and agency accounts for the day.
     pub settled_vnd: i64,
+    /// Unexplained: each is an alert.
     pub differences: Vec<Difference>,
+    /// Paid at the gateway and still pending here: explained (its IPN, or the querydr sweep,
+    /// will confirm it).
+    pub awaiting_confirmation: Vec<Difference>,
+    /// Taken for an order closed here and not recorded until now: recorded to go back (and
+    /// refunded through the outbox), explained.
+    pub recorded_to_return: Vec<Difference>,
 }
 
 /// `YYYY-MM-DD` → the gateway's `yyyyMMdd`.
@@ -61,7 +68,14 @@ mod tests {
     fn days_are_real_calendar_days() {
         assert_eq!(super::compact("2026-11-30").as_deref(), Some("20261130"));
         assert_eq!(super::compact("2028-02-29").as_deref(), Some("20280229"));
-        for bad in ["2026-13-01", "2027-02-29", "20261130", "2026-1-30", "2026-11-30-1", "x"] {
+        for bad in [
+            "2026-13-01",
+            "2027-02-29",
+            "20261130",
+            "2026-1-30",
+            "2026-11-30-1",
+            "x",
+        ] {
             assert_eq!(super::compact(bad), None, "{bad}");
         }
     }
@@ -81,6 +95,8 @@ pub async fn reconcile(
         .map_err(|e| anyhow::anyhow!("the gateway's settlement: {e}"))?;
     let ledger = store.ledger_day(&date).await?;
     let mut differences = Vec::new();
+    let mut awaiting = Vec::new();
+    let mut returned = Vec::new();
     let settled_payments: Vec<&SettlementLine> =
         settlement.iter().filter(|l| l.kind == "payment").collect();
     let settled_refunds: Vec<&SettlementLine> =
@@ -93,6 +109,40 @@ pub async fn reconcile(
             .or_else(|| ledger.returns.get(&line.transaction_no))
             .or_else(|| ledger.any_taken.get(&line.transaction_no));
         match here {
+            // Paid at the gateway, its confirmation not here yet (an IPN on its way, or the
+            // querydr sweep to come): explained, and settled when confirmed.
+            // Taken for an order closed here (failed, expired, paid by another transaction)
+            // and not yet recorded: recorded now to go back, as its IPN would have.
+            None if store
+                .record_settled_for_closed_order(
+                    &line.txn_ref,
+                    &super::storage::GatewayWord {
+                        paid: true,
+                        amount_x100: line.amount_vnd * 100,
+                        transaction_no: line.transaction_no.clone(),
+                        bank_code: String::new(),
+                        response_code: "00".into(),
+                        pay_date: line.pay_date.clone(),
+                        source: "settlement",
+                    },
+                )
+                .await? =>
+            {
+                returned.push(Difference {
+                    kind: "recorded_to_return",
+                    txn_ref: line.txn_ref.clone(),
+                    transaction_no: line.transaction_no.clone(),
+                    ledger_vnd: None,
+                    gateway_vnd: Some(line.amount_vnd),
+                });
+            }
+            None if store.payment_live(&line.txn_ref).await? => awaiting.push(Difference {
+                kind: "awaiting_confirmation",
+                txn_ref: line.txn_ref.clone(),
+                transaction_no: line.transaction_no.clone(),
+                ledger_vnd: None,
+                gateway_vnd: Some(line.amount_vnd),
+            }),
             None => differences.push(Difference {
                 kind: "missing_here",
                 txn_ref: line.txn_ref.clone(),
@@ -136,18 +186,11 @@ pub async fn reconcile(
             });
         }
     }
+    // A clean day moves each confirmed payment's money from clearing to where it is owed, once.
     let mut settled_vnd = 0;
-    if differences.is_empty() && !ledger.destinations.is_empty() {
-        let total: i64 = ledger.destinations.values().sum();
-        let mut entries = vec![(CLEARING.to_owned(), -total, None)];
-        entries.extend(
-            ledger
-                .destinations
-                .iter()
-                .map(|(account, amount)| (account.clone(), *amount, None)),
-        );
-        if store.post_settlement(&date, &entries).await? {
-            settled_vnd = total;
+    if differences.is_empty() {
+        for payment_id in &ledger.unsettled {
+            settled_vnd += store.settle_payment(payment_id).await?;
         }
     }
     let report = Report {
@@ -158,6 +201,8 @@ pub async fn reconcile(
         ledger_returns: ledger.returns.len(),
         settled_vnd,
         differences,
+        awaiting_confirmation: awaiting,
+        recorded_to_return: returned,
     };
     store
         .record_reconciliation(
@@ -206,8 +251,8 @@ pub struct LedgerDay {
     /// Any transaction known here whatever its day (a payment paid just before midnight and
     /// settled the next day is not a difference).
     pub any_taken: BTreeMap<String, (String, i64)>,
-    /// What the day's confirmed payments owe each treasury and agency account.
-    pub destinations: BTreeMap<String, i64>,
+    /// The day's confirmed payments whose money is still in clearing.
+    pub unsettled: Vec<String>,
 }
 
 impl crate::store::Store {
@@ -215,24 +260,17 @@ impl crate::store::Store {
     pub async fn ledger_day(&self, date: &str) -> anyhow::Result<LedgerDay> {
         let mut day = LedgerDay::default();
         let like = format!("{date}%");
-        let paid: Vec<(String, String, i64, String)> = sqlx::query_as(
-            "select id, txn_ref, amount_vnd, transaction_no from payments where state = 'paid' and pay_date like $1",
+        let paid: Vec<(String, String, i64, String, Option<i64>)> = sqlx::query_as(
+            "select id, txn_ref, amount_vnd, transaction_no, settled_at from payments where state = 'paid' and pay_date like $1",
         )
         .bind(&like)
         .fetch_all(self.pool())
         .await
         .context("reading a day's payments")?;
-        for (id, txn_ref, amount, transaction_no) in paid {
+        for (id, txn_ref, amount, transaction_no, settled_at) in paid {
             day.payments.insert(transaction_no, (txn_ref, amount));
-            let items: Vec<(String, i64, i64)> = sqlx::query_as(
-                "select account, principal_vnd, interest_vnd from payment_items where payment_id = $1",
-            )
-            .bind(&id)
-            .fetch_all(self.pool())
-            .await
-            .context("reading a payment's items")?;
-            for (account, principal, interest) in items {
-                *day.destinations.entry(account).or_default() += principal + interest;
+            if settled_at.is_none() {
+                day.unsettled.push(id);
             }
         }
         let returns: Vec<(String, String, i64)> = sqlx::query_as(
@@ -270,24 +308,61 @@ impl crate::store::Store {
         Ok(row.is_some())
     }
 
-    /// The settlement's ledger transaction of `date`, once.
-    pub async fn post_settlement(
-        &self,
-        date: &str,
-        entries: &[(String, i64, Option<String>)],
-    ) -> anyhow::Result<bool> {
+    /// Whether order `txn_ref` is a payment here still waiting for the gateway's word.
+    pub async fn payment_live(&self, txn_ref: &str) -> anyhow::Result<bool> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "select id from payments where txn_ref = $1 and state in ('created', 'pending')",
+        )
+        .bind(txn_ref)
+        .fetch_optional(self.pool())
+        .await
+        .context("reading a payment")?;
+        Ok(row.is_some())
+    }
+
+    /// Moves a confirmed payment's money from clearing to the accounts it is owed to, once: its
+    /// ledger transaction and `settled_at` together. Returns the amount moved (0 when settled
+    /// before).
+    pub async fn settle_payment(&self, payment_id: &str) -> anyhow::Result<i64> {
         let mut tx = self.begin_write().await?;
-        let done = post(
+        let items: Vec<(String, i64, i64, String)> = sqlx::query_as(
+            "select account, principal_vnd, interest_vnd, claim from payment_items where payment_id = $1 order by position",
+        )
+        .bind(payment_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("reading a payment's items")?;
+        let mut entries = Vec::new();
+        let mut total = 0;
+        for (account, principal, interest, claim) in items {
+            let amount = principal + interest;
+            total += amount;
+            entries.push((CLEARING.to_owned(), -amount, Some(claim.clone())));
+            entries.push((account, amount, Some(claim)));
+        }
+        let marked = sqlx::query(
+            "update payments set settled_at = $1 where id = $2 and state = 'paid' and settled_at is null",
+        )
+        .bind(now_ms())
+        .bind(payment_id)
+        .execute(&mut *tx)
+        .await
+        .context("marking a payment settled")?;
+        if marked.rows_affected() == 0 || entries.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        post(
             &mut tx,
             "settlement",
-            None,
-            &format!("Quyết toán cổng thanh toán ngày {date}"),
-            &format!("settle:{date}"),
-            entries,
+            Some(payment_id),
+            "Cổng thanh toán quyết toán",
+            &format!("settle:{payment_id}"),
+            &entries,
         )
         .await?;
         tx.commit().await?;
-        Ok(done)
+        Ok(total)
     }
 
     pub async fn record_reconciliation(

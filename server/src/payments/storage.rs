@@ -575,6 +575,71 @@ impl Store {
         Ok(answer)
     }
 
+    /// Money the gateway's settlement shows taken for order `txn_ref` in a transaction not known
+    /// here, when the order is closed here (failed, expired, or paid by another transaction):
+    /// recorded to go back, as its IPN would have. False when the order is live or unknown, or
+    /// the transaction was recorded before.
+    pub async fn record_settled_for_closed_order(
+        &self,
+        txn_ref: &str,
+        word: &GatewayWord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from payments p where p.txn_ref = $1{}",
+            self.engine().for_update()
+        )))
+        .bind(txn_ref)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("reading a payment")?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let mut payment = decode(&row)?;
+        items_of(&mut tx, &mut payment).await?;
+        let (outcome, _) = decide::on_gateway_word(
+            &Facts {
+                state: payment.view.state,
+                amount_vnd: payment.view.amount_vnd.0,
+                transaction_no: payment.transaction_no.as_deref(),
+            },
+            true,
+            word.amount_x100,
+            &word.transaction_no,
+        );
+        let reason = match (payment.view.state.is_live(), outcome) {
+            (false, Outcome::Return(reason)) => reason,
+            // A closed order paid again with the wrong amount goes back too.
+            (false, Outcome::Nothing)
+                if payment.view.state != PaymentState::Paid
+                    || payment.transaction_no.as_deref() != Some(word.transaction_no.as_str()) =>
+            {
+                ReturnReason::OrderClosed
+            }
+            _ => {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        };
+        let recorded = record_return_in(
+            &mut tx,
+            &payment,
+            word,
+            reason,
+            "gateway:vnpay:settlement",
+            now_ms(),
+        )
+        .await?;
+        if recorded {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(recorded)
+    }
+
     /// Closes a payment the gateway never completed (querydr: not found, or not paid) as
     /// expired: what it held is free again. False when it was closed meanwhile.
     pub async fn expire_payment(&self, id: &str, why: &str) -> StoreResult<bool> {

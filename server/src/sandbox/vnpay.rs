@@ -278,6 +278,25 @@ async fn pay(State(gateway): State<Shared>, Form(form): Form<PayForm>) -> Respon
         )
             .into_response();
     };
+    // An order ends with its one outcome: paying it again needs a new order.
+    let done = gateway
+        .transactions
+        .lock()
+        .map(|all| {
+            all.iter()
+                .any(|t| t.txn_ref == order.txn_ref && t.kind == "payment")
+        })
+        .unwrap_or(true);
+    if done {
+        return (
+            StatusCode::CONFLICT,
+            page(
+                "Lỗi",
+                "<h1>Giao dịch đã được xử lý (mã 02)</h1><p>Hãy tạo giao dịch mới.</p>",
+            ),
+        )
+            .into_response();
+    }
     let (response_code, status) = match form.outcome.as_str() {
         "success" => ("00", "00"),
         "fail" => ("51", "02"),

@@ -13,6 +13,7 @@ mod monitoring;
 mod outbox;
 mod passkeys;
 mod payments;
+mod payments_property;
 mod prefill;
 mod pwa;
 mod records;
