@@ -347,6 +347,30 @@ pub fn bench() -> anyhow::Result<()> {
             writeln!(report, "- {engine}: {line}")?;
         }
     }
+    // Payments: starts and IPN confirmations over HTTP, beside one-row durable transactions.
+    let (ok, out) = proc::run_captured(
+        Command::new("cargo")
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "motcua-tests",
+                "--bin",
+                "bench-payments",
+                "--",
+                "1000",
+            ])
+            .current_dir(&root),
+    )?;
+    anyhow::ensure!(ok, "the payments bench failed");
+    writeln!(
+        report,
+        "\nPayments on one instance, SQLite, 16 requests in flight (`bench-payments`):\n"
+    )?;
+    for line in out.lines().filter_map(|l| l.strip_prefix("payments ")) {
+        writeln!(report, "- {line}")?;
+    }
     // Credentials: verification rate against raw Ed25519 in the same run, and each kind's QR.
     let (ok, out) = proc::run_captured(
         Command::new("cargo")
