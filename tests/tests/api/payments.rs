@@ -467,3 +467,83 @@ async fn land_obligations_paid_together_are_reported_reconciled_and_wrong_money_
         Some(&24_068_400)
     );
 }
+
+/// Runs the npm `vnpay` package, a third-party merchant implementation of the protocol
+/// (`tests/peers/vnpay-merchant.mjs`), with `args`; its JSON answer. Fails, never skips, when
+/// Node.js or the package is missing (`npm ci` installs it).
+async fn vnpay_peer(args: &[&str]) -> serde_json::Value {
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/vnpay-merchant.mjs");
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .output()
+        .await
+        .expect("node runs (the interoperability test needs Node.js and `npm ci`)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON line")
+}
+
+#[tokio::test]
+async fn a_third_party_vnpay_implementation_and_ours_agree_on_every_signature() {
+    let app = spawn_app().await;
+    let gateway = app.gateway.as_ref().expect("the sandbox gateway");
+    let (tmn, secret) = (gateway.tmn_code.clone(), gateway.hash_secret.clone());
+
+    // Our pay URL verifies with the package, amount and all.
+    let dossier = filed_renewal_unpaid(&app).await;
+    let (status, started) =
+        pay::start(&app, &json!({ "dossier_id": dossier }), "interop-0001").await;
+    assert_eq!(status, 201, "{started}");
+    let pay_url = started["pay_url"].as_str().expect("a pay URL").to_owned();
+    let query = pay::query_of(&pay_url);
+    let read = vnpay_peer(&["verify", &tmn, &secret, &query]).await;
+    assert_eq!(read["isVerified"], true, "{read}");
+    assert_eq!(read["amount"], 115_000);
+
+    // The gateway's signed result (the sandbox's) verifies with the package as paid; a changed
+    // amount does not.
+    let back = pay::query_of(&pay::at_gateway(&app, &pay_url, "success", "never").await);
+    let read = vnpay_peer(&["verify", &tmn, &secret, &back]).await;
+    assert_eq!(
+        (&read["isVerified"], &read["isSuccess"]),
+        (&json!(true), &json!(true)),
+        "{read}"
+    );
+    assert_eq!(read["txnRef"], started["txn_ref"]);
+    let forged = back.replace("vnp_Amount=11500000", "vnp_Amount=100");
+    assert_eq!(
+        vnpay_peer(&["verify", &tmn, &secret, &forged]).await["isVerified"],
+        false
+    );
+
+    // A pay URL the package builds is taken by the sandbox gateway; changed, it is refused.
+    let built = vnpay_peer(&[
+        "pay-url",
+        &app.url("/sandbox/vnpay"),
+        &tmn,
+        &secret,
+        "INTEROP0001",
+        "50000",
+        &app.url("/payments/vnpay/return"),
+    ])
+    .await;
+    let url = built["url"].as_str().expect("a URL");
+    let page = app.client.get(url).send().await.expect("answered");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("a page").contains("50.000 ₫"));
+    let tampered = url.replace("vnp_Amount=5000000", "vnp_Amount=5000001");
+    assert_eq!(
+        app.client
+            .get(&tampered)
+            .send()
+            .await
+            .expect("answered")
+            .status(),
+        400
+    );
+}
