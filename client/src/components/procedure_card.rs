@@ -50,6 +50,16 @@ pub fn ProcedureCard(props: &ProcedureCardProps) -> Html {
     } else {
         html! { <strong>{ p.fee_vnd.to_string() }</strong> }
     };
+    // When it is paid, for a fee there is.
+    let fee = if p.online_fee_vnd.is_free() {
+        fee
+    } else {
+        let when = match p.fee_paid {
+            motcua_shared::procedure::FeeTiming::AtFiling => "procedures.fee_at_filing",
+            motcua_shared::procedure::FeeTiming::AtResult => "procedures.fee_at_result",
+        };
+        html! { <>{ fee }{ format!(" · {}", tr(lang, when)) }</> }
+    };
     let time_limit = if p.time_limit_working_days == 0 {
         tr(lang, "procedures.same_day")
     } else {

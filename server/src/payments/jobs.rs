@@ -132,6 +132,12 @@ impl Consumer for RefundsConsumer {
         "payment_refunds"
     }
 
+    /// Money that must go back is asked for until the gateway takes the refund (backoff grows to
+    /// an hour between attempts: about six weeks).
+    fn max_attempts(&self) -> i64 {
+        1_000
+    }
+
     async fn send(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
         let DomainEvent::Payment(event) = &delivery.event else {
             return Ok(());
@@ -205,6 +211,11 @@ pub struct TaxReportConsumer {
 impl Consumer for TaxReportConsumer {
     fn name(&self) -> &'static str {
         "tax_authority"
+    }
+
+    /// Retried until the tax authority acknowledges (about six weeks of hourly attempts).
+    fn max_attempts(&self) -> i64 {
+        1_000
     }
 
     async fn send(&self, delivery: &Delivery) -> Result<(), DeliveryError> {

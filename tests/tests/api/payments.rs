@@ -547,3 +547,84 @@ async fn a_third_party_vnpay_implementation_and_ours_agree_on_every_signature() 
         400
     );
 }
+
+#[tokio::test]
+async fn answers_of_the_gateway_that_are_not_signed_with_our_secret_are_refused() {
+    use motcua_server::payments::vnpay::{Gateway, GatewayError, Merchant};
+    // A gateway that answers everything, signed with another secret.
+    let app = axum::Router::new()
+        .route(
+            "/tx",
+            axum::routing::post(
+                |axum::Json(body): axum::Json<serde_json::Value>| async move {
+                    let fields = motcua_server::payments::vnpay::fields_of(&body).expect("fields");
+                    let mut answer = motcua_server::payments::vnpay::Fields::new();
+                    for k in ["vnp_TxnRef", "vnp_Command", "vnp_TmnCode"] {
+                        answer.insert(k.into(), fields.get(k).cloned().unwrap_or_default());
+                    }
+                    answer.insert("vnp_ResponseCode".into(), "00".into());
+                    answer.insert("vnp_TransactionStatus".into(), "00".into());
+                    answer.insert("vnp_Amount".into(), "11500000".into());
+                    let order = if fields["vnp_Command"] == "refund" {
+                        &motcua_server::payments::vnpay::REFUND_RESPONSE[..]
+                    } else {
+                        &motcua_server::payments::vnpay::QUERYDR_RESPONSE[..]
+                    };
+                    let hash = motcua_server::payments::vnpay::sign_fields(
+                        "NOT-OUR-SECRET",
+                        order,
+                        &answer,
+                    );
+                    answer.insert("vnp_SecureHash".into(), hash);
+                    axum::Json(answer)
+                },
+            ),
+        )
+        .route(
+            "/settlement",
+            axum::routing::get(|| async {
+                let body = "[]";
+                let signature = motcua_server::payments::vnpay::hmac_hex("NOT-OUR-SECRET", body);
+                ([("x-vnp-signature", signature)], body)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let gateway = Gateway::new(
+        Merchant {
+            tmn_code: "MOTCUA01".into(),
+            hash_secret: motcua_server::config::Secret::new("OUR-SECRET"),
+            pay_url: format!("http://{addr}/pay"),
+            query_url: format!("http://{addr}/tx"),
+            return_url: "http://127.0.0.1/return".into(),
+        },
+        format!("http://{addr}/settlement"),
+    )
+    .expect("a client");
+    let now = motcua_server::store::now_ms();
+    assert!(matches!(
+        gateway.querydr("20261130AAAA", "20261130080000", now).await,
+        Err(GatewayError::BadSignature)
+    ));
+    assert!(matches!(
+        gateway
+            .refund(
+                "20261130AAAA",
+                "14000001",
+                "20261130080000",
+                115_000,
+                true,
+                "test",
+                now
+            )
+            .await,
+        Err(GatewayError::BadSignature)
+    ));
+    assert!(matches!(
+        gateway.settlement("20261130").await,
+        Err(GatewayError::BadSignature)
+    ));
+}
