@@ -235,6 +235,30 @@ async fn payment_notice(
     Ok(())
 }
 
+/// Writes a notice to `person_id` inside the caller's transaction, for what is not a domain
+/// event (a change to the person's own account, such as a passkey removed): `template` names
+/// its texts (`notice.<template>.title` and `.body`), `params` their values.
+pub async fn notify_in(
+    tx: &mut WriteTx,
+    person_id: &str,
+    template: &'static str,
+    params: &Value,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
+         values ($1, $2, null, 'status', '', '', '', '', $3, $4, $5)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(person_id)
+    .bind(now_ms())
+    .bind(template)
+    .bind(params.to_string())
+    .execute(&mut **tx)
+    .await
+    .context("writing a notice")?;
+    Ok(())
+}
+
 /// A notice's text in `lang`: its resource text with its values (a value given per language
 /// takes that language's).
 pub fn render(template: &str, part: &str, params: &Value, lang: Lang) -> String {

@@ -3,7 +3,7 @@
 // signs in again with the passkey alone, keeping the identity level earned with VNeID.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE_URL, PHONE, launch, screenshot, startServer } from "./helpers.js";
+import { BASE_URL, PHONE, launch, screenshot, signInWithEid, startServer } from "./helpers.js";
 
 let browser;
 before(async () => {
@@ -85,6 +85,17 @@ test("a passkey added after an e-ID sign-in then signs in alone, keeping level 2
   assert.equal(outcome.finish, 204);
   assert.ok(outcome.after > outcome.before, "the session counts as freshly verified");
   assert.equal(outcome.replay, 400, "a used step-up ceremony is gone");
+
+  // "Sign out of all devices" from another browser, signed in with VNeID, also ends this
+  // session opened with the passkey.
+  const other = await (await browser.newContext(PHONE)).newPage();
+  await signInWithEid(other, "001088012345");
+  await other.getByRole("heading", { level: 2, name: "Nguyễn Văn An" }).waitFor();
+  await other.getByRole("button", { name: "Đăng xuất khỏi mọi thiết bị" }).click();
+  await other.getByRole("link", { name: "Đăng nhập bằng VNeID" }).waitFor();
+  const status = await page.evaluate(async () => (await fetch("/api/v1/me")).status);
+  assert.equal(status, 401, "the passkey session ended too");
+  await other.context().close();
   await context.close();
 });
 

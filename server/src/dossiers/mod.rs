@@ -140,6 +140,18 @@ async fn submit(
         .clone()
         .ok_or_else(|| ApiError::validation(ErrorCode::NoEform))?;
     require_level(&user, &procedure)?;
+    // Filing for an organisation: the person must still represent it now, not only when they
+    // chose it (a representation withdrawn meanwhile files nothing).
+    if let Some(tax_code) = user.session.acting_for.as_deref()
+        && !state
+            .store
+            .organisations_of(&user.person.cccd)
+            .await?
+            .iter()
+            .any(|o| o.tax_code == tax_code)
+    {
+        return Err(ApiError::forbidden(ErrorCode::NotARepresentative));
+    }
     if procedure.min_acr == Acr::Level2 {
         // How recent the proof of identity must be (5 minutes by default).
         user.require_fresh(state.config.step_up_max_age_ms())?;

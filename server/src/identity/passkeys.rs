@@ -228,17 +228,24 @@ pub async fn list(
     }))
 }
 
-/// Removes one of the person's passkeys. Signed-in callers, their own; CSRF token required.
+/// Removes one of the person's passkeys. Signed-in callers, their own, with a proof of identity
+/// from the last minutes (a stolen session cannot lock the owner out); CSRF token required. The
+/// person is told in their notices.
 #[utoipa::path(
     delete, path = "/me/passkeys/{id}", tag = "identity",
     params(("id" = String, Path, description = "The passkey's id from the list")),
-    responses((status = 204, description = "Removed"), (status = 404, description = "No such passkey of yours", body = motcua_shared::ErrorBody))
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Prove who you are again first (step_up_required)", body = motcua_shared::ErrorBody),
+        (status = 404, description = "No such passkey of yours", body = motcua_shared::ErrorBody),
+    )
 )]
 pub async fn remove(
     State(state): State<AppState>,
     user: AuthUser,
     AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
+    user.require_fresh(state.config.step_up_max_age_ms())?;
     if state.store.delete_passkey(&user.person.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -501,15 +508,24 @@ impl Store {
         credential_id: &str,
     ) -> anyhow::Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("delete from passkeys where person_id = $1 and credential_id = $2")
-            .bind(person_id)
-            .bind(credential_id)
-            .execute(&mut *tx)
-            .await
-            .context("removing a passkey")?;
-        if done.rows_affected() == 0 {
+        let name: Option<(String,)> = sqlx::query_as(
+            "delete from passkeys where person_id = $1 and credential_id = $2 returning name",
+        )
+        .bind(person_id)
+        .bind(credential_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("removing a passkey")?;
+        let Some((name,)) = name else {
             return Ok(false);
-        }
+        };
+        crate::notices::notify_in(
+            &mut tx,
+            person_id,
+            "passkey_removed",
+            &serde_json::json!({ "name": name }),
+        )
+        .await?;
         let who = format!("person:{person_id}");
         crate::audit::append(
             &mut tx,

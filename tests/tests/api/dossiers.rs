@@ -356,3 +356,41 @@ async fn a_person_files_at_most_so_many_dossiers_an_hour_and_a_replay_is_not_one
     assert!(third.headers().contains_key("retry-after"));
     motcua_tests::assert_api_error(third, 429, "filing_rate").await;
 }
+
+#[tokio::test]
+async fn filing_for_an_organisation_checks_the_representation_again() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let token = app.me().await["csrf_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let acting = app
+        .client
+        .put(app.url("/api/v1/me/acting-for"))
+        .header("x-csrf-token", &token)
+        .json(&json!({ "tax_code": "0401234566" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(acting.status(), 200);
+    // The business register withdraws An's representation of the cooperative meanwhile.
+    sqlx::query("delete from representatives where cccd = $1 and tax_code = '0401234566'")
+        .bind(LEVEL2_CCCD)
+        .execute(app.store.pool())
+        .await
+        .expect("withdrawn");
+    let answers = prefilled_answers(&app).await;
+    assert_api_error(
+        submit(&app, &answers, "for-the-coop-1").await,
+        403,
+        "not_a_representative",
+    )
+    .await;
+    let mine = app.get_json("/api/v1/dossiers", 200).await;
+    assert_eq!(
+        mine["dossiers"].as_array().map(Vec::len),
+        Some(0),
+        "nothing filed"
+    );
+}

@@ -178,3 +178,71 @@ async fn a_passkey_step_up_needs_a_passkey() {
     let response = post(&app, "/api/v1/me/step-up/passkey/start", &json!({})).await;
     assert_api_error(response, 409, "no_passkeys").await;
 }
+
+#[tokio::test]
+async fn removing_a_passkey_needs_a_recent_proof_and_tells_the_person() {
+    let app = app().await;
+    let (person,): (String,) = sqlx::query_as("select id from people where cccd = $1")
+        .bind(LEVEL2_CCCD)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("the person");
+    sqlx::query(
+        "insert into passkeys (credential_id, person_id, name, passkey, created_at) values ('pk-old-phone', $1, 'Điện thoại cũ', '{}', 0)",
+    )
+    .bind(&person)
+    .execute(app.store.pool())
+    .await
+    .expect("a passkey");
+    let remove = || async {
+        let token = app.me().await["csrf_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        app.client
+            .delete(app.url("/api/v1/me/passkeys/pk-old-phone"))
+            .header("x-csrf-token", token)
+            .send()
+            .await
+            .expect("answered")
+    };
+    let kept = || async {
+        let (n,): (i64,) = sqlx::query_as(
+            "select cast(count(*) as bigint) from passkeys where credential_id = 'pk-old-phone'",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .expect("counted");
+        n
+    };
+    // A session whose proof of identity is old (a stolen cookie, say) cannot remove it.
+    sqlx::query("update sessions set authenticated_at = 0")
+        .execute(app.store.pool())
+        .await
+        .expect("aged");
+    assert_api_error(remove().await, 403, "step_up_required").await;
+    assert_eq!(kept().await, 1);
+    // Proved again: removed, and the person is told.
+    sqlx::query("update sessions set authenticated_at = $1")
+        .bind(motcua_server::store::now_ms())
+        .execute(app.store.pool())
+        .await
+        .expect("fresh");
+    assert_eq!(remove().await.status(), 204);
+    assert_eq!(kept().await, 0);
+    let notices = app.get_json("/api/v1/me/notices", 200).await;
+    let notice = notices["notices"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .find(|n| n["title"]["vi"] == "Một khóa truy cập đã bị gỡ khỏi tài khoản")
+        .unwrap_or_else(|| panic!("no notice: {notices}"))
+        .clone();
+    assert!(
+        notice["body"]["vi"]
+            .as_str()
+            .is_some_and(|b| b.contains("Điện thoại cũ")),
+        "{notice}"
+    );
+    assert_eq!(remove().await.status(), 404, "gone");
+}
