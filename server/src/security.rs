@@ -57,8 +57,36 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Text from outside (a query parameter, a header) made safe to put in a log line: control
+/// characters (a newline that would start a forged line, terminal escapes) are written escaped,
+/// and the text is cut at `max` characters.
+pub fn log_safe(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_from_outside_cannot_start_a_new_log_line() {
+        let forged =
+            "access_denied\n2026-11-30T00:00:00Z INFO signed in person=001088012345\u{1b}[2J";
+        let safe = super::log_safe(forged, 200);
+        assert!(!safe.chars().any(char::is_control), "{safe}");
+        assert!(safe.starts_with("access_denied\\n2026"), "{safe}");
+        assert_eq!(super::log_safe("Xin chào", 200), "Xin chào");
+        assert_eq!(super::log_safe("abcdef", 3), "abc");
+    }
+
     use super::*;
 
     #[test]

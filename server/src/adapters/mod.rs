@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 
 use crate::Config;
 
-/// Why a national system gave no answer.
+/// Why a national system gave no answer. Its text is logged: it never carries the request's
+/// URL, whose query names the person (`holder_cccd=…`).
 #[derive(Debug, thiserror::Error)]
 pub enum AdapterError {
     #[error("{0} is not configured")]
@@ -112,13 +113,13 @@ impl Registries {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| AdapterError::Unavailable(endpoint.name, e.to_string()))?;
+            .map_err(|e| AdapterError::Unavailable(endpoint.name, e.without_url().to_string()))?;
         match response.status().as_u16() {
-            200 => response
-                .json::<T>()
-                .await
-                .map(Some)
-                .map_err(|e| AdapterError::Malformed(endpoint.name, e.to_string())),
+            200 => {
+                response.json::<T>().await.map(Some).map_err(|e| {
+                    AdapterError::Malformed(endpoint.name, e.without_url().to_string())
+                })
+            }
             404 => Ok(None),
             status => Err(AdapterError::Refused(endpoint.name, status)),
         }
@@ -292,10 +293,30 @@ impl Registries {
             .json(payment)
             .send()
             .await
-            .map_err(|e| AdapterError::Unavailable(self.tax.name, e.to_string()))?;
+            .map_err(|e| AdapterError::Unavailable(self.tax.name, e.without_url().to_string()))?;
         match response.status().as_u16() {
             200..=299 => Ok(()),
             status => Err(AdapterError::Refused(self.tax.name, status)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_register_that_does_not_answer_leaves_no_cccd_in_the_error() {
+        let config = crate::Config {
+            licence_registry_url: "http://127.0.0.1:9".into(),
+            ..crate::Config::default()
+        };
+        let registries = super::Registries::new(&config, None).expect("clients");
+        let cccd = motcua_shared::Cccd::parse("001088012345").expect("a CCCD");
+        let err = registries
+            .licences_of(&cccd)
+            .await
+            .expect_err("nothing listens there");
+        let text = format!("{err}");
+        assert!(text.contains("did not answer"), "{text}");
+        assert!(!text.contains("001088012345"), "{text}");
     }
 }

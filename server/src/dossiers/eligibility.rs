@@ -75,13 +75,9 @@ pub fn run(
                 .as_ref()
                 .map(|l| l.classes.clone())
                 .unwrap_or_default();
-            match certificate {
-                Some(c) if c.holder_cccd != cccd.as_str() => Some(refusal(
-                    "health_certificate",
-                    "health_certificate_not_yours",
-                    "Giấy khám sức khỏe này không phải của bạn.".into(),
-                    "This health certificate is not yours.".into(),
-                )),
+            // Another person's certificate is refused exactly as an unknown code (filing reads
+            // only the person's own; this guards any other caller).
+            match certificate.filter(|c| c.holder_cccd == cccd.as_str()) {
                 Some(c) if parse_date(&c.valid_until).is_none_or(|d| d < today) => Some(refusal(
                     "health_certificate",
                     "health_certificate_expired",

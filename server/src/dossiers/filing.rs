@@ -249,7 +249,22 @@ pub async fn gather(
     prefill::read_warehouse(&state.store, person_id, form, &mut registers).await?;
     let certificate = match answers.get("health_certificate").and_then(Value::as_str) {
         Some(code) if eligibility::needs_named_certificate(&procedure.eligibility) => {
-            state.registries.health_certificate(code).await?
+            let found = state.registries.health_certificate(code).await?;
+            // The read is the person's data-access log's, like every register read.
+            state
+                .store
+                .record_accesses(&[crate::identity::data_access::Access {
+                    cccd: cccd.as_str(),
+                    accessor_kind: "system",
+                    accessor: "Cổng dịch vụ công một cửa",
+                    source: "CSDL giấy khám sức khỏe điện tử",
+                    data: "Giấy khám sức khỏe ghi trong hồ sơ: kết luận, hạn",
+                    purpose,
+                }])
+                .await?;
+            // Someone else's certificate is answered like one that does not exist: a filing
+            // must not tell whether a code belongs to another person.
+            found.filter(|c| c.holder_cccd == cccd.as_str())
         }
         _ => None,
     };
@@ -440,6 +455,19 @@ mod tests {
         e.certificate = None;
         let refusal = decide(&answers(), &e).expect_err("refused");
         assert_eq!(fields_of(refusal), ["health_certificate_unknown"]);
+    }
+
+    #[test]
+    fn another_persons_health_certificate_is_refused_exactly_as_an_unknown_one() {
+        let mut e = evidence();
+        if let Some(c) = e.certificate.as_mut() {
+            c.holder_cccd = "031180009876".into();
+        }
+        let theirs = decide(&answers(), &e).expect_err("refused");
+        let mut e = evidence();
+        e.certificate = None;
+        let nobodys = decide(&answers(), &e).expect_err("refused");
+        assert_eq!(theirs, nobodys, "no oracle for whose a code is");
     }
 
     #[test]

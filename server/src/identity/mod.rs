@@ -155,8 +155,10 @@ async fn callback(
                     .take_login_attempt(&crate::security::sha256_hex(s))
                     .await;
             }
+            // What the provider (or whoever crafted the link) wrote is logged escaped: a
+            // newline in it cannot forge a log line.
             Err(oidc::SigninError::ProviderRefused(
-                error.chars().take(64).collect(),
+                crate::security::log_safe(error, 64),
             ))
         }
         (None, Some(code), Some(login_state)) => {

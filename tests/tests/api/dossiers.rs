@@ -394,3 +394,27 @@ async fn filing_for_an_organisation_checks_the_representation_again() {
         "nothing filed"
     );
 }
+
+#[tokio::test]
+async fn the_health_certificate_named_at_filing_is_read_into_the_data_access_log() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let answers = prefilled_answers(&app).await;
+    assert_eq!(
+        submit(&app, &answers, "cert-read-logged").await.status(),
+        201
+    );
+    let log = app.get_json("/api/v1/me/data-access", 200).await;
+    let reads = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| {
+            e["source"] == "CSDL giấy khám sức khỏe điện tử"
+                && e["data"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("ghi trong hồ sơ"))
+        })
+        .count();
+    assert_eq!(reads, 1, "{log}");
+}
