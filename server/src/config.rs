@@ -111,6 +111,8 @@ pub struct Config {
     pub audit_checkpoint_secs: u64,
     /// Documents one person may upload in 24 hours.
     pub upload_quota_per_day: u32,
+    /// Draft filings one person may keep at once (one per procedure).
+    pub drafts_per_person: u32,
     /// Bytes of uploads one person may keep in their warehouse.
     pub upload_quota_bytes: u64,
     /// Dossiers one person may file in an hour.
@@ -173,6 +175,7 @@ impl Default for Config {
             tax_authority_url: String::new(),
             audit_checkpoint_secs: 600,
             upload_quota_per_day: 100,
+            drafts_per_person: 20,
             upload_quota_bytes: 500 * 1024 * 1024,
             filing_rate_per_hour: 10,
             trusted_proxies: String::new(),

@@ -114,6 +114,7 @@ error_codes! {
     OwnDossier = "own_dossier",
     UploadQuota = "upload_quota",
     StorageQuota = "storage_quota",
+    DraftQuota = "draft_quota",
     FilingRate = "filing_rate",
     NotAnOfficerHere = "not_an_officer_here",
     InvalidStatus = "invalid_status",

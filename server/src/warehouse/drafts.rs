@@ -34,14 +34,29 @@ impl Store {
         .transpose()
     }
 
-    /// Saves (or replaces) a person's draft of a procedure.
+    /// Saves (or replaces) a person's draft of a procedure; false (nothing saved) when it would
+    /// be a new draft beyond the person's `limit`.
     pub async fn save_draft(
         &self,
         person_id: &str,
         procedure: &str,
         answers: &str,
-    ) -> crate::store::StoreResult<()> {
+        limit: i64,
+    ) -> crate::store::StoreResult<bool> {
         let mut tx = self.begin_write().await?;
+        let (held, this): (i64, i64) = sqlx::query_as(
+            "select cast(count(*) as bigint), cast(coalesce(sum(case when procedure_code = $2 then 1 else 0 end), 0) as bigint) \
+             from drafts where person_id = $1",
+        )
+        .bind(person_id)
+        .bind(procedure)
+        .fetch_one(&mut *tx)
+        .await
+        .context("counting drafts")?;
+        if this == 0 && held >= limit {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         sqlx::query(
             "insert into drafts (person_id, procedure_code, answers, updated_at) values ($1, $2, $3, $4) \
              on conflict (person_id, procedure_code) do update set answers = excluded.answers, updated_at = excluded.updated_at",
@@ -53,7 +68,8 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("saving a draft")?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Discards a person's draft of a procedure (there may be none).
@@ -108,7 +124,11 @@ pub async fn get_draft(
     put, path = "/me/drafts/{code}", tag = "warehouse",
     params(("code" = String, Path, description = "The procedure's code")),
     request_body = Draft,
-    responses((status = 204, description = "Saved"), (status = 404, description = "No such procedure", body = motcua_shared::ErrorBody))
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 404, description = "No such procedure", body = motcua_shared::ErrorBody),
+        (status = 413, description = "A new draft beyond the person's limit (draft_quota)", body = motcua_shared::ErrorBody),
+    )
 )]
 pub async fn save_draft(
     State(state): State<AppState>,
@@ -123,10 +143,17 @@ pub async fn save_draft(
     if state.store.procedure(&code).await?.is_none() {
         return Err(ApiError::NotFound);
     }
-    state
+    let limit = state.config.drafts_per_person;
+    if !state
         .store
-        .save_draft(&user.person.id, &code, &answers)
-        .await?;
+        .save_draft(&user.person.id, &code, &answers, i64::from(limit))
+        .await?
+    {
+        return Err(ApiError::StorageFull(crate::error::Problem {
+            code: motcua_shared::ErrorCode::DraftQuota,
+            params: vec![("limit", limit.to_string())],
+        }));
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -431,3 +431,47 @@ async fn a_person_s_uploads_are_limited_per_day_and_in_bytes_kept() {
         .count();
     assert_eq!(uploads, 1, "nothing half-kept");
 }
+
+#[tokio::test]
+async fn a_person_keeps_at_most_so_many_drafts_and_may_still_update_one() {
+    let app = motcua_tests::spawn_app_with(|c| c.drafts_per_person = 2).await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let token = csrf(&app).await;
+    let save = |code: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.client
+                .put(app.url(&format!("/api/v1/me/drafts/{code}")))
+                .header("x-csrf-token", token)
+                .json(&json!({ "answers": { "note": code } }))
+                .send()
+                .await
+                .expect("answered")
+        }
+    };
+    assert_eq!(save("1.002804").await.status(), 204);
+    assert_eq!(save("1.001193").await.status(), 204);
+    let body = assert_api_error(save("2.000815").await, 413, "draft_quota").await;
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains('2')),
+        "{body}"
+    );
+    assert_api_error(
+        app.get("/api/v1/me/drafts/2.000815").await,
+        404,
+        "not_found",
+    )
+    .await;
+    // An existing draft is still saved as the person goes.
+    assert_eq!(save("1.002804").await.status(), 204);
+    // Discarding one makes room.
+    let discarded = app
+        .client
+        .delete(app.url("/api/v1/me/drafts/1.001193"))
+        .header("x-csrf-token", &token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(discarded.status(), 204);
+    assert_eq!(save("2.000815").await.status(), 204);
+}
