@@ -45,6 +45,9 @@ pub struct Config {
     pub database_url: Secret,
     /// Largest number of pooled database connections.
     pub database_max_connections: u32,
+    /// SQLite only: `full` (every acknowledged commit survives a power loss; the default) or
+    /// `normal` (survives an application crash only; faster).
+    pub sqlite_synchronous: crate::store::sqlite::Synchronous,
     /// The origin users see (scheme, host, port). Cookies are `Secure` and HSTS is sent when it is https.
     pub public_url: String,
     /// Mount the embedded sandboxes of the national systems under `/sandbox/…`. Never in
@@ -145,6 +148,7 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: Secret::new("sqlite://data/motcua.db"),
             database_max_connections: 8,
+            sqlite_synchronous: crate::store::sqlite::Synchronous::Full,
             public_url: "http://127.0.0.1:8080".into(),
             sandbox: false,
             allow_sandbox_on_https: false,

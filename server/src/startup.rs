@@ -142,9 +142,10 @@ impl Application {
             !config.sandbox,
             "sandbox is on, but this is a production build without the sandboxes; set MOTCUA_SANDBOX=false"
         );
-        let store = Store::connect(
+        let store = Store::connect_with(
             config.database_url.expose(),
             config.database_max_connections,
+            config.sqlite_synchronous,
         )
         .await?;
         if config.migrate_on_start {

@@ -226,6 +226,17 @@ impl Store {
     /// Opens a pool on `url`. The database itself must exist, except a SQLite file, which is
     /// created with its folder.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        Store::connect_with(url, max_connections, sqlite::Synchronous::Full).await
+    }
+
+    /// As [`Store::connect`], with SQLite's `synchronous` setting (ignored on PostgreSQL):
+    /// `Full` (the default) keeps every acknowledged commit through a power loss or an
+    /// operating-system crash; `Normal` only through an application crash.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        synchronous: sqlite::Synchronous,
+    ) -> anyhow::Result<Store> {
         install_default_drivers();
         let engine = Engine::from_url(url)?;
         let url = match engine {
@@ -238,7 +249,7 @@ impl Store {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     match engine {
-                        Engine::Sqlite => sqlite::configure_connection(conn).await,
+                        Engine::Sqlite => sqlite::configure_connection(conn, synchronous).await,
                         Engine::Postgres => postgres::configure_connection(conn).await,
                     }
                 })

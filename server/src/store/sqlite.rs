@@ -33,14 +33,32 @@ pub fn prepare_url(url: &str) -> anyhow::Result<String> {
     })
 }
 
+/// How SQLite syncs its write-ahead log (`pragma synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Synchronous {
+    /// Every commit is synced before it is acknowledged: a power loss or an operating-system
+    /// crash loses nothing acknowledged. What a public register needs; the default.
+    #[default]
+    Full,
+    /// Durable across an application crash; an operating-system crash may lose the last commits
+    /// (never corrupting the file). Faster; for demos and tests of other things.
+    Normal,
+}
+
 /// Per-connection settings: SQLite keeps these per connection, not per file.
-pub async fn configure_connection(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+pub async fn configure_connection(
+    conn: &mut AnyConnection,
+    synchronous: Synchronous,
+) -> Result<(), sqlx::Error> {
     conn.execute("pragma journal_mode = wal").await?;
     conn.execute("pragma foreign_keys = on").await?;
     conn.execute("pragma busy_timeout = 5000").await?;
-    // With WAL, NORMAL is durable across application crashes; an OS crash may lose the last
-    // commits but never corrupts the file.
-    conn.execute("pragma synchronous = normal").await?;
+    conn.execute(match synchronous {
+        Synchronous::Full => "pragma synchronous = full",
+        Synchronous::Normal => "pragma synchronous = normal",
+    })
+    .await?;
     Ok(())
 }
 

@@ -125,8 +125,50 @@ fn main() -> anyhow::Result<()> {
             .await;
         println!(
             "payments ceiling {}",
-            summary("one-row durable transactions", latencies, started.elapsed())
+            summary(
+                "one-row durable transactions (synchronous=FULL, the default)",
+                latencies,
+                started.elapsed()
+            )
         );
+        // What FULL costs: the same with SQLite's NORMAL (lost on a power cut, not on a crash).
+        if app.store.engine() == motcua_server::store::Engine::Sqlite {
+            let normal = motcua_server::store::Store::connect_with(
+                app.config.database_url.expose(),
+                4,
+                motcua_server::store::sqlite::Synchronous::Normal,
+            )
+            .await?;
+            let started = Instant::now();
+            let latencies: Vec<Duration> = stream::iter(0..n)
+                .map(|i| {
+                    let store = normal.clone();
+                    async move {
+                        let t = Instant::now();
+                        let mut tx = store.begin_write().await.expect("a transaction");
+                        sqlx::query("insert into bench_ceiling (id, at) values ($1, $2)")
+                            .bind(format!("normal-{i}"))
+                            .bind(i as i64)
+                            .execute(&mut *tx)
+                            .await
+                            .expect("inserted");
+                        tx.commit().await.expect("committed");
+                        t.elapsed()
+                    }
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            println!(
+                "payments ceiling {}",
+                summary(
+                    "one-row transactions with synchronous=NORMAL",
+                    latencies,
+                    started.elapsed()
+                )
+            );
+            normal.close().await;
+        }
 
         // 1. Payment starts.
         let started = Instant::now();
