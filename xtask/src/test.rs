@@ -263,6 +263,43 @@ pub fn test() -> anyhow::Result<()> {
         }
     }
 
+    // Crash safety: the sandbox server built above, killed by SIGKILL under load 50 times.
+    let crash = proc::run_captured(&mut cargo(&[
+        "run",
+        "--quiet",
+        "--package",
+        "motcua-tests",
+        "--bin",
+        "crash-test",
+        "--",
+        &root
+            .join("target/debug/motcua-server")
+            .display()
+            .to_string(),
+        "50",
+    ]));
+    match crash {
+        Ok((ok, output)) => {
+            let (passed, failed) = output
+                .lines()
+                .find_map(|l| {
+                    let rest = l.strip_prefix("crash ")?;
+                    let (p, rest) = rest.split_once(" passed, ")?;
+                    let f = rest.strip_suffix(" failed")?;
+                    Some((p.parse().ok()?, f.parse().ok()?))
+                })
+                .unwrap_or((0, 1));
+            if let Some(line) = output.lines().find(|l| l.starts_with("crash test:")) {
+                println!("{line}");
+            }
+            report.record("crash safety (50 SIGKILL cycles)", ok, passed, failed);
+        }
+        Err(err) => {
+            eprintln!("the crash test could not run: {err:#}");
+            report.record("crash safety (50 SIGKILL cycles)", false, 0, 1);
+        }
+    }
+
     println!("\n== Summary{}", if ci { " (CI)" } else { "" });
     for step in &report.steps {
         let mark = if step.failed == 0 { "ok  " } else { "FAIL" };
