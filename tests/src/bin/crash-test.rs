@@ -245,11 +245,15 @@ async fn work(
         return;
     }
     // The gateway sent its IPN before redirecting; confirmed if the server now says paid.
-    if let Ok(r) = b
-        .get(&format!("/api/v1/payments/{id}"))
+    let Ok(answer) = b
+        .client
+        .get(b.url(&format!("/api/v1/payments/{id}")))
+        .send()
         .await
-        .json::<Value>()
-        .await
+    else {
+        return;
+    };
+    if let Ok(r) = answer.json::<Value>().await
         && r["state"] == "paid"
         && let Ok(mut a) = acked.lock()
     {
