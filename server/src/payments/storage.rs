@@ -203,6 +203,43 @@ async fn items_of(conn: &mut sqlx::AnyConnection, payment: &mut Payment) -> anyh
     Ok(())
 }
 
+/// A payment with its lines and returns, read inside `tx`.
+async fn payment_in(tx: &mut WriteTx, id: &str) -> StoreResult<Payment> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from payments p where p.id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await
+    .context("reading a payment")?;
+    let mut payment = decode(&row)?;
+    items_of(tx, &mut payment).await?;
+    Ok(payment)
+}
+
+impl Store {
+    /// Order `txn_ref`'s payment, locked for the rest of `tx` (`for update` on PostgreSQL; a
+    /// SQLite write transaction is exclusive already), with its lines and returns.
+    async fn locked_payment(
+        &self,
+        tx: &mut WriteTx,
+        txn_ref: &str,
+    ) -> StoreResult<Option<Payment>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from payments p where p.txn_ref = $1{}",
+            self.engine().for_update()
+        )))
+        .bind(txn_ref)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("reading a payment")?;
+        let Some(row) = row else { return Ok(None) };
+        let mut payment = decode(&row)?;
+        items_of(tx, &mut payment).await?;
+        Ok(Some(payment))
+    }
+}
+
 /// One ledger transaction: entries that must sum to zero, written once per `dedupe` key. Returns
 /// false when that key was written before.
 pub async fn post(
@@ -506,20 +543,10 @@ impl Store {
         confirming: &Confirming<'_>,
     ) -> StoreResult<IpnAnswer> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from payments p where p.txn_ref = $1{}",
-            self.engine().for_update()
-        )))
-        .bind(txn_ref)
-        .fetch_optional(&mut *tx)
-        .await
-        .context("reading a payment")?;
-        let Some(row) = row else {
+        let Some(mut payment) = self.locked_payment(&mut tx, txn_ref).await? else {
             tx.rollback().await?;
             return Ok(IpnAnswer::OrderNotFound);
         };
-        let mut payment = decode(&row)?;
-        items_of(&mut tx, &mut payment).await?;
         let (outcome, answer) = decide::on_gateway_word(
             &Facts {
                 state: payment.view.state,
@@ -585,20 +612,10 @@ impl Store {
         word: &GatewayWord,
     ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from payments p where p.txn_ref = $1{}",
-            self.engine().for_update()
-        )))
-        .bind(txn_ref)
-        .fetch_optional(&mut *tx)
-        .await
-        .context("reading a payment")?;
-        let Some(row) = row else {
+        let Some(payment) = self.locked_payment(&mut tx, txn_ref).await? else {
             tx.rollback().await?;
             return Ok(false);
         };
-        let mut payment = decode(&row)?;
-        items_of(&mut tx, &mut payment).await?;
         let (outcome, _) = decide::on_gateway_word(
             &Facts {
                 state: payment.view.state,
@@ -660,15 +677,7 @@ impl Store {
             return Ok(false);
         }
         release_claims(&mut tx, id).await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from payments p where p.id = $1"
-        )))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .context("reading a payment")?;
-        let mut payment = decode(&row)?;
-        items_of(&mut tx, &mut payment).await?;
+        let payment = payment_in(&mut tx, id).await?;
         trail(
             &mut tx,
             &payment,
@@ -746,15 +755,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .context("marking a return refunded")?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from payments p where p.id = $1"
-        )))
-        .bind(&payment_id)
-        .fetch_one(&mut *tx)
-        .await
-        .context("reading a payment")?;
-        let mut payment = decode(&row)?;
-        items_of(&mut tx, &mut payment).await?;
+        let payment = payment_in(&mut tx, &payment_id).await?;
         let payer = payer_account(&payment.payer_id, payment.view.payer_org.as_deref());
         post(
             &mut tx,

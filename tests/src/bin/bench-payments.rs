@@ -39,6 +39,34 @@ fn summary(name: &str, mut latencies: Vec<Duration>, took: Duration) -> String {
     )
 }
 
+/// `n` one-row transactions on `store` at the bench's concurrency: the latencies.
+async fn one_row_commits(
+    store: &motcua_server::store::Store,
+    prefix: &str,
+    n: usize,
+) -> Vec<Duration> {
+    stream::iter(0..n)
+        .map(|i| {
+            let store = store.clone();
+            let id = format!("{prefix}-{i}");
+            async move {
+                let t = Instant::now();
+                let mut tx = store.begin_write().await.expect("a transaction");
+                sqlx::query("insert into bench_ceiling (id, at) values ($1, $2)")
+                    .bind(id)
+                    .bind(i as i64)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("inserted");
+                tx.commit().await.expect("committed");
+                t.elapsed()
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await
+}
+
 async fn file(app: &TestApp, n: usize) -> Vec<String> {
     let prefill = app
         .get_json("/api/v1/procedures/1.002804/prefill", 200)
@@ -104,25 +132,7 @@ fn main() -> anyhow::Result<()> {
             .execute(app.store.pool())
             .await?;
         let started = Instant::now();
-        let latencies: Vec<Duration> = stream::iter(0..n)
-            .map(|i| {
-                let store = app.store.clone();
-                async move {
-                    let t = Instant::now();
-                    let mut tx = store.begin_write().await.expect("a transaction");
-                    sqlx::query("insert into bench_ceiling (id, at) values ($1, $2)")
-                        .bind(format!("row-{i}"))
-                        .bind(i as i64)
-                        .execute(&mut *tx)
-                        .await
-                        .expect("inserted");
-                    tx.commit().await.expect("committed");
-                    t.elapsed()
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+        let latencies = one_row_commits(&app.store, "row", n).await;
         println!(
             "payments ceiling {}",
             summary(
@@ -140,25 +150,7 @@ fn main() -> anyhow::Result<()> {
             )
             .await?;
             let started = Instant::now();
-            let latencies: Vec<Duration> = stream::iter(0..n)
-                .map(|i| {
-                    let store = normal.clone();
-                    async move {
-                        let t = Instant::now();
-                        let mut tx = store.begin_write().await.expect("a transaction");
-                        sqlx::query("insert into bench_ceiling (id, at) values ($1, $2)")
-                            .bind(format!("normal-{i}"))
-                            .bind(i as i64)
-                            .execute(&mut *tx)
-                            .await
-                            .expect("inserted");
-                        tx.commit().await.expect("committed");
-                        t.elapsed()
-                    }
-                })
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
+            let latencies = one_row_commits(&normal, "normal", n).await;
             println!(
                 "payments ceiling {}",
                 summary(
