@@ -140,6 +140,18 @@ pub struct Config {
     pub upload_limit_bytes: usize,
     /// How often the worker flags late dossiers and delivers outbox events (0: never).
     pub worker_interval_secs: u64,
+    /// The VAPID private key for web push: base64url of the 32-byte P-256 scalar. When empty,
+    /// one is made in `<data_dir>/keys/vapid-private-key` on the first start and kept.
+    pub vapid_private_key: Secret,
+    /// Who runs this server, told to push services with every push (RFC 8292 `sub`): a
+    /// `mailto:` address or an https URL. Empty: `public_url`.
+    pub vapid_subject: String,
+    /// Push services beyond the browsers' own (FCM, Mozilla, Apple, WNS) this server may post
+    /// to, comma-separated: host names (https) or whole origins such as a local emulator's.
+    pub push_services: String,
+    /// How often reminders are looked for (obligations due, supplements not sent, credentials
+    /// expiring); 0: never.
+    pub reminders_every_secs: u64,
 }
 
 impl Default for Config {
@@ -191,6 +203,10 @@ impl Default for Config {
             worker_interval_secs: 10,
             upload_limit_bytes: 10 * 1024 * 1024,
             step_up_max_age_secs: 300,
+            vapid_private_key: Secret::default(),
+            vapid_subject: String::new(),
+            push_services: String::new(),
+            reminders_every_secs: 3600,
         }
     }
 }

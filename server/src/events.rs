@@ -23,6 +23,10 @@ pub enum DomainEvent {
     Credential(CredentialEvent),
     /// A payment started, was paid, failed or expired; money going back, and its refund.
     Payment(PaymentEvent),
+    /// A notice was written to a person's inbox (pushed to their devices, shown live).
+    Notice(NoticeEvent),
+    /// Something is due (an obligation, a supplement, a renewal): sent once per `key`.
+    Reminder(ReminderEvent),
 }
 
 impl DomainEvent {
@@ -32,6 +36,8 @@ impl DomainEvent {
             DomainEvent::Dossier(e) => format!("dossier.{}", e.change.as_str()),
             DomainEvent::Credential(e) => format!("credential.{}", e.change.as_str()),
             DomainEvent::Payment(e) => format!("payment.{}", e.change.as_str()),
+            DomainEvent::Notice(_) => "notice.written".to_owned(),
+            DomainEvent::Reminder(e) => format!("reminder.{}", e.template),
         }
     }
 }
@@ -172,6 +178,29 @@ impl PaymentChange {
             PaymentChange::Refunded => "refunded",
         }
     }
+}
+
+/// A notice written to a person's inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeEvent {
+    pub notice_id: String,
+    pub person_id: String,
+}
+
+/// A reminder of something due, to each of `recipients`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderEvent {
+    /// What it is about and at which stage (`land:<notice>/<k>:due7`): sent once.
+    pub key: String,
+    /// Its texts: `notice.<template>.title` and `.body`.
+    pub template: String,
+    pub params: serde_json::Value,
+    pub recipients: Vec<String>,
+    /// The page it opens.
+    pub link: String,
+    /// What a newer notice about the same thing replaces (`dossier:<id>`, `land:<notice>`).
+    pub topic: String,
+    pub dossier_id: Option<String>,
 }
 
 /// An event as stored: its schema version and the event.

@@ -12,7 +12,7 @@ pub mod http;
 pub mod i18n;
 pub mod identity;
 pub mod monitoring;
-pub mod notices;
+pub mod notifications;
 pub mod outbox;
 pub mod payments;
 pub mod procedures;

@@ -50,6 +50,9 @@ pub struct DeliveryError {
     pub message: String,
     /// What the other system asked for (`Retry-After`), when it did.
     pub retry_after_ms: Option<i64>,
+    /// Not a failure: the event is to be delivered later (after `retry_after_ms`), such as a
+    /// push waiting out the person's quiet hours. Not counted as an attempt.
+    pub later: bool,
 }
 
 impl DeliveryError {
@@ -57,6 +60,16 @@ impl DeliveryError {
         DeliveryError {
             message: message.into(),
             retry_after_ms: None,
+            later: false,
+        }
+    }
+
+    /// Deliver again in `wait_ms`, without counting an attempt.
+    pub fn later(why: &str, wait_ms: i64) -> DeliveryError {
+        DeliveryError {
+            message: why.to_owned(),
+            retry_after_ms: Some(wait_ms),
+            later: true,
         }
     }
 }
@@ -127,7 +140,7 @@ impl Dispatcher {
 
     /// The platform's consumers.
     pub fn standard(store: Store) -> Dispatcher {
-        Dispatcher::new(store).with(Arc::new(crate::notices::NoticesConsumer))
+        Dispatcher::new(store).with(Arc::new(crate::notifications::inbox::NoticesConsumer))
     }
 
     pub fn with(mut self, consumer: Arc<dyn Consumer>) -> Dispatcher {
@@ -388,6 +401,20 @@ impl Store {
         error: &DeliveryError,
     ) -> StoreResult<()> {
         let now = now_ms();
+        if error.later {
+            let mut tx = self.begin_write().await?;
+            sqlx::query(
+                "update outbox_deliveries set claim = null, claimed_until = 0, next_attempt_at = $1, \
+                   attempts = attempts - 1 where event_id = $2 and consumer = $3",
+            )
+            .bind(now + error.retry_after_ms.unwrap_or(0))
+            .bind(event_id)
+            .bind(consumer.name())
+            .execute(&mut *tx)
+            .await
+            .context("putting off a delivery")?;
+            return tx.commit().await;
+        }
         let given_up = (attempt >= consumer.max_attempts()).then_some(now);
         tracing::warn!(
             consumer = consumer.name(),

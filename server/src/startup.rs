@@ -57,7 +57,7 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
                     .merge(identity::api_routes())
                     .merge(crate::records::routes())
                     .merge(crate::dossiers::routes())
-                    .merge(crate::notices::routes())
+                    .merge(crate::notifications::routes())
                     .merge(crate::wallet::routes())
                     .merge(crate::payments::routes())
                     .merge(crate::warehouse::routes(state.config.upload_limit_bytes)),
@@ -112,6 +112,18 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
 
 async fn api_not_found() -> error::ApiError {
     error::ApiError::NotFound
+}
+
+/// The platform's outbox dispatcher: every consumer (notices, push, the live feed, refunds,
+/// the tax authority's reports).
+pub fn dispatcher(state: &AppState) -> crate::outbox::Dispatcher {
+    crate::payments::jobs::consumers(state)
+        .into_iter()
+        .chain(crate::notifications::consumers(state))
+        .fold(
+            crate::outbox::Dispatcher::standard(state.store.clone()),
+            crate::outbox::Dispatcher::with,
+        )
 }
 
 /// A server instance, bound and ready to run.
@@ -176,7 +188,10 @@ impl Application {
             &config,
             registries.as_ref(),
         )?);
+        let push = Arc::new(crate::notifications::push::WebPush::new(&config)?);
         let state = AppState {
+            push,
+            live: crate::notifications::live::LiveHub::new(store.clone()),
             rate_limits: crate::http::rate_limit::RateLimits::new(&config),
             passkeys: identity::passkeys::relying_party(&config)?.map(Arc::new),
             blobs: crate::warehouse::blobs::BlobStore::new(config.data_dir.join("blobs")),
@@ -227,12 +242,7 @@ impl Application {
         let mut workers = Vec::new();
         if every > 0 {
             let every = Duration::from_secs(every);
-            let dispatcher = crate::payments::jobs::consumers(&self.state)
-                .into_iter()
-                .fold(
-                    crate::outbox::Dispatcher::standard(store.clone()),
-                    crate::outbox::Dispatcher::with,
-                );
+            let dispatcher = dispatcher(&self.state);
             dispatcher.register().await?;
             workers.extend(dispatcher.spawn(every, stopped.clone()));
             workers.push(tokio::spawn(crate::payments::jobs::run(
@@ -243,6 +253,14 @@ impl Application {
             workers.push(tokio::spawn(crate::dossiers::deadlines::run(
                 store.clone(),
                 every,
+                stopped.clone(),
+            )));
+        }
+        let reminders = self.state.config.reminders_every_secs;
+        if reminders > 0 {
+            workers.push(tokio::spawn(crate::notifications::reminders::run(
+                self.state.clone(),
+                Duration::from_secs(reminders),
                 stopped.clone(),
             )));
         }

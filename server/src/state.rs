@@ -33,4 +33,8 @@ pub struct AppState {
     pub payments: crate::payments::Shared,
     /// Documents' content, stored by digest.
     pub blobs: crate::warehouse::blobs::BlobStore,
+    /// Web push: the VAPID key and the push services posted to.
+    pub push: Arc<crate::notifications::push::WebPush>,
+    /// This instance's hub of live updates for the open PWAs.
+    pub live: crate::notifications::live::LiveHub,
 }

@@ -160,12 +160,15 @@ pub struct OfficerAction {
 pub struct Notice {
     pub id: String,
     pub dossier_id: Option<String>,
-    /// `status`, `apology` or `escalation`.
+    /// `status`, `apology`, `escalation`, `reminder` or `account`.
     pub kind: String,
     pub title: Localized,
     pub body: Localized,
     pub created_at: i64,
     pub read: bool,
+    /// The page it opens (`/dossiers/<id>`, `/wallet`, `/business`, a procedure to renew).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// The body of `GET /api/v1/me/notices`: newest first.

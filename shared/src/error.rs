@@ -131,6 +131,11 @@ error_codes! {
     NotActingForOrganisation = "not_acting_for_organisation",
     InvalidBankCode = "invalid_bank_code",
     AwaitingFee = "awaiting_fee",
+    // Notifications.
+    PushServiceNotAllowed = "push_service_not_allowed",
+    InvalidPushKeys = "invalid_push_keys",
+    PushDeviceQuota = "push_device_quota",
+    InvalidTimeOfDay = "invalid_time_of_day",
     // The warehouse.
     InvalidDocumentCode = "invalid_document_code",
     TitleTooLong = "title_too_long",

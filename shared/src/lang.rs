@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A language the platform speaks. Vietnamese first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]

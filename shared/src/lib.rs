@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ids;
 pub mod lang;
 pub mod money;
+pub mod notification_api;
 pub mod pages;
 pub mod payment_api;
 pub mod procedure;

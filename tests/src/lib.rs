@@ -135,6 +135,7 @@ pub async fn spawn_app_at(
         sandbox: true,
         // Tests run the worker's steps themselves, at the moment they choose.
         worker_interval_secs: 0,
+        reminders_every_secs: 0,
         // Tests count what a sign-in writes; the wallet's tests turn the demo licence on.
         sandbox_seed_wallet: false,
         ..Config::default()

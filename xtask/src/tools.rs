@@ -1,6 +1,6 @@
 //! Installs what a fresh machine lacks: the wasm target, the wasm-bindgen CLI matching
-//! Cargo.lock, the npm packages of package-lock.json, and Debian packages (Chromium, wrk,
-//! PostgreSQL). Each check is cheap when the tool is already there.
+//! Cargo.lock, the npm packages of package-lock.json (web-push-testing among them), and Debian
+//! packages (OpenSSL headers, Chromium, wrk, PostgreSQL). Each check is cheap when the tool is already there.
 
 use std::{
     path::{Path, PathBuf},
@@ -11,8 +11,13 @@ use anyhow::Context;
 
 use crate::{proc, root};
 
-/// Everything `build-pwa` needs.
+/// Everything the builds need: the server's OpenSSL headers (web push's `ece` links OpenSSL),
+/// and for `build-pwa` the wasm target, wasm-bindgen and the npm tools.
 pub fn ensure_pwa_tools() -> anyhow::Result<()> {
+    ensure_apt_files(&[
+        ("libssl-dev", "/usr/include/openssl/ssl.h"),
+        ("pkg-config", "/usr/bin/pkg-config"),
+    ])?;
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
     ensure_npm_packages()

@@ -519,7 +519,7 @@ impl Store {
         let Some((name,)) = name else {
             return Ok(false);
         };
-        crate::notices::notify_in(
+        crate::notifications::inbox::notify_in(
             &mut tx,
             person_id,
             "passkey_removed",

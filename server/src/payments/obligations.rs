@@ -115,7 +115,10 @@ async fn acting_organisation(
 }
 
 /// The organisation's notices with what was paid here marked paid.
-async fn notices_of(state: &AppState, tax_code: &TaxCode) -> Result<Vec<LandNotice>, ApiError> {
+pub(crate) async fn notices_of(
+    state: &AppState,
+    tax_code: &TaxCode,
+) -> Result<Vec<LandNotice>, ApiError> {
     let mut notices = state
         .registries
         .land_notices_of(tax_code)

@@ -2,3 +2,4 @@
 
 pub mod hostile_op;
 pub mod node_op;
+pub mod push_service;

@@ -78,7 +78,9 @@ async fn each_consumer_gets_every_event_once_and_a_failing_one_is_retried_alone(
         .with(flaky.clone());
     dispatcher.register().await.expect("registered");
 
-    // Receiving, processing and asking a supplement: three events, two of them notices.
+    // Receiving, processing and asking a supplement: three events, two of them notices, each
+    // notice an event of its own (`notice.written`, for push and the live feed); and the two
+    // notices of the fee's payment, written (so announced) only now: seven.
     let lead = officer(&app, TRAFFIC_OFFICER).await;
     assert_eq!(act(&lead, &id, "receive", None).await.status(), 200);
     assert_eq!(
@@ -94,8 +96,8 @@ async fn each_consumer_gets_every_event_once_and_a_failing_one_is_retried_alone(
 
     let now = now_ms();
     let first = dispatcher.deliver_due(now).await.expect("delivered");
-    assert_eq!(first.failed, 3, "the flaky consumer failed each event once");
-    assert_eq!(second.applied.lock().expect("lock").len(), 3);
+    assert_eq!(first.failed, 7, "the flaky consumer failed each event once");
+    assert_eq!(second.applied.lock().expect("lock").len(), 7);
     // Two from the fee's payment (the notices consumer is registered from the start), two now.
     assert_eq!(notices_of(&app).await, 4);
     assert!(flaky.applied.lock().expect("lock").is_empty());
@@ -110,19 +112,19 @@ async fn each_consumer_gets_every_event_once_and_a_failing_one_is_retried_alone(
         .expect("delivered");
     assert_eq!(
         (later.delivered, later.failed),
-        (0, 3),
+        (0, 7),
         "second attempt fails too"
     );
     let last = dispatcher
         .deliver_due(now + 5_000)
         .await
         .expect("delivered");
-    assert_eq!((last.delivered, last.failed), (3, 0));
-    assert_eq!(*flaky.attempts.lock().expect("lock"), 9);
+    assert_eq!((last.delivered, last.failed), (7, 0));
+    assert_eq!(*flaky.attempts.lock().expect("lock"), 21);
 
     for recorder in [&second, &flaky] {
         let applied = recorder.applied.lock().expect("lock");
-        assert_eq!(applied.len(), 3, "{}", recorder.name);
+        assert_eq!(applied.len(), 7, "{}", recorder.name);
         assert!(
             applied.values().all(|n| *n == 1),
             "{}: {applied:?}",
@@ -158,7 +160,8 @@ async fn a_consumer_that_keeps_failing_is_given_up_and_its_error_kept() {
     let id = filed_renewal(&app).await;
     let dispatcher = Dispatcher::standard(app.store.clone()).with(Arc::new(Broken));
     dispatcher.register().await.expect("registered");
-    // One event for it: the receipt.
+    // Four events for it: the receipt, its notice, and the two notices of the fee's payment
+    // (written, so announced, only now).
     let lead = officer(&app, TRAFFIC_OFFICER).await;
     assert_eq!(act(&lead, &id, "receive", None).await.status(), 200);
     let now = now_ms();
@@ -166,7 +169,7 @@ async fn a_consumer_that_keeps_failing_is_given_up_and_its_error_kept() {
     dispatcher.deliver_due(now + 10_000).await.expect("tried");
     assert_eq!(
         app.store.outbox_backlog("broken").await.expect("counted"),
-        (0, 1),
+        (0, 4),
         "given up after two attempts, and kept"
     );
     assert_eq!(

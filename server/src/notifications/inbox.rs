@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath},
-    events::{DomainEvent, DossierChange},
+    events::{DomainEvent, DossierChange, NoticeEvent, ReminderEvent},
     identity::AuthUser,
     outbox::{Consumer, Delivery, DeliveryError},
     store::{Store, StoreResult, WriteTx, now_ms},
@@ -39,17 +39,59 @@ impl Consumer for NoticesConsumer {
     }
 
     async fn apply(&self, tx: &mut WriteTx, delivery: &Delivery) -> Result<(), DeliveryError> {
-        from_event(tx, &delivery.id, &delivery.event, now_ms()).await?;
+        from_event(tx, &delivery.id, &delivery.event).await?;
         Ok(())
     }
 }
 
-/// A notice to write: to whom, its kind, and its text as a resource key with values.
-struct Draft {
-    person_id: String,
-    kind: &'static str,
+/// A notice to write: to whom, its kind, its text (a resource key with values), the page it
+/// opens and what a newer notice about the same thing replaces on a lock screen.
+pub struct NewNotice<'a> {
+    /// The event it comes from (or a fresh id): with `person_id`, its key.
+    pub id: &'a str,
+    pub person_id: &'a str,
+    pub dossier_id: Option<&'a str>,
+    /// `status`, `apology`, `escalation`, `reminder`, `account`.
+    pub kind: &'static str,
     /// `notice.<template>.title` and `.body` in the resource files.
-    template: &'static str,
+    pub template: &'a str,
+    pub params: &'a Value,
+    pub link: &'a str,
+    pub topic: &'a str,
+}
+
+/// Writes a notice inside `tx` and, when it is new, its `notice.written` event (which pushes it
+/// to the person's devices and tells their open PWA). Keyed by id and person: writing it again
+/// does nothing.
+pub async fn write_notice(tx: &mut WriteTx, notice: &NewNotice<'_>) -> anyhow::Result<bool> {
+    let written = sqlx::query(
+        "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params, link, topic) \
+         values ($1, $2, $3, $4, '', '', '', '', $5, $6, $7, $8, $9) on conflict (id, person_id) do nothing",
+    )
+    .bind(notice.id)
+    .bind(notice.person_id)
+    .bind(notice.dossier_id)
+    .bind(notice.kind)
+    .bind(now_ms())
+    .bind(notice.template)
+    .bind(notice.params.to_string())
+    .bind(notice.link)
+    .bind(notice.topic)
+    .execute(&mut **tx)
+    .await
+    .context("writing a notice")?;
+    if written.rows_affected() == 0 {
+        return Ok(false);
+    }
+    crate::events::emit(
+        tx,
+        &DomainEvent::Notice(NoticeEvent {
+            notice_id: notice.id.to_owned(),
+            person_id: notice.person_id.to_owned(),
+        }),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// Writes the notices an event calls for, keyed by the event so a redelivery adds nothing.
@@ -57,12 +99,13 @@ pub async fn from_event(
     tx: &mut WriteTx,
     event_id: &str,
     event: &DomainEvent,
-    now: i64,
 ) -> anyhow::Result<()> {
     let event = match event {
         DomainEvent::Dossier(event) => event,
-        DomainEvent::Credential(event) => return credential_notice(tx, event_id, event, now).await,
-        DomainEvent::Payment(event) => return payment_notice(tx, event_id, event, now).await,
+        DomainEvent::Credential(event) => return credential_notice(tx, event_id, event).await,
+        DomainEvent::Payment(event) => return payment_notice(tx, event_id, event).await,
+        DomainEvent::Reminder(event) => return reminder_notices(tx, event_id, event).await,
+        DomainEvent::Notice(_) => return Ok(()),
     };
     // What each change tells whom. Every change is named, so a new one must be decided here.
     let (to_applicant, to_leads): (Option<(&'static str, &'static str)>, Option<&'static str>) =
@@ -89,6 +132,7 @@ pub async fn from_event(
     let dossier_id = event.dossier_id.as_str();
     type DossierRow = (
         String,
+        Option<String>,
         String,
         String,
         String,
@@ -99,14 +143,16 @@ pub async fn from_event(
     );
     let row: Option<DossierRow> =
         sqlx::query_as(
-            "select applicant_id, receipt_number, procedure_name, agency_code, level, unit_code, rescheduled_to, deadline_at \
+            "select applicant_id, acting_for, receipt_number, procedure_name, agency_code, level, unit_code, rescheduled_to, deadline_at \
              from dossiers where id = $1",
         )
         .bind(dossier_id)
         .fetch_optional(&mut **tx)
         .await
         .context("reading a dossier for its notices")?;
-    let Some((applicant, receipt, name, agency, level, unit, rescheduled, deadline)) = row else {
+    let Some((applicant, acting_for, receipt, name, agency, level, unit, rescheduled, deadline)) =
+        row
+    else {
         return Ok(());
     };
     let name: Value = serde_json::from_str(&name).unwrap_or(Value::Null);
@@ -116,42 +162,70 @@ pub async fn from_event(
         "reason": event.reason.clone().unwrap_or_default(),
         "date": rescheduled.map(format_vn_datetime).unwrap_or_default(),
         "deadline": deadline.map(format_vn_datetime).unwrap_or_default(),
-    })
-    .to_string();
-    let mut drafts = Vec::new();
+    });
+    let topic = format!("dossier:{dossier_id}");
     if let Some((kind, template)) = to_applicant {
-        drafts.push(Draft {
-            person_id: applicant,
-            kind,
-            template,
-        });
-    }
-    if let Some(template) = to_leads {
-        for lead in leads(tx, &agency, &level, &unit).await? {
-            drafts.push(Draft {
-                person_id: lead,
-                kind: "escalation",
-                template,
-            });
+        let link = format!("/dossiers/{dossier_id}");
+        for person in with_representatives(tx, &applicant, acting_for.as_deref()).await? {
+            write_notice(
+                tx,
+                &NewNotice {
+                    id: event_id,
+                    person_id: &person,
+                    dossier_id: Some(dossier_id),
+                    kind,
+                    template,
+                    params: &params,
+                    link: &link,
+                    topic: &topic,
+                },
+            )
+            .await?;
         }
     }
-    for draft in drafts {
-        sqlx::query(
-            "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
-             values ($1, $2, $3, $4, '', '', '', '', $5, $6, $7) on conflict (id, person_id) do nothing",
-        )
-        .bind(event_id)
-        .bind(&draft.person_id)
-        .bind(dossier_id)
-        .bind(draft.kind)
-        .bind(now)
-        .bind(draft.template)
-        .bind(&params)
-        .execute(&mut **tx)
-        .await
-        .context("writing a notice")?;
+    if let Some(template) = to_leads {
+        let link = format!("/office/{dossier_id}");
+        for lead in leads(tx, &agency, &level, &unit).await? {
+            write_notice(
+                tx,
+                &NewNotice {
+                    id: event_id,
+                    person_id: &lead,
+                    dossier_id: Some(dossier_id),
+                    kind: "escalation",
+                    template,
+                    params: &params,
+                    link: &link,
+                    topic: &topic,
+                },
+            )
+            .await?;
+        }
     }
     Ok(())
+}
+
+/// `person_id`, and when they acted for an organisation, that organisation's other
+/// representatives who have signed in here: each gets the organisation's notices.
+async fn with_representatives(
+    tx: &mut WriteTx,
+    person_id: &str,
+    organisation: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let mut people = vec![person_id.to_owned()];
+    if let Some(tax_code) = organisation {
+        let others: Vec<(String,)> = sqlx::query_as(
+            "select p.id from representatives r join people p on p.cccd = r.cccd \
+             where r.tax_code = $1 and p.id <> $2 order by p.id",
+        )
+        .bind(tax_code)
+        .bind(person_id)
+        .fetch_all(&mut **tx)
+        .await
+        .context("finding an organisation's representatives")?;
+        people.extend(others.into_iter().map(|(id,)| id));
+    }
+    Ok(people)
 }
 
 /// What a credential's holder is told: a revocation, a suspension or its lifting. (Issuing is
@@ -160,7 +234,6 @@ async fn credential_notice(
     tx: &mut WriteTx,
     event_id: &str,
     event: &crate::events::CredentialEvent,
-    now: i64,
 ) -> anyhow::Result<()> {
     use crate::events::CredentialChange;
     let template = match event.change {
@@ -181,30 +254,30 @@ async fn credential_notice(
     let params = json!({
         "credential": { "vi": vi, "en": en },
         "reason": event.reason.clone().unwrap_or_default(),
-    })
-    .to_string();
-    sqlx::query(
-        "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
-         values ($1, $2, null, 'status', '', '', '', '', $3, $4, $5) on conflict (id, person_id) do nothing",
+    });
+    write_notice(
+        tx,
+        &NewNotice {
+            id: event_id,
+            person_id: &event.person_id,
+            dossier_id: None,
+            kind: "status",
+            template,
+            params: &params,
+            link: "/wallet",
+            topic: &format!("credential:{}", event.credential_id),
+        },
     )
-    .bind(event_id)
-    .bind(&event.person_id)
-    .bind(now)
-    .bind(template)
-    .bind(&params)
-    .execute(&mut **tx)
-    .await
-    .context("writing a notice")?;
+    .await?;
     Ok(())
 }
 
 /// What a payer is told of their payment: paid (the receipt is in the wallet), not completed,
-/// and money going back.
+/// and money going back. An organisation's payment is told to each of its representatives.
 async fn payment_notice(
     tx: &mut WriteTx,
     event_id: &str,
     event: &crate::events::PaymentEvent,
-    now: i64,
 ) -> anyhow::Result<()> {
     use crate::events::PaymentChange;
     let template = match event.change {
@@ -217,21 +290,54 @@ async fn payment_notice(
     let params = json!({
         "amount": motcua_shared::Vnd(event.amount_vnd).to_string(),
         "references": event.references.join(", "),
-    })
-    .to_string();
-    sqlx::query(
-        "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
-         values ($1, $2, $3, 'status', '', '', '', '', $4, $5, $6) on conflict (id, person_id) do nothing",
-    )
-    .bind(event_id)
-    .bind(&event.payer_id)
-    .bind(event.dossier_id.as_deref())
-    .bind(now)
-    .bind(template)
-    .bind(&params)
-    .execute(&mut **tx)
-    .await
-    .context("writing a notice")?;
+    });
+    let link = match (&event.dossier_id, &event.payer_org) {
+        (Some(dossier), _) => format!("/dossiers/{dossier}"),
+        (None, Some(_)) => "/business".to_owned(),
+        (None, None) => "/wallet".to_owned(),
+    };
+    let topic = format!("payment:{}", event.payment_id);
+    for person in with_representatives(tx, &event.payer_id, event.payer_org.as_deref()).await? {
+        write_notice(
+            tx,
+            &NewNotice {
+                id: event_id,
+                person_id: &person,
+                dossier_id: event.dossier_id.as_deref(),
+                kind: "status",
+                template,
+                params: &params,
+                link: &link,
+                topic: &topic,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A reminder, to each of its recipients.
+async fn reminder_notices(
+    tx: &mut WriteTx,
+    event_id: &str,
+    event: &ReminderEvent,
+) -> anyhow::Result<()> {
+    for person in &event.recipients {
+        write_notice(
+            tx,
+            &NewNotice {
+                id: event_id,
+                person_id: person,
+                dossier_id: event.dossier_id.as_deref(),
+                kind: "reminder",
+                template: &event.template,
+                params: &event.params,
+                link: &event.link,
+                topic: &event.topic,
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -244,18 +350,21 @@ pub async fn notify_in(
     template: &'static str,
     params: &Value,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "insert into notices (id, person_id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, template, params) \
-         values ($1, $2, null, 'status', '', '', '', '', $3, $4, $5)",
+    let id = uuid::Uuid::new_v4().to_string();
+    write_notice(
+        tx,
+        &NewNotice {
+            id: &id,
+            person_id,
+            dossier_id: None,
+            kind: "account",
+            template,
+            params,
+            link: "/account",
+            topic: &format!("account:{person_id}"),
+        },
     )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(person_id)
-    .bind(now_ms())
-    .bind(template)
-    .bind(params.to_string())
-    .execute(&mut **tx)
-    .await
-    .context("writing a notice")?;
+    .await?;
     Ok(())
 }
 
@@ -317,6 +426,7 @@ struct NoticeRow {
     read_at: Option<i64>,
     template: Option<String>,
     params: Option<String>,
+    link: Option<String>,
 }
 
 impl NoticeRow {
@@ -344,6 +454,7 @@ impl NoticeRow {
             kind: self.kind,
             created_at: self.created_at,
             read: self.read_at.is_some(),
+            link: self.link,
         }
     }
 }
@@ -352,7 +463,7 @@ impl Store {
     /// A person's notices, newest first (the last 100).
     pub async fn notices_of(&self, person_id: &str) -> StoreResult<NoticeList> {
         let rows: Vec<NoticeRow> = sqlx::query_as(
-            "select id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, read_at, template, params \
+            "select id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, read_at, template, params, link \
              from notices where person_id = $1 order by created_at desc, id limit 100",
         )
         .bind(person_id)
