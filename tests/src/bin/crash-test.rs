@@ -9,16 +9,23 @@
 //! - the audit chain verifies;
 //! - the outbox delivers what was pending at the kill (its backlog empties).
 //!
+//! Then web push across a kill: with notices waiting in the outbox because the push service was
+//! down (503), the server is killed, the push service comes back, and after the restart the
+//! real push service (npm `web-push-testing`) receives each notice exactly once.
+//!
 //! Prints `crash N passed, M failed` per check and exits non-zero on any failure.
 
 use std::{
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use motcua_server::{audit::ChainReport, store::Store};
-use motcua_tests::{Browser, LEVEL2_CCCD};
+use motcua_tests::{Browser, LEVEL2_CCCD, peers::push_service::PushService};
 use rand::Rng;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -103,8 +110,13 @@ async fn verify(
 }
 
 fn start(bin: &str, dir: &std::path::Path, port: u16) -> Child {
+    start_with(bin, dir, port, &[])
+}
+
+fn start_with(bin: &str, dir: &std::path::Path, port: u16, extra: &[(&str, &str)]) -> Child {
     Command::new(bin)
         .arg("serve")
+        .envs(extra.iter().copied())
         .env("MOTCUA_ADDR", format!("127.0.0.1:{port}"))
         .env("MOTCUA_PUBLIC_URL", format!("http://localhost:{port}"))
         .env(
@@ -389,6 +401,10 @@ async fn main() {
     store.close().await;
     let _ = server.kill();
     let _ = server.wait();
+    match push_across_a_kill(&bin).await {
+        Ok(()) => check(true, String::new()),
+        Err(why) => check(false, format!("push across a kill: {why}")),
+    }
     let a = acked.lock().expect("lock");
     println!(
         "crash test: {cycles} SIGKILL cycles in {:.0} s; {} filings, {} paid fees, {} uploads acknowledged, all found after restarts",
@@ -401,4 +417,189 @@ async fn main() {
     if failed > 0 {
         std::process::exit(1);
     }
+}
+
+/// A push service behind a gate the test opens: 503 while closed, else the request passed on.
+async fn gated(push_origin: String, open: Arc<AtomicBool>) -> String {
+    use axum::{
+        body::Bytes,
+        extract::Path,
+        http::{HeaderMap, StatusCode},
+    };
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().route(
+        "/notify/{hash}",
+        axum::routing::post(
+            move |Path(hash): Path<String>, headers: HeaderMap, body: Bytes| {
+                let (client, open, origin) = (client.clone(), open.clone(), push_origin.clone());
+                async move {
+                    if !open.load(Ordering::SeqCst) {
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    let mut forward = client.post(format!("{origin}/notify/{hash}")).body(body);
+                    for (name, value) in &headers {
+                        if name != "host" && name != "content-length" {
+                            forward = forward.header(name.as_str(), value.as_bytes());
+                        }
+                    }
+                    match forward.send().await {
+                        Ok(r) => StatusCode::from_u16(r.status().as_u16())
+                            .unwrap_or(StatusCode::BAD_GATEWAY),
+                        Err(_) => StatusCode::BAD_GATEWAY,
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let origin = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("bound").port()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    origin
+}
+
+/// Notices waiting in the outbox (the push service down) when the server is killed are each
+/// pushed exactly once after the restart.
+async fn push_across_a_kill(bin: &str) -> Result<(), String> {
+    const NOTICES: usize = 30;
+    let push = PushService::start().await;
+    let open = Arc::new(AtomicBool::new(false));
+    let gate = gated(push.origin.clone(), open.clone()).await;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let base = format!("http://localhost:{port}");
+    let env = [("MOTCUA_PUSH_SERVICES", gate.as_str())];
+    let mut server = start_with(bin, dir.path(), port, &env);
+    healthy(&base).await;
+    let browser = Browser::at(&base);
+    browser.sign_in_as(LEVEL2_CCCD).await;
+    let me: Value = browser
+        .get("/api/v1/me")
+        .await
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = me["csrf_token"].as_str().unwrap_or_default().to_owned();
+    let key: Value = browser
+        .get("/api/v1/push/vapid-public-key")
+        .await
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let subscription = push
+        .subscribe(key["key"].as_str().unwrap_or_default())
+        .await;
+    let mut behind_gate = subscription.to_json();
+    behind_gate["endpoint"] = json!(format!("{gate}/notify/{}", subscription.client_hash));
+    for (method, path, body) in [
+        ("POST", "/api/v1/me/push/subscriptions", behind_gate),
+        (
+            "PUT",
+            "/api/v1/me/notification-settings",
+            json!({ "lang": "vi", "push_kinds": ["account"], "quiet_from": "00:00", "quiet_to": "00:00" }),
+        ),
+    ] {
+        let response = browser
+            .client
+            .request(method.parse().expect("a method"), browser.url(path))
+            .header("x-csrf-token", &token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("{method} {path}: {}", response.status()));
+        }
+    }
+    // The notices, written as the outbox's consumer writes them, while the push service is down.
+    let store = Store::connect(&format!("sqlite://{}/motcua.db", dir.path().display()), 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (person,): (String,) = sqlx::query_as("select id from people where cccd = $1")
+        .bind(LEVEL2_CCCD)
+        .fetch_one(store.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut tx = store.begin_write().await.map_err(|e| e.to_string())?;
+    for i in 0..NOTICES {
+        let id = format!("crash-{i}");
+        motcua_server::notifications::inbox::write_notice(
+            &mut tx,
+            &motcua_server::notifications::inbox::NewNotice {
+                id: &id,
+                person_id: &person,
+                dossier_id: None,
+                kind: "account",
+                template: "passkey_removed",
+                params: &json!({ "name": format!("key {i}") }),
+                link: "/account",
+                topic: &format!("account:{i}"),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    // Every one tried and refused (503), so all are waiting in the outbox: then SIGKILL.
+    let tried = async {
+        for _ in 0..200 {
+            let (n,): (i64,) = sqlx::query_as(
+                "select count(distinct notice_id) from push_log where outcome = 'retry'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap_or((0,));
+            if n >= i64::try_from(NOTICES).unwrap_or(i64::MAX) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    if !tried.await {
+        return Err("the notices were not tried within 20 s".into());
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    open.store(true, Ordering::SeqCst);
+    let mut server = start_with(bin, dir.path(), port, &env);
+    healthy(&base).await;
+    for _ in 0..300 {
+        let received = push.received(&subscription).await;
+        let pending = store.outbox_backlog("push").await.map_or(1, |(p, _)| p);
+        if received.len() >= NOTICES && pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A late duplicate would show by now.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received = push.received(&subscription).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    store.close().await;
+    let mut tags: Vec<String> = received
+        .iter()
+        .filter_map(|m| m["tag"].as_str().map(str::to_owned))
+        .collect();
+    tags.sort();
+    let all = tags.len();
+    tags.dedup();
+    if all != NOTICES || tags.len() != NOTICES {
+        return Err(format!(
+            "{all} pushes received for {NOTICES} notices ({} distinct)",
+            tags.len()
+        ));
+    }
+    println!(
+        "crash test: {NOTICES} notices waiting at a SIGKILL each pushed once after the restart"
+    );
+    Ok(())
 }
