@@ -419,6 +419,22 @@ async fn main() {
     }
 }
 
+/// A server process, killed by SIGKILL when asked or dropped.
+struct Running(Child);
+
+impl Running {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A push service behind a gate the test opens: 503 while closed, else the request passed on.
 async fn gated(push_origin: String, open: Arc<AtomicBool>) -> String {
     use axum::{
@@ -476,7 +492,7 @@ async fn push_across_a_kill(bin: &str) -> Result<(), String> {
         .port();
     let base = format!("http://localhost:{port}");
     let env = [("MOTCUA_PUSH_SERVICES", gate.as_str())];
-    let mut server = start_with(bin, dir.path(), port, &env);
+    let mut server = Running(start_with(bin, dir.path(), port, &env));
     healthy(&base).await;
     let browser = Browser::at(&base);
     browser.sign_in_as(LEVEL2_CCCD).await;
@@ -566,10 +582,9 @@ async fn push_across_a_kill(bin: &str) -> Result<(), String> {
     if !tried.await {
         return Err("the notices were not tried within 20 s".into());
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    server.kill();
     open.store(true, Ordering::SeqCst);
-    let mut server = start_with(bin, dir.path(), port, &env);
+    let mut server = Running(start_with(bin, dir.path(), port, &env));
     healthy(&base).await;
     for _ in 0..300 {
         let received = push.received(&subscription).await;
@@ -582,8 +597,7 @@ async fn push_across_a_kill(bin: &str) -> Result<(), String> {
     // A late duplicate would show by now.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let received = push.received(&subscription).await;
-    let _ = server.kill();
-    let _ = server.wait();
+    server.kill();
     store.close().await;
     let mut tags: Vec<String> = received
         .iter()
