@@ -11,7 +11,7 @@ use yew_router::prelude::*;
 use crate::{
     api,
     components::{self, lang_switch::LangSwitch, nav::Nav},
-    hooks::{LangContext, SessionContext, use_load},
+    hooks::{LangContext, LiveContext, Loadable, SessionContext, use_load},
     i18n::{apply_lang, saved_lang, tr},
     pages,
 };
@@ -166,12 +166,44 @@ pub fn App(props: &AppProps) -> Html {
         },
     };
 
+    // While someone is signed in, the server's live events keep open pages fresh.
+    let live = use_state(LiveContext::default);
+    let signed_in = matches!(&*me, Loadable::Loaded(m) if m.is_some());
+    {
+        let live = live.clone();
+        use_effect_with(signed_in, move |signed_in| {
+            if *signed_in {
+                // The handle is read on each event: the latest state, not the one captured.
+                let current = std::rc::Rc::new(std::cell::RefCell::new(LiveContext::default()));
+                api::push::open_live(move |kind, subject| {
+                    let mut next = current.borrow().clone();
+                    match kind.as_str() {
+                        "notice" => next.notices += 1,
+                        "dossier" => {
+                            let mut map = (*next.dossiers).clone();
+                            *map.entry(subject).or_insert(0) += 1;
+                            next.dossiers = std::rc::Rc::new(map);
+                        }
+                        "resync" => next.resyncs += 1,
+                        _ => return,
+                    }
+                    *current.borrow_mut() = next.clone();
+                    live.set(next);
+                });
+            } else {
+                api::push::close_live();
+            }
+        });
+    }
+
     html! {
         <ContextProvider<LangContext> context={context}>
             <ContextProvider<SessionContext> context={session}>
-                <BrowserRouter>
-                    <Frame pages={props.pages} />
-                </BrowserRouter>
+                <ContextProvider<LiveContext> context={(*live).clone()}>
+                    <BrowserRouter>
+                        <Frame pages={props.pages} />
+                    </BrowserRouter>
+                </ContextProvider<LiveContext>>
             </ContextProvider<SessionContext>>
         </ContextProvider<LangContext>>
     }

@@ -81,3 +81,44 @@ self.addEventListener("fetch", (event) => {
   // Static files: hashed names never change, so the cache is always right for them.
   event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
 });
+
+// A push from the server (RFC 8030): its payload, already in the person's language, is
+// { title, body, url, tag }; the tag makes a newer notice about the same dossier replace an
+// older one.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (_) {
+    data = { title: event.data ? event.data.text() : "" };
+  }
+  const title = data.title || "Dịch vụ công";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: data.body || "",
+      tag: data.tag || undefined,
+      renotify: Boolean(data.tag),
+      lang: data.lang || "vi",
+      icon: "/icon-192.png",
+      badge: "/icon-192.png",
+      data: { url: data.url || "/dossiers" },
+    }),
+  );
+});
+
+// A tap opens the notice's page: in an open window of the app when there is one.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.url || "/dossiers", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (new URL(client.url).origin === self.location.origin && "navigate" in client) {
+          return client.focus().then(() => client.navigate(target.href));
+        }
+      }
+      return self.clients.openWindow(target.href);
+    }),
+  );
+});

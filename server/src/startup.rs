@@ -284,6 +284,11 @@ impl Application {
         let extra = self.sandbox.as_ref().map(|s| s.routes());
         #[cfg(not(feature = "sandbox"))]
         let extra = None;
+        let live = self.state.live.clone();
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         let router = app_with(self.state, extra);
         axum::serve(
             self.listener,

@@ -103,8 +103,8 @@ export async function startServer({ host = "127.0.0.1", env = {} } = {}) {
 }
 
 /** Signs in through the sandbox VNeID provider from the account page (real OIDC redirects). */
-export async function signInWithEid(page, cccd, password = "demo1234") {
-  await page.goto(`${BASE_URL}/account`);
+export async function signInWithEid(page, cccd, password = "demo1234", base = BASE_URL) {
+  await page.goto(`${base}/account`);
   await page.getByRole("link", { name: "Đăng nhập bằng VNeID" }).click();
   await page.getByRole("heading", { name: "Đăng nhập bằng tài khoản định danh điện tử" }).waitFor();
   await page.getByLabel("Số định danh cá nhân (CCCD)").fill(cccd);
@@ -119,18 +119,18 @@ export const DESKTOP = {
 };
 
 /** A state-changing API call with the session's CSRF token, from a signed-in page's context. */
-export async function postWithCsrf(page, path, body) {
-  const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
-  return page.request.post(`${BASE_URL}${path}`, { headers: { "x-csrf-token": me.csrf_token }, data: body ?? {} });
+export async function postWithCsrf(page, path, body, base = BASE_URL) {
+  const me = await (await page.request.get(`${base}/api/v1/me`)).json();
+  return page.request.post(`${base}${path}`, { headers: { "x-csrf-token": me.csrf_token }, data: body ?? {} });
 }
 
 /**
  * Pays a dossier's fee as the PWA starts it (POST /api/v1/payments with an Idempotency-Key),
  * then at the sandbox gateway's page ("Thanh toán"), whose IPN confirms it; returns the payment.
  */
-export async function payFee(page, dossierId) {
-  const me = await (await page.request.get(`${BASE_URL}/api/v1/me`)).json();
-  const started = await page.request.post(`${BASE_URL}/api/v1/payments`, {
+export async function payFee(page, dossierId, base = BASE_URL) {
+  const me = await (await page.request.get(`${base}/api/v1/me`)).json();
+  const started = await page.request.post(`${base}/api/v1/payments`, {
     headers: { "x-csrf-token": me.csrf_token, "idempotency-key": `fee-${dossierId}` },
     data: { dossier_id: dossierId },
   });
@@ -143,7 +143,24 @@ export async function payFee(page, dossierId) {
     form: { txn_ref: txnRef, outcome: "success", bank: "NCB", ipn: "now" },
     maxRedirects: 0,
   });
-  const paid = await (await page.request.get(`${BASE_URL}/api/v1/payments/${payment.id}`)).json();
+  const paid = await (await page.request.get(`${base}/api/v1/payments/${payment.id}`)).json();
   if (paid.state !== "paid") throw new Error(`the payment is ${paid.state}`);
   return paid;
+}
+
+/** Files the driving-licence renewal as the signed-in person (answers pre-filled) and pays its fee. */
+export async function fileRenewal(page, base = BASE_URL) {
+  const prefill = await (await page.request.get(`${base}/api/v1/procedures/1.002804/prefill`)).json();
+  const answers = Object.fromEntries(Object.entries(prefill.values).map(([k, v]) => [k, v.value]));
+  answers.delivery = "counter";
+  const filed = await postWithCsrf(
+    page,
+    "/api/v1/dossiers",
+    { procedure_code: "1.002804", answers, idempotency_key: `renewal-${Date.now()}-${Math.floor(Math.random() * 1e9)}` },
+    base,
+  );
+  if (filed.status() !== 201) throw new Error(`not filed: ${await filed.text()}`);
+  const dossier = await filed.json();
+  await payFee(page, dossier.id, base);
+  return dossier;
 }

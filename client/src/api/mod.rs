@@ -122,6 +122,16 @@ pub async fn post_json<T: DeserializeOwned>(
     read(request("POST", path, &[], Some(body), csrf_token).await?).await
 }
 
+/// `PUT`/`POST` a JSON body with the CSRF token, decoding `T` from the answer.
+pub async fn send_json<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+    csrf_token: &str,
+) -> Result<T, ApiFailure> {
+    read(request(method, path, &[], Some(body), Some(csrf_token)).await?).await
+}
+
 /// Starts a payment (`POST /api/v1/payments`) under `key`: the same key gives the same payment.
 pub async fn start_payment(
     body: &serde_json::Value,
@@ -366,5 +376,71 @@ pub mod screen {
     /// Asks the browser to keep the screen on (or lets it sleep again).
     pub fn keep_awake(on: bool) {
         let _ = keep_awake_js(on);
+    }
+}
+
+pub mod push {
+    //! Web push and live updates in the browser, through `client/js/push.js`.
+
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/js/push.js")]
+    extern "C" {
+        /// `supported`, `ios_install` or `unsupported`.
+        #[wasm_bindgen(js_name = pushSupport)]
+        pub fn support() -> String;
+        /// `default`, `granted` or `denied`.
+        #[wasm_bindgen(js_name = pushPermission)]
+        pub fn permission() -> String;
+        #[wasm_bindgen(catch, js_name = currentEndpoint)]
+        async fn current_endpoint_js() -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(catch, js_name = subscribePush)]
+        async fn subscribe_js(vapid_key: &str) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(catch, js_name = unsubscribePush)]
+        async fn unsubscribe_js() -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_name = openLive)]
+        fn open_live_js(on_event: &Closure<dyn FnMut(String, String)>);
+        #[wasm_bindgen(js_name = closeLive)]
+        pub fn close_live();
+    }
+
+    /// This device's push endpoint, when it is subscribed.
+    pub async fn current_endpoint() -> Option<String> {
+        current_endpoint_js()
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|e| !e.is_empty())
+    }
+
+    /// Asks permission and subscribes: `PushSubscription.toJSON()` as JSON text; `Err(true)`
+    /// when permission was refused.
+    pub async fn subscribe(vapid_key: &str) -> Result<String, bool> {
+        match subscribe_js(vapid_key).await {
+            Ok(v) => v.as_string().ok_or(false),
+            Err(e) => {
+                let denied = js_sys::Reflect::get(&e, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .is_some_and(|m| m == "denied");
+                Err(denied)
+            }
+        }
+    }
+
+    /// Unsubscribes this device; the endpoint it had.
+    pub async fn unsubscribe() -> Option<String> {
+        unsubscribe_js()
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|e| !e.is_empty())
+    }
+
+    /// Follows the signed-in person's live events for the life of the page.
+    pub fn open_live(on_event: impl FnMut(String, String) + 'static) {
+        let closure = Closure::<dyn FnMut(String, String)>::new(on_event);
+        open_live_js(&closure);
+        closure.forget();
     }
 }

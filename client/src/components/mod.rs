@@ -8,4 +8,5 @@ pub mod lang_switch;
 pub mod nav;
 pub mod notices;
 pub mod procedure_card;
+pub mod push;
 pub mod step_up;

@@ -46,6 +46,25 @@ pub fn Nav(props: &NavProps) -> Html {
         && matches!(&session.me, crate::hooks::Loadable::Loaded(me)
             if me.as_ref().as_ref().is_some_and(|m| m.roles.contains(&motcua_shared::identity::Role::Officer)));
     let section = props.current.section();
+    // Unread notices (the inbox is on "my dossiers"), kept current by live events and on
+    // every move to another page.
+    let signed_in = matches!(&session.me, crate::hooks::Loadable::Loaded(me) if me.is_some());
+    let live = crate::hooks::use_live().of_notices();
+    let unread = crate::hooks::use_quiet_load(
+        (signed_in, live, props.current.clone()),
+        |(signed_in, ..)| async move {
+            if !signed_in {
+                return Ok(0);
+            }
+            crate::api::get::<motcua_shared::dossier_api::NoticeList>("/api/v1/me/notices", &[])
+                .await
+                .map(|list| list.unread)
+        },
+    );
+    let unread = match &*unread {
+        crate::hooks::Loadable::Loaded(n) if signed_in => **n,
+        _ => 0,
+    };
     let office = officer.then(|| {
         let current = section == Route::Office;
         html! {
@@ -71,6 +90,12 @@ pub fn Nav(props: &NavProps) -> Html {
                                     <path d={*icon} />
                                 </svg>
                                 <span>{ tr(lang, key) }</span>
+                                if *route == Route::Dossiers && unread > 0 {
+                                    <span class="nav-badge" data-unread={unread.to_string()}
+                                        aria-label={crate::i18n::tr_count(lang, "notifications.unread", unread)}>
+                                        { unread.to_string() }
+                                    </span>
+                                }
                             </Link<Route>>
                         </li>
                     }

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::{
     api,
-    hooks::{Loadable, use_lang, use_load},
+    hooks::{Loadable, use_lang, use_live, use_quiet_load},
     i18n::tr,
 };
 
@@ -19,7 +19,9 @@ pub struct NoticesProps {
 pub fn Notices(props: &NoticesProps) -> Html {
     let lang = use_lang().lang;
     let generation = use_state(|| 0u32);
-    let list = use_load(*generation, |_| {
+    // Reloaded when a notice arrives live, without a flash of "loading".
+    let live = use_live().of_notices();
+    let list = use_quiet_load((*generation, live), |_| {
         api::get::<NoticeList>("/api/v1/me/notices", &[])
     });
     let Loadable::Loaded(list) = &*list else {

@@ -91,3 +91,63 @@ pub fn use_session() -> SessionContext {
         reload: Callback::noop(),
     })
 }
+
+/// What the open app has heard live (Server-Sent Events) since it started: how many notices
+/// came, and how many changes of each dossier; pages that show them reload when theirs moves.
+#[derive(Clone, PartialEq, Default)]
+pub struct LiveContext {
+    pub notices: u32,
+    pub dossiers: Rc<std::collections::BTreeMap<String, u32>>,
+    /// Bumped when more was missed than the server keeps: reload everything.
+    pub resyncs: u32,
+}
+
+impl LiveContext {
+    /// Changes heard of dossier `id` (and resyncs), for a page's reload dependency.
+    pub fn of_dossier(&self, id: &str) -> (u32, u32) {
+        (self.dossiers.get(id).copied().unwrap_or(0), self.resyncs)
+    }
+
+    /// Notices heard (and resyncs).
+    pub fn of_notices(&self) -> (u32, u32) {
+        (self.notices, self.resyncs)
+    }
+}
+
+/// The live events heard, from [`crate::app::App`] (nothing heard outside it).
+#[hook]
+pub fn use_live() -> LiveContext {
+    use_context::<LiveContext>().unwrap_or_default()
+}
+
+/// Like [`use_load`], but a reload for a new `deps` keeps showing the loaded value until the
+/// new one comes (a live update should not flash "loading").
+#[hook]
+pub fn use_quiet_load<T, D, F, Fut>(deps: D, load: F) -> UseStateHandle<Loadable<T>>
+where
+    T: 'static,
+    D: PartialEq + Clone + 'static,
+    F: Fn(D) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiFailure>> + 'static,
+{
+    let state = use_state(|| Loadable::Loading);
+    let generation = use_mut_ref(|| 0u64);
+    {
+        let state = state.clone();
+        use_effect_with(deps, move |deps| {
+            *generation.borrow_mut() += 1;
+            let mine = *generation.borrow();
+            let future = load(deps.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = future.await;
+                if *generation.borrow() == mine {
+                    state.set(match result {
+                        Ok(value) => Loadable::Loaded(Rc::new(value)),
+                        Err(failure) => Loadable::Failed(failure),
+                    });
+                }
+            });
+        });
+    }
+    state
+}

@@ -177,6 +177,9 @@ fn Profile(props: &ProfileProps) -> Html {
                     (token.clone(), reload.clone(), busy.clone(), failure.clone());
                 busy.set(true);
                 wasm_bindgen_futures::spawn_local(async move {
+                    // This device stops receiving the person's notices.
+                    crate::components::push::forget_this_device(&token).await;
+                    api::push::close_live();
                     match api::send("POST", path, &token).await {
                         Ok(()) => {
                             // Nothing of the person stays on the device.
@@ -214,6 +217,7 @@ fn Profile(props: &ProfileProps) -> Html {
                 <ActingFor me={me.clone()} />
             }
             <Passkeys csrf_token={me.csrf_token.clone()} />
+            <crate::components::push::NotificationSettingsPanel csrf={me.csrf_token.clone()} />
             <Records on_read={bump_access.clone()} />
             <Devices csrf_token={me.csrf_token.clone()} />
             <DataAccessList generation={*access_generation} />

@@ -21,7 +21,7 @@ use crate::{
         eform::{FieldInput, answers as answers_list, first_error, is_asked, own_document, today},
         feedback::{Failure, Loading, SignInPrompt},
     },
-    hooks::{Loadable, use_lang, use_load, use_session, use_title},
+    hooks::{Loadable, use_lang, use_live, use_quiet_load, use_session, use_title},
     i18n::tr,
 };
 
@@ -40,13 +40,19 @@ pub fn DossiersPage() -> Html {
     use_title(tr(lang, "dossiers.title"));
     let signed_in = csrf_of(&session).is_some();
     let retries = use_state(|| 0u32);
-    let list = use_load((signed_in, *retries), |(signed_in, _)| async move {
-        if signed_in {
-            api::dossiers().await.map(Some)
-        } else {
-            Ok(None)
-        }
-    });
+    // Any dossier that changed live refreshes the list.
+    let live = use_live();
+    let changes: u32 = live.dossiers.values().sum::<u32>() + live.resyncs;
+    let list = use_quiet_load(
+        (signed_in, *retries, changes),
+        |(signed_in, ..)| async move {
+            if signed_in {
+                api::dossiers().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
     let on_retry = Callback::from(move |()| retries.set(*retries + 1));
     let body = match (&session.me, &*list) {
         (Loadable::Loaded(me), _) if me.is_none() => html! { <SignInPrompt /> },
@@ -119,9 +125,11 @@ pub fn DossierPage(props: &DossierPageProps) -> Html {
     use_title(tr(lang, "dossier.title"));
     let csrf = csrf_of(&session);
     let generation = use_state(|| 0u32);
-    let loaded = use_load(
-        (props.id.to_string(), csrf.is_some(), *generation),
-        |(id, signed_in, _)| async move {
+    // A change an officer makes shows here at once (Server-Sent Events), said to screen readers.
+    let live = use_live().of_dossier(&props.id);
+    let loaded = use_quiet_load(
+        (props.id.to_string(), csrf.is_some(), *generation, live),
+        |(id, signed_in, ..)| async move {
             if !signed_in {
                 return Err(ApiFailure::Unexpected);
             }
@@ -148,7 +156,12 @@ pub fn DossierPage(props: &DossierPageProps) -> Html {
         (_, Loadable::Loaded(data)) => {
             let (dossier, form) = (**data).clone();
             html! {
-                <DossierDetail dossier={Rc::new(dossier)} {form} csrf={csrf.unwrap_or_default()} {reload} />
+                <>
+                    if live.0 > 0 {
+                        <p class="notice notice-ok" role="status" data-live="updated">{ tr(lang, "notifications.live_updated") }</p>
+                    }
+                    <DossierDetail dossier={Rc::new(dossier)} {form} csrf={csrf.unwrap_or_default()} {reload} />
+                </>
             }
         }
     };

@@ -420,6 +420,7 @@ fn Steps(props: &StepsProps) -> Html {
                 </dl>
                 <crate::pages::payments::FeeSection dossier={dossier.clone()} csrf={props.csrf.clone()} />
                 <p>{ tr(lang, "filing.done_next") }</p>
+                <crate::components::push::PushSwitch csrf={props.csrf.clone()} prompt=true />
                 <Link<Route> to={Route::Dossier { id: dossier.id.clone() }} classes="button button-primary">
                     { tr(lang, "filing.see_dossier") }
                 </Link<Route>>

@@ -157,6 +157,9 @@ pub struct LiveHub {
     store: Store,
     sender: broadcast::Sender<Arc<LiveRow>>,
     running: Arc<AtomicBool>,
+    /// Turns true when the server shuts down: every stream ends, so a graceful shutdown does
+    /// not wait for them.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl LiveHub {
@@ -165,7 +168,13 @@ impl LiveHub {
             store,
             sender: broadcast::channel(4096).0,
             running: Arc::new(AtomicBool::new(false)),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    /// Ends every live stream (the server is shutting down; browsers reconnect elsewhere).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// A receiver of every new row; starts the poll when it is not running.
@@ -238,6 +247,7 @@ struct Connection {
     receiver: broadcast::Receiver<Arc<LiveRow>>,
     last: i64,
     ends_at: tokio::time::Instant,
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The signed-in person's live events (Server-Sent Events): `dossier`, `notice` and `payment`,
@@ -289,13 +299,20 @@ pub async fn events(
         receiver,
         last,
         ends_at: tokio::time::Instant::now() + Duration::from_millis(CONNECTION_MS),
+        closing: state.live.closing.subscribe(),
     };
     let live = stream::unfold(connection, |mut c| async move {
         if let Some(row) = c.backlog.next() {
             return Some((Ok(event_of(&row)), c));
         }
         loop {
-            let next = tokio::time::timeout_at(c.ends_at, c.receiver.recv()).await;
+            if *c.closing.borrow() {
+                return None;
+            }
+            let next = tokio::select! {
+                next = tokio::time::timeout_at(c.ends_at, c.receiver.recv()) => next,
+                _ = c.closing.changed() => return None,
+            };
             match next {
                 Err(_) | Ok(Err(broadcast::error::RecvError::Closed)) => return None,
                 Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
