@@ -299,7 +299,8 @@ struct SettingsFormProps {
 fn SettingsForm(props: &SettingsFormProps) -> Html {
     let lang = use_lang().lang;
     // Escalations go to desks' leads: only officers are offered them.
-    let officer = matches!(&crate::hooks::use_session().me, Loadable::Loaded(me)
+    let session = crate::hooks::use_session();
+    let officer = matches!(&session.me, Loadable::Loaded(me)
         if me.as_ref().as_ref().is_some_and(|m| m.roles.contains(&motcua_shared::identity::Role::Officer)));
     let kinds = use_state(|| props.current.push_kinds.clone());
     let from = use_state(|| props.current.quiet_from.clone());
