@@ -30,6 +30,8 @@ use crate::{
 pub const LEASE_MS: i64 = 60_000;
 /// Events claimed at once by one consumer.
 pub const BATCH: i64 = 256;
+/// How long a woken consumer waits for more commits before its pass.
+const COALESCE: Duration = Duration::from_millis(10);
 /// The longest wait between two attempts.
 const MAX_BACKOFF_MS: i64 = 3_600_000;
 
@@ -188,7 +190,12 @@ impl Dispatcher {
                         }
                         tokio::select! {
                             _ = stop.changed() => return,
-                            _ = woken.changed() => {}
+                            _ = woken.changed() => {
+                                // Let the commits of the next few milliseconds join this pass:
+                                // under load one claim and one transaction (one fsync) carry
+                                // many events instead of one each.
+                                tokio::time::sleep(COALESCE).await;
+                            }
                             () = tokio::time::sleep(tick) => {}
                         }
                     }
@@ -267,12 +274,12 @@ async fn deliver_batch(
         return Ok(pass);
     }
     // The whole batch in one transaction; if any event's effects fail, each alone.
-    match store.apply_deliveries(consumer, &sent).await {
+    match store.apply_deliveries(consumer, &sent, true).await {
         Ok(()) => pass.delivered += sent.len(),
         Err(_) => {
             for one in sent {
                 let single = std::slice::from_ref(&one);
-                match store.apply_deliveries(consumer, single).await {
+                match store.apply_deliveries(consumer, single, false).await {
                     Ok(()) => pass.delivered += 1,
                     Err(e) => {
                         let e = DeliveryError::new(e.to_string());
@@ -365,10 +372,13 @@ impl Store {
     }
 
     /// Applies `deliveries` for `consumer` and marks them delivered, in one transaction.
+    /// `whole_claim`: they are every event still held under their claim (a batch less the ones
+    /// whose sending failed, which gave their claim back), so one statement marks them all.
     async fn apply_deliveries(
         &self,
         consumer: &dyn Consumer,
         deliveries: &[(String, Delivery)],
+        whole_claim: bool,
     ) -> Result<(), ApplyError> {
         let mut tx = self.begin_write().await?;
         for (claim, delivery) in deliveries {
@@ -376,16 +386,34 @@ impl Store {
                 .apply(&mut tx, delivery)
                 .await
                 .map_err(ApplyError::Consumer)?;
-            sqlx::query(
-                "delete from outbox_deliveries where event_id = $1 and consumer = $2 and claim = $3",
-            )
-            .bind(&delivery.id)
-            .bind(consumer.name())
-            .bind(claim)
-            .execute(&mut *tx)
-            .await
-            .context("marking an event delivered")
-            .map_err(crate::store::StoreError::from)?;
+            if !whole_claim {
+                sqlx::query(
+                    "delete from outbox_deliveries where event_id = $1 and consumer = $2 and claim = $3",
+                )
+                .bind(&delivery.id)
+                .bind(consumer.name())
+                .bind(claim)
+                .execute(&mut *tx)
+                .await
+                .context("marking an event delivered")
+                .map_err(crate::store::StoreError::from)?;
+            }
+        }
+        if whole_claim && let Some((claim, _)) = deliveries.first() {
+            let done =
+                sqlx::query("delete from outbox_deliveries where consumer = $1 and claim = $2")
+                    .bind(consumer.name())
+                    .bind(claim)
+                    .execute(&mut *tx)
+                    .await
+                    .context("marking events delivered")
+                    .map_err(crate::store::StoreError::from)?;
+            if usize::try_from(done.rows_affected()).ok() != Some(deliveries.len()) {
+                // Some lease ran out and another worker holds them now: leave them to it.
+                return Err(ApplyError::Store(crate::store::StoreError::from(
+                    anyhow::anyhow!("a claim changed hands during its delivery"),
+                )));
+            }
         }
         tx.commit().await?;
         Ok(())

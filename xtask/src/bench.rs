@@ -347,6 +347,33 @@ pub fn bench() -> anyhow::Result<()> {
             writeln!(report, "- {engine}: {line}")?;
         }
     }
+    // Web push on one core (the push service on the other), and idle live connections.
+    proc::run(
+        Command::new("cargo")
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--package",
+                "motcua-tests",
+                "--bin",
+                "bench-push",
+            ])
+            .current_dir(&root),
+    )?;
+    let (ok, out) = proc::run_captured(
+        pinned("0", &root.join("target/release/bench-push"))
+            .arg(root.join("target/release/motcua-server"))
+            .current_dir(&root),
+    )?;
+    anyhow::ensure!(ok, "the push bench failed");
+    writeln!(
+        report,
+        "\nNotifications (`bench-push`; push to the npm web-push-testing push service):\n"
+    )?;
+    for line in out.lines().filter_map(|l| l.strip_prefix("push ")) {
+        writeln!(report, "- {line}")?;
+    }
     // Payments: starts and IPN confirmations over HTTP, beside one-row durable transactions.
     let (ok, out) = proc::run_captured(
         Command::new("cargo")

@@ -9,8 +9,8 @@ use anyhow::Context;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use web_push::{
-    ContentEncoding, PartialVapidSignatureBuilder, SubscriptionInfo, VapidSignatureBuilder,
-    WebPushMessageBuilder,
+    ContentEncoding, PartialVapidSignatureBuilder, SubscriptionInfo, VapidSignature,
+    VapidSignatureBuilder, WebPushMessageBuilder,
 };
 
 use super::{
@@ -27,6 +27,10 @@ use crate::{
 /// The server's side of web push: its VAPID key and the push services it posts to.
 pub struct WebPush {
     vapid: PartialVapidSignatureBuilder,
+    /// The VAPID token of each push service's origin, with when it was made: valid for 12 hours
+    /// (the crate's `exp`), reused for one, so a push costs no new ECDSA signature.
+    tokens:
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, VapidSignature)>>,
     public_key: String,
     subject: String,
     services: PushServices,
@@ -104,6 +108,7 @@ impl WebPush {
             .build()
             .context("building the push client")?;
         Ok(WebPush {
+            tokens: std::sync::Mutex::new(std::collections::HashMap::new()),
             vapid,
             public_key,
             subject,
@@ -122,6 +127,31 @@ impl WebPush {
         self.services.allows(endpoint)
     }
 
+    /// The VAPID token for the push service of `info`'s endpoint (its origin is the token's
+    /// audience), made anew after an hour.
+    fn token_for(&self, info: &SubscriptionInfo) -> anyhow::Result<VapidSignature> {
+        let origin = url::Url::parse(&info.endpoint)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        let fresh = |made: &std::time::Instant| made.elapsed() < Duration::from_secs(3600);
+        if let Ok(tokens) = self.tokens.lock()
+            && let Some((made, token)) = tokens.get(&origin)
+            && fresh(made)
+        {
+            return Ok(token.clone());
+        }
+        let mut signature = self.vapid.clone().add_sub_info(info);
+        signature.add_claim("sub", self.subject.as_str());
+        let token = signature
+            .build()
+            .map_err(|e| anyhow::anyhow!("signing VAPID: {e}"))?;
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.retain(|_, (made, _)| fresh(made));
+            tokens.insert(origin, (std::time::Instant::now(), token.clone()));
+        }
+        Ok(token)
+    }
+
     /// Encrypts `payload` for `device` and posts it: the push service's status and
     /// `Retry-After`, or why it could not be reached.
     pub async fn send(
@@ -137,11 +167,7 @@ impl WebPush {
             "not a push service this server posts to"
         );
         let info = SubscriptionInfo::new(&device.endpoint, &device.p256dh, &device.auth);
-        let mut signature = self.vapid.clone().add_sub_info(&info);
-        signature.add_claim("sub", self.subject.as_str());
-        let signature = signature
-            .build()
-            .map_err(|e| anyhow::anyhow!("signing VAPID: {e}"))?;
+        let signature = self.token_for(&info)?;
         let mut builder = WebPushMessageBuilder::new(&info);
         builder.set_payload(ContentEncoding::Aes128Gcm, payload);
         builder.set_vapid_signature(signature);

@@ -207,12 +207,28 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// What pushing notice `notice_id` to `person_id` takes; `None` when the notice is gone.
+    /// What pushing notice `notice_id` to `person_id` takes; `None` when there is nothing to
+    /// push (no device that has not taken it, or the notice is gone).
     pub async fn push_plan(
         &self,
         notice_id: &str,
         person_id: &str,
     ) -> StoreResult<Option<PushPlan>> {
+        // Most people have no device subscribed: one read tells.
+        let devices: Vec<Subscription> = sqlx::query_as(
+            "select s.id, s.endpoint, s.p256dh, s.auth from push_subscriptions s \
+             where s.person_id = $1 and not exists (select 1 from push_log l where l.notice_id = $2 \
+               and l.person_id = $1 and l.subscription_id = s.id and l.outcome in ('sent', 'refused')) \
+             order by s.created_at, s.id",
+        )
+        .bind(person_id)
+        .bind(notice_id)
+        .fetch_all(self.pool())
+        .await
+        .context("reading the devices to push to")?;
+        if devices.is_empty() {
+            return Ok(None);
+        }
         let notice: Option<PushNotice> = sqlx::query_as(
             "select kind, template, params, link, topic, title_vi, title_en from notices \
              where id = $1 and person_id = $2",
@@ -226,17 +242,6 @@ impl Store {
             return Ok(None);
         };
         let settings = self.notification_settings(person_id).await?;
-        let devices: Vec<Subscription> = sqlx::query_as(
-            "select s.id, s.endpoint, s.p256dh, s.auth from push_subscriptions s \
-             where s.person_id = $1 and not exists (select 1 from push_log l where l.notice_id = $2 \
-               and l.person_id = $1 and l.subscription_id = s.id and l.outcome in ('sent', 'refused')) \
-             order by s.created_at, s.id",
-        )
-        .bind(person_id)
-        .bind(notice_id)
-        .fetch_all(self.pool())
-        .await
-        .context("reading the devices to push to")?;
         Ok(Some(PushPlan {
             quiet: quiet_of(&settings),
             notice,
