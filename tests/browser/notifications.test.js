@@ -8,7 +8,6 @@
 // PushManager.subscribe is pointed at the emulator; everything after it is the product's own.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
@@ -16,6 +15,7 @@ import {
   DESKTOP,
   PHONE,
   fileRenewal,
+  freePort,
   launch,
   postWithCsrf as post,
   screenshot,
@@ -60,18 +60,6 @@ test("an officer's action shows on the open dossier page and in the unread count
   assert.equal(await citizen.evaluate(() => window.__stillHere), true, "no reload");
   await screenshot(citizen, "phone-dossier-live-update-vi");
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The npm web-push-testing push service on a free port; { origin, stop }. */
 async function startPushService() {

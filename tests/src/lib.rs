@@ -457,3 +457,29 @@ pub async fn assert_api_error(
     );
     body
 }
+
+/// Writes `n` account notices (`<prefix>-<i>`, each with its own topic) to `person_id` in one
+/// transaction, as the outbox's notices consumer writes notices: each is announced as an event
+/// that push and the live feed take.
+pub async fn write_account_notices(store: &Store, person_id: &str, prefix: &str, n: usize) {
+    let mut tx = store.begin_write().await.expect("a transaction");
+    for i in 0..n {
+        let id = format!("{prefix}-{i}");
+        motcua_server::notifications::inbox::write_notice(
+            &mut tx,
+            &motcua_server::notifications::inbox::NewNotice {
+                id: &id,
+                person_id,
+                dossier_id: None,
+                kind: "account",
+                template: "passkey_removed",
+                params: &serde_json::json!({ "name": format!("key {i}") }),
+                link: "/account",
+                topic: &format!("account:{prefix}-{i}"),
+            },
+        )
+        .await
+        .expect("a notice written");
+    }
+    tx.commit().await.expect("committed");
+}

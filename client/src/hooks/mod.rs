@@ -41,6 +41,34 @@ where
     F: Fn(D) -> Fut + 'static,
     Fut: std::future::Future<Output = Result<T, ApiFailure>> + 'static,
 {
+    use_load_showing(deps, load, true)
+}
+
+/// Like [`use_load`], but a reload for a new `deps` keeps showing the loaded value until the
+/// new one comes (a live update should not flash "loading").
+#[hook]
+pub fn use_quiet_load<T, D, F, Fut>(deps: D, load: F) -> UseStateHandle<Loadable<T>>
+where
+    T: 'static,
+    D: PartialEq + Clone + 'static,
+    F: Fn(D) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiFailure>> + 'static,
+{
+    use_load_showing(deps, load, false)
+}
+
+#[hook]
+fn use_load_showing<T, D, F, Fut>(
+    deps: D,
+    load: F,
+    show_loading: bool,
+) -> UseStateHandle<Loadable<T>>
+where
+    T: 'static,
+    D: PartialEq + Clone + 'static,
+    F: Fn(D) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiFailure>> + 'static,
+{
     let state = use_state(|| Loadable::Loading);
     let generation = use_mut_ref(|| 0u64);
     {
@@ -48,7 +76,9 @@ where
         use_effect_with(deps, move |deps| {
             *generation.borrow_mut() += 1;
             let mine = *generation.borrow();
-            state.set(Loadable::Loading);
+            if show_loading {
+                state.set(Loadable::Loading);
+            }
             let future = load(deps.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = future.await;
@@ -118,36 +148,4 @@ impl LiveContext {
 #[hook]
 pub fn use_live() -> LiveContext {
     use_context::<LiveContext>().unwrap_or_default()
-}
-
-/// Like [`use_load`], but a reload for a new `deps` keeps showing the loaded value until the
-/// new one comes (a live update should not flash "loading").
-#[hook]
-pub fn use_quiet_load<T, D, F, Fut>(deps: D, load: F) -> UseStateHandle<Loadable<T>>
-where
-    T: 'static,
-    D: PartialEq + Clone + 'static,
-    F: Fn(D) -> Fut + 'static,
-    Fut: std::future::Future<Output = Result<T, ApiFailure>> + 'static,
-{
-    let state = use_state(|| Loadable::Loading);
-    let generation = use_mut_ref(|| 0u64);
-    {
-        let state = state.clone();
-        use_effect_with(deps, move |deps| {
-            *generation.borrow_mut() += 1;
-            let mine = *generation.borrow();
-            let future = load(deps.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let result = future.await;
-                if *generation.borrow() == mine {
-                    state.set(match result {
-                        Ok(value) => Loadable::Loaded(Rc::new(value)),
-                        Err(failure) => Loadable::Failed(failure),
-                    });
-                }
-            });
-        });
-    }
-    state
 }

@@ -114,10 +114,7 @@ async fn main() -> anyhow::Result<()> {
     .map(|(lag,)| lag)
     .collect();
     lags.sort_unstable();
-    let pick = |q: f64| {
-        let i = ((lags.len() as f64 - 1.0) * q).round() as usize;
-        lags.get(i).copied().unwrap_or(0)
-    };
+    let pick = |q: f64| percentile(&lags, q);
     println!(
         "outbox lag at {RATE_PER_SEC} events/s for {STEADY_SECS} s ({} events), commit to notice: p50 {} ms, p99 {} ms, max {} ms (target p99 under 1000 ms)",
         lags.len(),
@@ -137,10 +134,7 @@ async fn main() -> anyhow::Result<()> {
     .map(|(lag,)| lag)
     .collect();
     live.sort_unstable();
-    let at = |q: f64| {
-        let i = ((live.len() as f64 - 1.0) * q).round() as usize;
-        live.get(i).copied().unwrap_or(0)
-    };
+    let at = |q: f64| percentile(&live, q);
     println!(
         "outbox lag to the live feed (SSE), same load ({} events): p50 {} ms, p99 {} ms (target p99 under 1000 ms)",
         live.len(),
@@ -149,6 +143,12 @@ async fn main() -> anyhow::Result<()> {
     );
     store.close().await;
     Ok(())
+}
+
+/// The `q` quantile of sorted values (0 when there are none).
+fn percentile(sorted: &[i64], q: f64) -> i64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(i).copied().unwrap_or(0)
 }
 
 async fn count(store: &Store, sql: &'static str) -> anyhow::Result<i64> {

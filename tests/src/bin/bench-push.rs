@@ -10,7 +10,6 @@
 //! Prints `push …` lines.
 
 use std::{
-    path::PathBuf,
     process::{Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
@@ -21,8 +20,8 @@ use motcua_server::{
     config::Secret,
     notifications::{decide::Urgency, push::WebPush, storage::Subscription},
 };
-use motcua_tests::{Browser, LEVEL2_CCCD};
-use serde_json::{Value, json};
+use motcua_tests::{Browser, LEVEL2_CCCD, peers::push_service::PushService};
+use serde_json::json;
 
 const PUSHES: usize = 4_000;
 const IN_FLIGHT: usize = 64;
@@ -71,53 +70,22 @@ impl Drop for Child {
 }
 
 async fn push_rate() -> anyhow::Result<()> {
-    let port = free_port();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../node_modules/web-push-testing/src/bin/server.js");
-    // The push service on the other core, when there is one.
-    let _service = Child(
-        Command::new("taskset")
-            .args(["-c", "1", "node"])
-            .arg(&script)
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    let origin = format!("http://localhost:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http
-            .post(format!("{origin}/status"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The push service on the other core.
+    let service = PushService::start_on(Some(1)).await;
     let dir = tempfile::tempdir()?;
     let config = Config {
         data_dir: dir.path().to_path_buf(),
-        push_services: origin.clone(),
+        push_services: service.origin.clone(),
         vapid_private_key: Secret::default(),
         ..Config::default()
     };
     let push = Arc::new(WebPush::new(&config)?);
-    let subscribed: Value = http
-        .post(format!("{origin}/subscribe"))
-        .json(&json!({ "userVisibleOnly": "true", "applicationServerKey": push.public_key() }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let data = &subscribed["data"];
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let subscribed = service.subscribe(push.public_key()).await;
     let device = Arc::new(Subscription {
         id: "bench".into(),
-        endpoint: text(&data["endpoint"]),
-        p256dh: text(&data["keys"]["p256dh"]),
-        auth: text(&data["keys"]["auth"]),
+        endpoint: subscribed.endpoint.clone(),
+        p256dh: subscribed.p256dh.clone(),
+        auth: subscribed.auth.clone(),
     });
     let payload = json!({
         "title": "Hồ sơ CA-PCSGT-20261130-0001 đã được tiếp nhận",
@@ -156,14 +124,7 @@ async fn push_rate() -> anyhow::Result<()> {
     }
     let took = started.elapsed().as_secs_f64();
     let busy = (cpu_secs() - cpu_before) / took;
-    let received: Value = http
-        .post(format!("{origin}/get-notifications"))
-        .json(&json!({ "clientHash": data["clientHash"] }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let decrypted = received["data"]["messages"].as_array().map_or(0, Vec::len);
+    let decrypted = service.received(&subscribed).await.len();
     anyhow::ensure!(
         taken == PUSHES && decrypted == PUSHES,
         "{taken} pushes taken, {decrypted} decrypted, of {PUSHES}"

@@ -543,26 +543,7 @@ async fn push_across_a_kill(bin: &str) -> Result<(), String> {
         .fetch_one(store.pool())
         .await
         .map_err(|e| e.to_string())?;
-    let mut tx = store.begin_write().await.map_err(|e| e.to_string())?;
-    for i in 0..NOTICES {
-        let id = format!("crash-{i}");
-        motcua_server::notifications::inbox::write_notice(
-            &mut tx,
-            &motcua_server::notifications::inbox::NewNotice {
-                id: &id,
-                person_id: &person,
-                dossier_id: None,
-                kind: "account",
-                template: "passkey_removed",
-                params: &json!({ "name": format!("key {i}") }),
-                link: "/account",
-                topic: &format!("account:{i}"),
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    }
-    tx.commit().await.map_err(|e| e.to_string())?;
+    motcua_tests::write_account_notices(&store, &person, "crash", NOTICES).await;
     // Every one tried and refused (503), so all are waiting in the outbox: then SIGKILL.
     let tried = async {
         for _ in 0..200 {

@@ -35,13 +35,27 @@ impl PushService {
     /// Starts it on a free port. Fails (never skips) when Node.js or the npm packages are
     /// missing: `npm ci` installs them.
     pub async fn start() -> PushService {
+        PushService::start_on(None).await
+    }
+
+    /// As [`PushService::start`], on CPU `core` when given (`taskset`; the bench keeps it off
+    /// the sender's core).
+    pub async fn start_on(core: Option<u32>) -> PushService {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../node_modules/web-push-testing/src/bin/server.js");
-        let child = Command::new("node")
+        let mut command = match core {
+            Some(core) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", &core.to_string(), "node"]);
+                c
+            }
+            None => Command::new("node"),
+        };
+        let child = command
             .arg(&script)
             .arg(port.to_string())
             .stdout(Stdio::null())

@@ -14,16 +14,11 @@ use std::{
 };
 
 use futures::StreamExt as _;
-use motcua_server::{
-    notifications::inbox::{NewNotice, write_notice},
-    outbox::Dispatcher,
-    startup::dispatcher,
-    store::now_ms,
-};
+use motcua_server::{outbox::Dispatcher, startup::dispatcher, store::now_ms};
 use motcua_tests::{
     LEVEL2_CCCD, TestApp, assert_api_error,
     peers::push_service::{PushService, Subscribed},
-    spawn_app_with,
+    spawn_app_with, write_account_notices,
 };
 use serde_json::{Value, json};
 
@@ -52,22 +47,25 @@ async fn citizen_subscribed(app: &TestApp, push: &PushService) -> Subscribed {
         .expect("a key")
         .to_owned();
     let subscription = push.subscribe(&key).await;
-    let token = csrf(app).await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/me/push/subscriptions"))
-        .header("x-csrf-token", &token)
-        .json(&subscription.to_json())
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), 201);
+    assert_eq!(register(app, &subscription.to_json()).await.status(), 201);
     save_settings(
         app,
         json!({ "lang": "en", "push_kinds": ["status", "apology", "reminder", "account"], "quiet_from": "00:00", "quiet_to": "00:00" }),
     )
     .await;
     subscription
+}
+
+/// `POST /api/v1/me/push/subscriptions` with the session's CSRF token.
+async fn register(app: &TestApp, subscription: &Value) -> reqwest::Response {
+    let token = csrf(app).await;
+    app.client
+        .post(app.url("/api/v1/me/push/subscriptions"))
+        .header("x-csrf-token", &token)
+        .json(subscription)
+        .send()
+        .await
+        .expect("answered")
 }
 
 async fn save_settings(app: &TestApp, settings: Value) {
@@ -218,18 +216,10 @@ async fn a_failing_push_service_is_retried_then_given_up_and_every_failure_is_re
         .expect("answered");
     assert_eq!(gone.status(), 204);
     subscription.endpoint = format!("{down}/push/abc");
-    let added = app
-        .client
-        .post(app.url("/api/v1/me/push/subscriptions"))
-        .header("x-csrf-token", &token)
-        .json(&subscription.to_json())
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(added.status(), 201);
+    assert_eq!(register(&app, &subscription.to_json()).await.status(), 201);
 
     let person = person_id(&app).await;
-    write_notices(&app, &person, 1).await;
+    write_account_notices(&app.store, &person, "n", 1).await;
     let started = now_ms();
     outbox.deliver_due(started).await.expect("a pass");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
@@ -274,30 +264,6 @@ async fn person_id(app: &TestApp) -> String {
     id
 }
 
-/// Writes `n` notices to `person_id` directly, as the outbox's notices consumer does.
-async fn write_notices(app: &TestApp, person_id: &str, n: usize) {
-    let mut tx = app.store.begin_write().await.expect("tx");
-    for i in 0..n {
-        let id = format!("n-{i}");
-        write_notice(
-            &mut tx,
-            &NewNotice {
-                id: &id,
-                person_id,
-                dossier_id: None,
-                kind: "account",
-                template: "passkey_removed",
-                params: &json!({ "name": format!("key {i}") }),
-                link: "/account",
-                topic: &format!("account:{i}"),
-            },
-        )
-        .await
-        .expect("written");
-    }
-    tx.commit().await.expect("committed");
-}
-
 #[tokio::test]
 async fn two_instances_on_one_database_push_each_notice_once() {
     let push = PushService::start().await;
@@ -317,7 +283,7 @@ async fn two_instances_on_one_database_push_each_notice_once() {
         .expect("a second instance");
     tokio::spawn(second.run_until(std::future::pending()));
     let person = person_id(&app).await;
-    write_notices(&app, &person, 40).await;
+    write_account_notices(&app.store, &person, "n", 40).await;
     for _ in 0..150 {
         if push.received(&subscription).await.len() >= 40 {
             break;
