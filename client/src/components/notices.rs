@@ -54,6 +54,10 @@ pub fn Notices(props: &NoticesProps) -> Html {
                             <p><strong>{ n.title.get(lang) }</strong></p>
                             <p>{ n.body.get(lang) }</p>
                             <p class="access-when">{ format_vn_datetime(n.created_at) }</p>
+                            if let Some(link) = &n.link {
+                                <a href={link.clone()} class="notice-open">{ tr(lang, "notifications.open") }</a>
+                                { " · " }
+                            }
                             <button type="button" class="link-button" {onclick}>{ tr(lang, "notices.mark_read") }</button>
                         </li>
                     }
