@@ -152,6 +152,11 @@ pub struct Config {
     /// How often reminders are looked for (obligations due, supplements not sent, credentials
     /// expiring); 0: never.
     pub reminders_every_secs: u64,
+    /// A connection that has not sent a whole request head within this many seconds is closed.
+    pub header_read_timeout_secs: u64,
+    /// A request body that sends nothing for this many seconds is cut off (408 `timeout`); a slow
+    /// upload that keeps sending goes on.
+    pub body_read_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -207,6 +212,8 @@ impl Default for Config {
             vapid_subject: String::new(),
             push_services: String::new(),
             reminders_every_secs: 3600,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 20,
         }
     }
 }
@@ -265,6 +272,10 @@ impl Config {
         anyhow::ensure!(
             self.request_timeout_secs >= 1,
             "request_timeout_secs must be at least 1"
+        );
+        anyhow::ensure!(
+            self.header_read_timeout_secs >= 1 && self.body_read_timeout_secs >= 1,
+            "header_read_timeout_secs and body_read_timeout_secs must be at least 1"
         );
         Ok(())
     }

@@ -46,6 +46,9 @@ pub enum ApiError {
     /// 413: the body is larger than this endpoint accepts.
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// 408: the client stopped sending its request (the body stalled).
+    #[error("the request was not sent in time")]
+    TimedOut,
     /// 415: the body is not of a media type this endpoint reads.
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -122,6 +125,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TimedOut => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) | ApiError::InvalidAnswers { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -148,6 +152,7 @@ impl ApiError {
             ApiError::InvalidAnswers { code, .. } => Problem::from(*code),
             ApiError::NotFound => ErrorCode::NotFound.into(),
             ApiError::PayloadTooLarge => ErrorCode::PayloadTooLarge.into(),
+            ApiError::TimedOut => ErrorCode::Timeout.into(),
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType.into(),
             ApiError::RateLimited { retry_after_secs } => Problem {
                 code: ErrorCode::RateLimited,
@@ -275,9 +280,23 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonSyntaxError(_) => ApiError::bad_request(ErrorCode::InvalidJson),
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            other if stalled(&other) => ApiError::TimedOut,
             other => ApiError::BadRequest(with_detail(ErrorCode::BadRequest, other.body_text())),
         }
     }
+}
+
+/// Whether reading the body failed because the client stopped sending it (the body read
+/// timeout, `MOTCUA_BODY_READ_TIMEOUT_SECS`).
+pub fn stalled(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 impl From<QueryRejection> for ApiError {

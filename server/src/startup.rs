@@ -81,6 +81,10 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/metrics", get(monitoring::metrics))
         .fallback_service(web::service(state.config.web_dir.clone()))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        // A body that stalls is cut off; one that keeps coming (a slow upload) is not.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(
+            state.config.body_read_timeout_secs,
+        )))
         .layer(middleware::from_fn_with_state(
             Arc::new(
                 http::client_addr::TrustedProxies::parse(&state.config.trusted_proxies)
@@ -289,14 +293,11 @@ impl Application {
             shutdown.await;
             live.close();
         };
+        let header_timeout = Duration::from_secs(self.state.config.header_read_timeout_secs);
         let router = app_with(self.state, extra);
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+        http::serve::serve(self.listener, router, header_timeout, shutdown)
+            .await
+            .context("serving HTTP")?;
         let _ = stop.send(true);
         for worker in workers {
             let _ = worker.await;

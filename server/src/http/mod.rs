@@ -2,6 +2,7 @@
 
 pub mod client_addr;
 pub mod rate_limit;
+pub mod serve;
 
 use axum::{
     extract::{Request, State},

@@ -179,3 +179,65 @@ async fn error_messages_are_in_the_reader_language_vietnamese_by_default() {
     let routed = assert_api_error(routed, 404, "not_found").await;
     assert_eq!(routed["message"], "Not found, or not yours to see.");
 }
+
+/// Sends `head` (and `body`) on a raw connection, then nothing; what the server answers before
+/// it closes the connection, within 10 s.
+async fn stall(app: &motcua_tests::TestApp, head: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connected");
+    stream.write_all(head.as_bytes()).await.expect("sent");
+    stream.write_all(body).await.expect("sent");
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server closes a stalled connection within 10 s")
+    .expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_its_headers_or_its_body_is_cut_off() {
+    let app = motcua_tests::spawn_app_with(|c| {
+        c.header_read_timeout_secs = 1;
+        c.body_read_timeout_secs = 1;
+    })
+    .await;
+    // Half a request head, then silence (slowloris): the connection is closed.
+    let started = std::time::Instant::now();
+    let answer = stall(&app, "GET /api/health HTTP/1.1\r\nHost: x\r\nX-Slow: ", b"").await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    // A body announced as 200 bytes, 10 sent: 408 with the JSON error, in the reader's language.
+    let browser = motcua_tests::TestApp::second_browser(&app);
+    browser.sign_in_as(motcua_tests::LEVEL2_CCCD).await;
+    let me: serde_json::Value = browser
+        .get("/api/v1/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let head = format!(
+        "PUT /api/v1/me/notification-settings HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nX-CSRF-Token: {}\r\n\
+         Content-Type: application/json\r\nAccept-Language: en\r\nContent-Length: 200\r\n\r\n",
+        browser.cookie_header(),
+        me["csrf_token"].as_str().expect("token")
+    );
+    let answer = stall(&app, &head, b"{\"lang\": \"").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"error\":\"timeout\""), "{answer}");
+    // Nothing was saved.
+    let settings: serde_json::Value = browser
+        .get("/api/v1/me/notification-settings")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(settings["quiet_from"], "22:00");
+}
