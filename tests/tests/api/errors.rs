@@ -217,12 +217,7 @@ async fn a_client_that_stalls_its_headers_or_its_body_is_cut_off() {
     // A body announced as 200 bytes, 10 sent: 408 with the JSON error, in the reader's language.
     let browser = motcua_tests::TestApp::second_browser(&app);
     browser.sign_in_as(motcua_tests::LEVEL2_CCCD).await;
-    let me: serde_json::Value = browser
-        .get("/api/v1/me")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let me: serde_json::Value = browser.get("/api/v1/me").await.json().await.expect("json");
     let head = format!(
         "PUT /api/v1/me/notification-settings HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nX-CSRF-Token: {}\r\n\
          Content-Type: application/json\r\nAccept-Language: en\r\nContent-Length: 200\r\n\r\n",
