@@ -62,6 +62,13 @@ enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// The national systems: `sync reconcile --period P` compares what the national portal and
+    /// EMC hold of the dossiers filed in period P with what this system sent them, and prints
+    /// every difference (exit 1 when there is one).
+    Sync {
+        #[command(subcommand)]
+        command: SyncCommand,
+    },
     /// The agencies' signing keys: `keys list`, `keys rotate --agency A`, `keys withdraw --kid K`.
     Keys {
         #[command(subcommand)]
@@ -92,6 +99,16 @@ enum PaymentsCommand {
         /// `YYYY-MM-DD`.
         #[arg(long)]
         date: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SyncCommand {
+    /// Reconcile a period with the national portal and EMC.
+    Reconcile {
+        /// `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or `YYYY-MM-DD..YYYY-MM-DD` (Vietnam's calendar).
+        #[arg(long)]
+        period: String,
     },
 }
 
@@ -152,6 +169,9 @@ impl Cli {
                 Command::Payments {
                     command: PaymentsCommand::Reconcile { date },
                 } => reconcile(config, &date).await,
+                Command::Sync {
+                    command: SyncCommand::Reconcile { period },
+                } => sync_reconcile(config, &period).await,
                 Command::DefaultConfig => Ok(()),
             }
         });
@@ -328,6 +348,54 @@ async fn reconcile(config: Config, date: &str) -> anyhow::Result<()> {
         "{} unexplained difference(s)",
         report.differences.len()
     );
+    println!("no differences");
+    Ok(())
+}
+
+async fn sync_reconcile(config: Config, period: &str) -> anyhow::Result<()> {
+    let (from, to) = crate::monitoring::sync::parse_period(period).with_context(|| {
+        format!("{period:?} is not a period (YYYY-MM-DD, YYYY-MM, YYYY or DAY..DAY)")
+    })?;
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    // With the sandbox on and nothing configured: the running server's sandboxes.
+    #[cfg(feature = "sandbox")]
+    let defaults = if config.sandbox {
+        Some(crate::sandbox::Sandbox::load(&config)?.national_defaults(&config))
+    } else {
+        None
+    };
+    #[cfg(not(feature = "sandbox"))]
+    let defaults = None;
+    let national = crate::monitoring::national::National::new(&config, defaults.as_ref())?;
+    anyhow::ensure!(
+        national.portal_url.is_some() || national.emc_url.is_some(),
+        "neither the national portal nor EMC is configured (MOTCUA_NATIONAL_PORTAL_URL, MOTCUA_EMC_URL)"
+    );
+    let reports = crate::monitoring::sync::reconcile(&store, &national, from, to).await?;
+    store.close().await;
+    let mut differences = 0;
+    for r in &reports {
+        println!(
+            "{}: {} dossiers with {} changes sent; it holds {} dossiers with {} changes",
+            r.system.as_str(),
+            r.expected,
+            r.changes_expected,
+            r.held,
+            r.changes_held
+        );
+        for d in &r.differences {
+            println!(
+                "DIFFERENCE {} {} {}: here {} there {}",
+                r.system.as_str(),
+                d.kind,
+                d.number,
+                d.here.map_or("-".into(), |v| v.to_string()),
+                d.there.map_or("-".into(), |v| v.to_string())
+            );
+        }
+        differences += r.differences.len();
+    }
+    anyhow::ensure!(differences == 0, "{differences} difference(s)");
     println!("no differences");
     Ok(())
 }

@@ -109,6 +109,14 @@ pub struct Config {
     /// The tax authority's land-obligation service (HTTP+JSON with the platform's key). Empty
     /// with the sandbox on: the embedded sandbox.
     pub tax_authority_url: String,
+    /// The National Public Service Portal's dossier sync service (HTTP+JSON with the platform's
+    /// key). Empty with the sandbox on: the embedded sandbox; empty otherwise: not synced.
+    pub national_portal_url: String,
+    /// EMC, the national system measuring online public services (form-encoded POSTs). Empty
+    /// with the sandbox on: the embedded sandbox; empty otherwise: not reported.
+    pub emc_url: String,
+    /// This one-stop system's site id at EMC.
+    pub emc_site_id: String,
     /// How often the audit chain's head is signed into `DATA_DIR/audit/checkpoints.jsonl`, in
     /// seconds; 0: never (then only `motcua-server audit checkpoint`).
     pub audit_checkpoint_secs: u64,
@@ -194,6 +202,9 @@ impl Default for Config {
             payment_expiry_minutes: 15,
             reconcile_daily: true,
             tax_authority_url: String::new(),
+            national_portal_url: String::new(),
+            emc_url: String::new(),
+            emc_site_id: "motcua".into(),
             audit_checkpoint_secs: 600,
             upload_quota_per_day: 100,
             drafts_per_person: 20,

@@ -40,6 +40,15 @@ impl DomainEvent {
             DomainEvent::Reminder(e) => format!("reminder.{}", e.template),
         }
     }
+
+    /// What the event is about and its place in that subject's order, for consumers that must
+    /// keep it: a dossier's transitions.
+    pub fn subject(&self) -> Option<(String, i64)> {
+        match self {
+            DomainEvent::Dossier(e) => Some((format!("dossier:{}", e.dossier_id), e.seq)),
+            _ => None,
+        }
+    }
 }
 
 /// A change of a dossier.
@@ -54,6 +63,10 @@ pub struct DossierEvent {
     pub reason: Option<String>,
     /// Who: `person:<id>`, `officer:<id>`, `system:<job>`.
     pub actor: String,
+    /// Its place among the dossier's transitions (1 for the filing); 0 in events stored before
+    /// it was kept.
+    #[serde(default)]
+    pub seq: i64,
 }
 
 /// What happened to a dossier. Also the `action` of its timeline.
@@ -82,6 +95,29 @@ pub enum DossierChange {
 }
 
 impl DossierChange {
+    pub const ALL: [DossierChange; 15] = [
+        DossierChange::Submitted,
+        DossierChange::Received,
+        DossierChange::SupplementRequested,
+        DossierChange::Resubmitted,
+        DossierChange::ProcessingStarted,
+        DossierChange::Approved,
+        DossierChange::Rejected,
+        DossierChange::ResultIssued,
+        DossierChange::Withdrawn,
+        DossierChange::Overdue,
+        DossierChange::ReceiptOverdue,
+        DossierChange::Claimed,
+        DossierChange::Assigned,
+        DossierChange::FeePaid,
+        DossierChange::Lapsed,
+    ];
+
+    /// The change a timeline's `action` names.
+    pub fn parse(text: &str) -> Option<DossierChange> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DossierChange::Submitted => "submitted",
@@ -233,14 +269,18 @@ pub async fn emit(tx: &mut WriteTx, event: &DomainEvent) -> StoreResult<String> 
         event: event.clone(),
     })
     .context("encoding an event")?;
+    let subject = event.subject();
     sqlx::query(
-        "insert into outbox (id, topic, payload, created_at, schema_version) values ($1, $2, $3, $4, $5)",
+        "insert into outbox (id, topic, payload, created_at, schema_version, subject, subject_seq) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(event.topic())
     .bind(payload)
     .bind(now)
     .bind(SCHEMA_VERSION)
+    .bind(subject.as_ref().map(|s| s.0.as_str()))
+    .bind(subject.as_ref().map(|s| s.1))
     .execute(&mut **tx)
     .await
     .context("queueing an event")?;
@@ -271,7 +311,9 @@ mod tests {
             to: DossierStatus::SupplementRequested,
             reason: Some("Ảnh nền trắng".into()),
             actor: "officer:o1".into(),
+            seq: 4,
         });
+        assert_eq!(event.subject(), Some(("dossier:d1".into(), 4)));
         assert_eq!(event.topic(), "dossier.supplement_requested");
         let stored = serde_json::to_value(Envelope {
             v: SCHEMA_VERSION,

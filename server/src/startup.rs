@@ -124,6 +124,10 @@ pub fn dispatcher(state: &AppState) -> crate::outbox::Dispatcher {
     crate::payments::jobs::consumers(state)
         .into_iter()
         .chain(crate::notifications::consumers(state))
+        .chain(crate::monitoring::sync::consumers(
+            &state.store,
+            &state.national,
+        ))
         .fold(
             crate::outbox::Dispatcher::standard(state.store.clone()),
             crate::outbox::Dispatcher::with,
@@ -175,17 +179,29 @@ impl Application {
         );
         let sandbox = load_sandboxes(&config, &store).await?;
         #[cfg(feature = "sandbox")]
-        let (provider, registries, hooks, gateway) = match &sandbox {
+        let (provider, registries, hooks, gateway, national) = match &sandbox {
             Some(s) => (
                 Some(s.provider_registration()),
                 Some(s.registry_defaults(&config)),
                 vec![s.sign_in_hook()],
                 Some(s.gateway_defaults(&config)),
+                Some(s.national_defaults(&config)),
             ),
-            None => (None, None, Vec::new(), None),
+            None => (None, None, Vec::new(), None, None),
         };
         #[cfg(not(feature = "sandbox"))]
-        let (provider, registries, hooks, gateway) = (None, None, Vec::new(), None);
+        let (provider, registries, hooks, gateway, national) = (None, None, Vec::new(), None, None);
+        let national = Arc::new(crate::monitoring::national::National::new(
+            &config,
+            national.as_ref(),
+        )?);
+        if national.portal_url.is_none() || national.emc_url.is_none() {
+            tracing::warn!(
+                portal = national.portal_url.is_some(),
+                emc = national.emc_url.is_some(),
+                "the national portal or EMC is not configured (MOTCUA_NATIONAL_PORTAL_URL, MOTCUA_EMC_URL): dossiers are not reported to it"
+            );
+        }
         let payments = Arc::new(crate::payments::Payments::new(&config, gateway.as_ref())?);
         let identity = Arc::new(RelyingParty::new(&config, provider.as_ref())?);
         let registries = Arc::new(crate::adapters::Registries::new(
@@ -194,6 +210,7 @@ impl Application {
         )?);
         let push = Arc::new(crate::notifications::push::WebPush::new(&config)?);
         let state = AppState {
+            national,
             push,
             live: crate::notifications::live::LiveHub::new(store.clone()),
             rate_limits: crate::http::rate_limit::RateLimits::new(&config),

@@ -37,4 +37,6 @@ pub struct AppState {
     pub push: Arc<crate::notifications::push::WebPush>,
     /// This instance's hub of live updates for the open PWAs.
     pub live: crate::notifications::live::LiveHub,
+    /// The national portal and EMC, told of every dossier change.
+    pub national: Arc<crate::monitoring::national::National>,
 }

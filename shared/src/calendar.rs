@@ -48,6 +48,27 @@ impl Day {
         self.0 * DAY_MS + minute * 60_000 - VIETNAM_OFFSET_MS
     }
 
+    /// The first instant (Unix milliseconds) of this day, Vietnam time.
+    pub fn start_ms(self) -> i64 {
+        self.at_minute(0)
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn parse_iso(text: &str) -> Option<Day> {
+        let mut parts = text.splitn(3, '-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        Day::from_ymd(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn iso(self) -> String {
+        let (y, m, d) = self.ymd();
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+
     fn next(self) -> Day {
         Day(self.0 + 1)
     }

@@ -136,6 +136,9 @@ error_codes! {
     InvalidPushKeys = "invalid_push_keys",
     PushDeviceQuota = "push_device_quota",
     InvalidTimeOfDay = "invalid_time_of_day",
+    // Statistics.
+    InvalidPeriod = "invalid_period",
+    UnknownUnit = "unknown_unit",
     // The warehouse.
     InvalidDocumentCode = "invalid_document_code",
     TitleTooLong = "title_too_long",

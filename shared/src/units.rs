@@ -86,6 +86,18 @@ pub fn get(code: &str) -> Option<&'static Unit> {
     all().iter().find(|u| u.code == code)
 }
 
+/// Whether unit `code` is `ancestor` or lies within it.
+pub fn is_within(code: &str, ancestor: &str) -> bool {
+    let mut at = Some(code);
+    while let Some(c) = at {
+        if c == ancestor {
+            return true;
+        }
+        at = get(c).and_then(|u| u.parent);
+    }
+    false
+}
+
 /// The provinces (`parent` = `None`), or the units directly under `parent`.
 pub fn children(parent: Option<&str>) -> impl Iterator<Item = &'static Unit> {
     let parent = parent.map(str::to_owned);

@@ -92,6 +92,8 @@ pub struct TestApp {
     /// The sandbox payment gateway and tax authority, when the sandbox is on.
     pub gateway: Option<std::sync::Arc<motcua_server::sandbox::vnpay::SandboxGateway>>,
     pub tax: Option<std::sync::Arc<motcua_server::sandbox::tax::SandboxTax>>,
+    /// The sandbox national portal and EMC, when the sandbox is on.
+    pub national: Option<std::sync::Arc<motcua_server::sandbox::national::SandboxNational>>,
     _db: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
@@ -160,6 +162,7 @@ pub async fn spawn_app_at(
     let state = app.state().clone();
     let gateway = app.sandbox().map(|s| s.gateway.clone());
     let tax = app.sandbox().map(|s| s.tax.clone());
+    let national = app.sandbox().map(|s| s.national.clone());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -176,6 +179,7 @@ pub async fn spawn_app_at(
         state,
         gateway,
         tax,
+        national,
         _db: db,
         _data_dir: data_dir,
     }

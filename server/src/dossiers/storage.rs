@@ -259,6 +259,22 @@ pub async fn record_transition(
     .execute(&mut **tx)
     .await
     .context("recording a dossier event")?;
+    // The dossier's row is written by this transaction, so its transitions are serialised and
+    // the count is its place in their order.
+    let (seq,): (i64,) =
+        sqlx::query_as("select count(*) from dossier_events where dossier_id = $1")
+            .bind(dossier_id)
+            .fetch_one(&mut **tx)
+            .await
+            .context("counting a dossier's events")?;
+    if to.is_final() && from != Some(to) {
+        sqlx::query("update dossiers set finished_at = $1 where id = $2")
+            .bind(now)
+            .bind(dossier_id)
+            .execute(&mut **tx)
+            .await
+            .context("marking a dossier finished")?;
+    }
     let event = DomainEvent::Dossier(DossierEvent {
         dossier_id: dossier_id.to_owned(),
         change,
@@ -266,6 +282,7 @@ pub async fn record_transition(
         to,
         reason: reason.map(str::to_owned),
         actor: actor.to_owned(),
+        seq,
     });
     let subject = format!("dossier:{dossier_id}");
     let details = serde_json::json!({ "from": from.map(DossierStatus::as_str), "to": to.as_str(), "reason": reason });

@@ -1,4 +1,13 @@
-//! Health, Prometheus metrics, and (later) the EMC-style provision dashboards.
+//! Monitoring: health and Prometheus metrics for operators; the link to the national systems
+//! that measure the service (the National Public Service Portal and EMC); and the
+//! service-quality index of Decision 766 with its public statistics.
+
+pub mod decide;
+pub mod national;
+pub mod scorecard;
+pub mod stats;
+pub mod storage;
+pub mod sync;
 
 use std::time::Instant;
 
@@ -20,6 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(audit_checkpoint))
+        .routes(routes!(stats::scorecard))
+        .routes(routes!(stats::trend))
 }
 
 /// The newest signed checkpoint of the audit chain's head, for witnesses to poll and keep:

@@ -34,11 +34,6 @@ pub fn kind_name(kind: &str) -> Localized {
     }
 }
 
-fn iso(day: Day) -> String {
-    let (y, m, d) = day.ymd();
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 fn parse_day(text: &str) -> Option<Day> {
     let mut parts = text.splitn(3, '-');
     let y = parts.next()?.parse().ok()?;
@@ -228,7 +223,7 @@ pub async fn notice_items(
                 principal_vnd: due.principal_vnd,
                 late_days: due.late_days,
                 interest_vnd: due.interest_vnd,
-                due_on: Some(iso(due.due)),
+                due_on: Some(due.due.iso()),
                 account: format!(
                     "treasury:{}:{}:{}:{}",
                     b.treasury, b.budget_account, b.chapter, b.sub_item
@@ -327,7 +322,7 @@ pub async fn list(
     Ok(AppJson(ObligationList {
         tax_code: tax_code.as_str().to_owned(),
         organisation,
-        as_of: iso(today),
+        as_of: today.iso(),
         obligations,
     }))
 }

@@ -3,6 +3,7 @@
 //! server reaches it through the same adapter code as the real one.
 
 pub mod idp;
+pub mod national;
 pub mod people;
 pub mod registries;
 pub mod tax;
@@ -20,6 +21,7 @@ pub struct Sandbox {
     pub registries: Arc<registries::SandboxRegistries>,
     pub gateway: Arc<vnpay::SandboxGateway>,
     pub tax: Arc<tax::SandboxTax>,
+    pub national: Arc<national::SandboxNational>,
 }
 
 impl Sandbox {
@@ -49,6 +51,19 @@ impl Sandbox {
             settlement_url: format!("{base}/settlement"),
             tmn_code: self.gateway.tmn_code.clone(),
             hash_secret: self.gateway.hash_secret.clone(),
+        }
+    }
+
+    /// Where the sandbox national portal and EMC answer, and their key.
+    pub fn national_defaults(
+        &self,
+        config: &Config,
+    ) -> crate::monitoring::national::NationalDefaults {
+        let base = format!("{}/sandbox", config.public_url.trim_end_matches('/'));
+        crate::monitoring::national::NationalDefaults {
+            portal_url: format!("{base}/dvcqg"),
+            emc_url: format!("{base}/emc"),
+            api_key: self.registries.api_key.clone(),
         }
     }
 
@@ -90,7 +105,9 @@ impl Sandbox {
             registries.api_key.clone(),
             motcua_shared::calendar::Day::of_instant(crate::store::now_ms()),
         )?;
+        let national = national::SandboxNational::new(registries.api_key.clone());
         Ok(Sandbox {
+            national: Arc::new(national),
             idp: Arc::new(idp),
             registries: Arc::new(registries),
             gateway: Arc::new(gateway),
@@ -104,5 +121,6 @@ impl Sandbox {
             .merge(registries::routes(self.registries.clone()))
             .merge(vnpay::routes(self.gateway.clone()))
             .merge(tax::routes(self.tax.clone()))
+            .merge(national::routes(self.national.clone()))
     }
 }

@@ -60,11 +60,6 @@ struct SeedFile {
     organisation: Vec<super::people::DemoOrganisation>,
 }
 
-fn iso(day: Day) -> String {
-    let (y, m, d) = day.ymd();
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 pub struct SandboxTax {
     api_key: String,
     notices: RwLock<Vec<LandNotice>>,
@@ -88,7 +83,7 @@ impl SandboxTax {
                 number: n.number.clone(),
                 kind: n.kind.clone(),
                 notice_type: n.notice_type.clone(),
-                notice_date: iso(Day(today.0 - n.issued_days_ago)),
+                notice_date: Day(today.0 - n.issued_days_ago).iso(),
                 year: n.year,
                 tax_code: n.tax_code.clone(),
                 payer_name: name_of(&n.tax_code),
@@ -103,7 +98,7 @@ impl SandboxTax {
                     .iter()
                     .map(|i| NoticeInstalment {
                         number: i.number,
-                        due_on: iso(Day(today.0 + i.due_in_days)),
+                        due_on: Day(today.0 + i.due_in_days).iso(),
                         amount_vnd: i.amount_vnd,
                         paid: i.paid,
                     })

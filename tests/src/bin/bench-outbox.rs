@@ -187,6 +187,7 @@ async fn emit_many(store: &Store, dossier: &str, n: usize, per_tx: usize) -> any
         to: DossierStatus::Received,
         reason: None,
         actor: "system:bench".into(),
+        seq: 0,
     });
     let mut left = n;
     while left > 0 {

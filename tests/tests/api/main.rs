@@ -10,6 +10,7 @@ mod id_tokens;
 mod identity;
 mod interop;
 mod monitoring;
+mod national_sync;
 mod notifications;
 mod outbox;
 mod passkeys;

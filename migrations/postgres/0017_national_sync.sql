@@ -1,0 +1,87 @@
+-- The link to the national systems (the National Public Service Portal and EMC) and what the
+-- service-quality index reads.
+
+-- What an event is about and its place in that subject's order (`dossier:<id>`, the dossier's
+-- n-th transition): a consumer that must keep a subject's order (the national portal) sends an
+-- event only when nothing earlier of the same subject is pending for it.
+alter table outbox add column subject text;
+alter table outbox add column subject_seq bigint;
+create index outbox_by_subject on outbox (subject, subject_seq);
+
+-- When a dossier reached a final status (result issued, refused, withdrawn).
+alter table dossiers add column finished_at bigint;
+update dossiers set finished_at = (
+    select max(e.at) from dossier_events e
+     where e.dossier_id = dossiers.id and e.to_status in ('result_issued', 'rejected', 'withdrawn'))
+ where status in ('result_issued', 'rejected', 'withdrawn');
+create index dossiers_by_submitted on dossiers (submitted_at);
+
+-- Every dossier change a national system acknowledged: which system, the event, the change and
+-- when it happened and was acknowledged (the index scores the sync's delay per dossier).
+create table national_sync (
+    system text not null check (system in ('portal', 'emc')),
+    event_id text not null,
+    dossier_id text not null references dossiers (id),
+    seq bigint not null,
+    change text not null,
+    status text not null,
+    changed_at bigint not null,
+    acked_at bigint not null,
+    attempts bigint not null,
+    primary key (system, event_id)
+);
+
+create index national_sync_by_dossier on national_sync (dossier_id, system);
+create index national_sync_by_time on national_sync (system, changed_at);
+
+-- A person's rating of the service for a dossier that ended (a result issued or a refusal):
+-- one per dossier, changeable for 30 days. Officers see their desk's ratings without who gave
+-- them: the desk, procedure and scores are copied here so that their views never join people.
+create table ratings (
+    dossier_id text primary key references dossiers (id),
+    person_id text not null references people (id),
+    satisfied bigint not null check (satisfied in (0, 1)),
+    timeliness bigint not null check (timeliness between 1 and 5),
+    clarity bigint not null check (clarity between 1 and 5),
+    attitude bigint not null check (attitude between 1 and 5),
+    comment text,
+    agency_code text not null,
+    unit_code text not null,
+    procedure_code text not null,
+    created_at bigint not null,
+    updated_at bigint not null
+);
+
+create index ratings_by_desk on ratings (agency_code, unit_code, updated_at);
+
+-- Feedback and petitions (phản ánh, kiến nghị) about a procedure, a dossier or an officer's
+-- conduct, answered by the desk within a time limit in working days; the sender then says
+-- whether the answer settled the matter.
+create table feedback (
+    id text primary key,
+    person_id text not null references people (id),
+    -- The organisation it was sent for (tax code), when the sender acted for one.
+    acting_for text,
+    about text not null check (about in ('procedure', 'dossier', 'conduct')),
+    procedure_code text,
+    dossier_id text references dossiers (id),
+    agency_code text not null,
+    unit_code text not null,
+    subject text not null,
+    body text not null,
+    status text not null check (status in ('open', 'answered')),
+    received_at bigint not null,
+    due_at bigint not null,
+    answer text,
+    answered_at bigint,
+    answered_by text references people (id),
+    -- The sender's word on the answer: 1 settled, 0 not; null until said.
+    settled bigint check (settled in (0, 1)),
+    settled_at bigint,
+    version bigint not null
+);
+
+create index feedback_by_desk on feedback (agency_code, unit_code, status, due_at);
+create index feedback_by_person on feedback (person_id, received_at);
+create index feedback_by_dossier on feedback (dossier_id);
+create index feedback_by_time on feedback (received_at);
