@@ -27,6 +27,10 @@ pub enum DomainEvent {
     Notice(NoticeEvent),
     /// Something is due (an obligation, a supplement, a renewal): sent once per `key`.
     Reminder(ReminderEvent),
+    /// Feedback was sent, answered by the desk, or its answer judged by the sender.
+    Feedback(FeedbackEvent),
+    /// A person rated the service of their dossier (or changed their rating).
+    Rating(RatingEvent),
 }
 
 impl DomainEvent {
@@ -38,6 +42,8 @@ impl DomainEvent {
             DomainEvent::Payment(e) => format!("payment.{}", e.change.as_str()),
             DomainEvent::Notice(_) => "notice.written".to_owned(),
             DomainEvent::Reminder(e) => format!("reminder.{}", e.template),
+            DomainEvent::Feedback(e) => format!("feedback.{}", e.change.as_str()),
+            DomainEvent::Rating(_) => "rating.given".to_owned(),
         }
     }
 
@@ -237,6 +243,41 @@ pub struct ReminderEvent {
     /// What a newer notice about the same thing replaces (`dossier:<id>`, `land:<notice>`).
     pub topic: String,
     pub dossier_id: Option<String>,
+}
+
+/// A change of feedback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackEvent {
+    pub feedback_id: String,
+    /// The sender.
+    pub person_id: String,
+    pub change: FeedbackChange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackChange {
+    Sent,
+    Answered,
+    /// The sender said whether the answer settled the matter.
+    Judged,
+}
+
+impl FeedbackChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackChange::Sent => "sent",
+            FeedbackChange::Answered => "answered",
+            FeedbackChange::Judged => "judged",
+        }
+    }
+}
+
+/// A rating given or changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingEvent {
+    pub dossier_id: String,
+    pub satisfied: bool,
 }
 
 /// An event as stored: its schema version and the event.

@@ -21,6 +21,7 @@ pub mod records;
 /// (the demo and the tests); a production build leaves them out.
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod satisfaction;
 pub mod security;
 pub mod startup;
 pub mod state;

@@ -58,6 +58,7 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
                     .merge(crate::records::routes())
                     .merge(crate::dossiers::routes())
                     .merge(crate::notifications::routes())
+                    .merge(crate::satisfaction::routes())
                     .merge(crate::wallet::routes())
                     .merge(crate::payments::routes())
                     .merge(crate::warehouse::routes(state.config.upload_limit_bytes)),

@@ -139,6 +139,15 @@ error_codes! {
     // Statistics.
     InvalidPeriod = "invalid_period",
     UnknownUnit = "unknown_unit",
+    // Satisfaction and feedback.
+    NotRateable = "not_rateable",
+    RatingClosed = "rating_closed",
+    InvalidRating = "invalid_rating",
+    InvalidFeedback = "invalid_feedback",
+    FeedbackRate = "feedback_rate",
+    AlreadyAnswered = "already_answered",
+    NotAnswered = "not_answered",
+    AlreadyJudged = "already_judged",
     // The warehouse.
     InvalidDocumentCode = "invalid_document_code",
     TitleTooLong = "title_too_long",

@@ -17,6 +17,7 @@ pub mod pages;
 pub mod payment_api;
 pub mod procedure;
 pub mod registry;
+pub mod satisfaction_api;
 pub mod stats_api;
 pub mod time;
 pub mod units;

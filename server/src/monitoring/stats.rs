@@ -117,7 +117,7 @@ fn next_month(day: Day) -> Day {
 }
 
 /// The index in one period, from facts read for it (or a longer range holding it).
-fn scorecard_of(
+pub(crate) fn scorecard_of(
     facts: &Facts,
     calendar: &Calendar,
     (first, last): (Day, Day),

@@ -105,7 +105,8 @@ pub async fn from_event(
         DomainEvent::Credential(event) => return credential_notice(tx, event_id, event).await,
         DomainEvent::Payment(event) => return payment_notice(tx, event_id, event).await,
         DomainEvent::Reminder(event) => return reminder_notices(tx, event_id, event).await,
-        DomainEvent::Notice(_) => return Ok(()),
+        DomainEvent::Feedback(event) => return feedback_notice(tx, event_id, event).await,
+        DomainEvent::Notice(_) | DomainEvent::Rating(_) => return Ok(()),
     };
     // What each change tells whom. Every change is named, so a new one must be decided here.
     let (to_applicant, to_leads): (Option<(&'static str, &'static str)>, Option<&'static str>) =
@@ -266,6 +267,40 @@ async fn credential_notice(
             params: &params,
             link: "/wallet",
             topic: &format!("credential:{}", event.credential_id),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The sender of feedback is told when the desk answered it.
+async fn feedback_notice(
+    tx: &mut WriteTx,
+    event_id: &str,
+    event: &crate::events::FeedbackEvent,
+) -> anyhow::Result<()> {
+    if event.change != crate::events::FeedbackChange::Answered {
+        return Ok(());
+    }
+    let row: Option<(String,)> = sqlx::query_as("select subject from feedback where id = $1")
+        .bind(&event.feedback_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("reading feedback for its notice")?;
+    let Some((subject,)) = row else {
+        return Ok(());
+    };
+    write_notice(
+        tx,
+        &NewNotice {
+            id: event_id,
+            person_id: &event.person_id,
+            dossier_id: None,
+            kind: "status",
+            template: "feedback_answered",
+            params: &json!({ "subject": subject }),
+            link: "/feedback",
+            topic: &format!("feedback:{}", event.feedback_id),
         },
     )
     .await?;

@@ -86,7 +86,10 @@ impl Consumer for LiveConsumer {
                 )
                 .await?;
             }
-            DomainEvent::Credential(_) | DomainEvent::Reminder(_) => {}
+            DomainEvent::Credential(_)
+            | DomainEvent::Reminder(_)
+            | DomainEvent::Feedback(_)
+            | DomainEvent::Rating(_) => {}
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ mod payments_property;
 mod prefill;
 mod pwa;
 mod records;
+mod satisfaction;
 mod storage;
 mod wallet;
 mod warehouse;
