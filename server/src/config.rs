@@ -139,6 +139,11 @@ pub struct Config {
     pub rate_limit_passkey_per_minute: u32,
     /// Credential checks (`POST /api/v1/verify`) allowed per client IP per minute.
     pub rate_limit_verify_per_minute: u32,
+    /// Besides this machine, the networks that may read `/metrics` (comma-separated addresses or
+    /// ranges, as the client address is worked out behind trusted proxies).
+    pub metrics_networks: String,
+    /// A bearer token that also lets a scraper read `/metrics` from anywhere. Empty: none.
+    pub metrics_token: Secret,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
     /// How recent a proof of identity (e-ID sign-in or passkey) must be to file a level-2
@@ -216,6 +221,8 @@ impl Default for Config {
             rate_limit_passkey_per_minute: 10,
             rate_limit_verify_per_minute: 600,
             log: "info".into(),
+            metrics_networks: String::new(),
+            metrics_token: Secret::default(),
             worker_interval_secs: 10,
             upload_limit_bytes: 10 * 1024 * 1024,
             step_up_max_age_secs: 300,
@@ -276,6 +283,8 @@ impl Config {
         );
         crate::http::client_addr::TrustedProxies::parse(&self.trusted_proxies)
             .context("trusted_proxies")?;
+        crate::http::client_addr::TrustedProxies::parse(&self.metrics_networks)
+            .context("metrics_networks")?;
         anyhow::ensure!(
             self.body_limit_bytes >= 1024,
             "body_limit_bytes must be at least 1024"

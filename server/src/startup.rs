@@ -125,10 +125,7 @@ pub fn dispatcher(state: &AppState) -> crate::outbox::Dispatcher {
     crate::payments::jobs::consumers(state)
         .into_iter()
         .chain(crate::notifications::consumers(state))
-        .chain(crate::monitoring::sync::consumers(
-            &state.store,
-            &state.national,
-        ))
+        .chain(crate::monitoring::sync::consumers(state))
         .fold(
             crate::outbox::Dispatcher::standard(state.store.clone()),
             crate::outbox::Dispatcher::with,

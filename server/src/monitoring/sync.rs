@@ -30,17 +30,24 @@ pub struct SyncConsumer {
     pub system: System,
     pub store: Store,
     pub national: Arc<National>,
+    pub metrics: super::Metrics,
     /// Events this instance had acknowledged whose delivery is not yet committed (the rest of
     /// their batch is still being sent): they do not hold back later changes. Event id → when.
     acked: Mutex<HashMap<String, i64>>,
 }
 
 impl SyncConsumer {
-    pub fn new(system: System, store: Store, national: Arc<National>) -> SyncConsumer {
+    pub fn new(
+        system: System,
+        store: Store,
+        national: Arc<National>,
+        metrics: super::Metrics,
+    ) -> SyncConsumer {
         SyncConsumer {
             system,
             store,
             national,
+            metrics,
             acked: Mutex::new(HashMap::new()),
         }
     }
@@ -135,8 +142,20 @@ impl Consumer for SyncConsumer {
                     .await
             }
         };
-        sent.map_err(|e| delivery_error(&e, now))?;
-        self.acked().insert(delivery.id.clone(), now_ms());
+        if let Err(e) = sent {
+            self.metrics
+                .sync_failures
+                .with_label_values(&[self.system.as_str()])
+                .inc();
+            return Err(delivery_error(&e, now));
+        }
+        let acked_at = now_ms();
+        #[allow(clippy::cast_precision_loss)]
+        self.metrics
+            .sync_ack
+            .with_label_values(&[self.system.as_str()])
+            .observe((acked_at - delivery.created_at).max(0) as f64 / 1000.0);
+        self.acked().insert(delivery.id.clone(), acked_at);
         Ok(())
     }
 
@@ -299,23 +318,23 @@ pub fn emc_action(
 }
 
 /// The consumers of the national systems that are configured (or sandboxed).
-pub fn consumers(store: &Store, national: &Arc<National>) -> Vec<Arc<dyn Consumer>> {
-    let mut all: Vec<Arc<dyn Consumer>> = Vec::new();
-    if national.portal_url.is_some() {
-        all.push(Arc::new(SyncConsumer::new(
-            System::Portal,
-            store.clone(),
+pub fn consumers(state: &crate::AppState) -> Vec<Arc<dyn Consumer>> {
+    let national = &state.national;
+    [
+        (System::Portal, national.portal_url.is_some()),
+        (System::Emc, national.emc_url.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, configured)| *configured)
+    .map(|(system, _)| -> Arc<dyn Consumer> {
+        Arc::new(SyncConsumer::new(
+            system,
+            state.store.clone(),
             national.clone(),
-        )));
-    }
-    if national.emc_url.is_some() {
-        all.push(Arc::new(SyncConsumer::new(
-            System::Emc,
-            store.clone(),
-            national.clone(),
-        )));
-    }
-    all
+            state.metrics.clone(),
+        ))
+    })
+    .collect()
 }
 
 /// One system's reconciliation for a period.

@@ -45,6 +45,7 @@ pub fn consumers(state: &AppState) -> Vec<Arc<dyn Consumer>> {
         Arc::new(push::PushConsumer {
             store: state.store.clone(),
             push: state.push.clone(),
+            metrics: state.metrics.clone(),
         }),
         Arc::new(live::LiveConsumer),
     ]

@@ -256,6 +256,7 @@ pub fn payload(plan: &PushPlan) -> Value {
 pub struct PushConsumer {
     pub store: Store,
     pub push: Arc<WebPush>,
+    pub metrics: crate::monitoring::Metrics,
 }
 
 #[async_trait::async_trait]
@@ -321,6 +322,15 @@ impl Consumer for PushConsumer {
                     Some(format!("{e:#}")),
                 ),
             };
+            self.metrics
+                .pushes
+                .with_label_values(&[match outcome {
+                    PushOutcome::Sent => "sent",
+                    PushOutcome::Gone => "gone",
+                    PushOutcome::Retry { .. } => "retry",
+                    PushOutcome::Refused => "refused",
+                }])
+                .inc();
             self.store
                 .record_push(
                     notice_id,

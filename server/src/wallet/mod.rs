@@ -155,6 +155,20 @@ fn personal(body: impl IntoResponse) -> Response {
 async fn verify(
     State(state): State<AppState>,
     client: crate::identity::ClientMeta,
+    body: AppJson<VerifyRequest>,
+) -> Result<AppJson<VerifyResult>, ApiError> {
+    let result = check(&state, &client, body).await?;
+    state
+        .metrics
+        .verifications
+        .with_label_values(&[result.0.reason.as_deref().unwrap_or("valid")])
+        .inc();
+    Ok(result)
+}
+
+async fn check(
+    state: &AppState,
+    client: &crate::identity::ClientMeta,
     AppJson(body): AppJson<VerifyRequest>,
 ) -> Result<AppJson<VerifyResult>, ApiError> {
     state

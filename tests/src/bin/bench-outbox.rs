@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
                 push: std::sync::Arc::new(motcua_server::notifications::push::WebPush::new(
                     &config,
                 )?),
+                metrics: motcua_server::monitoring::Metrics::new()?,
             },
         ))
         .with(std::sync::Arc::new(

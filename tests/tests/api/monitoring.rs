@@ -57,6 +57,16 @@ async fn the_openapi_document_lists_every_api_route() {
         "/api/v1/officer/dossiers",
         "/api/v1/officer/dossiers/{id}",
         "/api/v1/officer/dossiers/{id}/actions",
+        "/api/v1/stats/scorecard",
+        "/api/v1/stats/trend",
+        "/api/v1/dossiers/{id}/rating",
+        "/api/v1/feedback",
+        "/api/v1/me/feedback",
+        "/api/v1/me/feedback/{id}/settled",
+        "/api/v1/officer/feedback",
+        "/api/v1/officer/feedback/{id}/answer",
+        "/api/v1/officer/ratings",
+        "/api/v1/officer/dashboard",
     ] {
         assert!(
             doc["paths"][path].is_object(),
@@ -154,4 +164,161 @@ async fn a_server_with_sandboxes_at_an_https_address_starts_only_with_the_explic
     })
     .await;
     assert!(allowed.is_ok(), "the explicit override starts it");
+}
+
+/// Reads a `/metrics` answer with a Prometheus text-format parser.
+async fn scrape(response: reqwest::Response) -> prometheus_parse::Scrape {
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("text");
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("parses")
+}
+
+fn sample<'a>(
+    scrape: &'a prometheus_parse::Scrape,
+    metric: &str,
+    label: (&str, &str),
+) -> Option<&'a prometheus_parse::Sample> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == metric && s.labels.get(label.0) == Some(label.1))
+}
+
+fn number(sample: Option<&prometheus_parse::Sample>) -> f64 {
+    match sample.map(|s| &s.value) {
+        Some(
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v),
+        ) => *v,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn metrics_parse_and_count_dossiers_payments_outbox_syncs_and_verifications() {
+    let app = spawn_app().await;
+    let outbox = motcua_server::startup::dispatcher(&app.state);
+    outbox.register().await.expect("registered");
+    let id = crate::back_office::filed_renewal(&app).await;
+    let officer = crate::back_office::officer(&app, crate::back_office::TRAFFIC_OFFICER).await;
+    for action in ["receive", "start_processing", "approve", "issue_result"] {
+        assert_eq!(
+            crate::back_office::act(&officer, &id, action, None)
+                .await
+                .status(),
+            200
+        );
+    }
+    outbox
+        .deliver_due(motcua_server::store::now_ms())
+        .await
+        .expect("delivered");
+    let verified = app
+        .client
+        .post(app.url("/api/v1/verify"))
+        .json(&serde_json::json!({ "qr": "VN1:not a credential" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(verified.status(), 200);
+
+    let scrape = scrape(app.get("/metrics").await).await;
+    assert_eq!(
+        number(sample(
+            &scrape,
+            "motcua_dossiers",
+            ("status", "result_issued")
+        )),
+        1.0
+    );
+    assert_eq!(
+        number(sample(&scrape, "motcua_payments", ("state", "paid"))),
+        1.0
+    );
+    assert_eq!(
+        number(sample(
+            &scrape,
+            "motcua_outbox_pending",
+            ("consumer", "national_portal")
+        )),
+        0.0
+    );
+    assert!(
+        sample(
+            &scrape,
+            "motcua_outbox_oldest_pending_seconds",
+            ("consumer", "emc")
+        )
+        .is_some()
+    );
+    let synced = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "motcua_national_sync_ack_seconds"
+                && s.labels.get("system") == Some("portal")
+        })
+        .expect("the portal's acknowledgement delays");
+    match &synced.value {
+        prometheus_parse::Value::Histogram(buckets) => {
+            let all = buckets.last().expect("buckets").count;
+            assert!(all >= 6.0, "{buckets:?}");
+        }
+        other => panic!("not a histogram: {other:?}"),
+    }
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "motcua_verifications_total"
+                && s.labels.get("result") != Some("valid")),
+        "the undecodable QR is counted"
+    );
+    assert!(scrape.docs.contains_key("motcua_http_requests_total"));
+}
+
+#[tokio::test]
+async fn metrics_are_for_this_machine_named_networks_or_the_token_only() {
+    let app = motcua_tests::spawn_app_with(|c| {
+        c.trusted_proxies = "127.0.0.1".into();
+        c.metrics_networks = "198.51.100.0/24".into();
+        c.metrics_token = motcua_server::config::Secret::new("scrape-secret");
+    })
+    .await;
+    let from = |ip: &str, token: Option<&str>| {
+        let mut request = app
+            .client
+            .get(app.url("/metrics"))
+            .header("x-forwarded-for", ip);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.send()
+    };
+    assert_api_error(
+        from("203.0.113.9", None).await.expect("answered"),
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_api_error(
+        from("203.0.113.9", Some("guess")).await.expect("answered"),
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        from("198.51.100.7", None).await.expect("answered").status(),
+        200
+    );
+    assert_eq!(
+        from("203.0.113.9", Some("scrape-secret"))
+            .await
+            .expect("answered")
+            .status(),
+        200
+    );
+    // Without a forwarding header the peer is this machine.
+    assert_eq!(app.get("/metrics").await.status(), 200);
 }
