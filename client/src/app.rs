@@ -32,8 +32,14 @@ pub enum Route {
     Dossier { id: String },
     #[at("/office")]
     Office,
+    #[at("/office/dashboard")]
+    Desk,
     #[at("/office/:id")]
     OfficeDossier { id: String },
+    #[at("/stats")]
+    Stats,
+    #[at("/feedback")]
+    Feedback,
     #[at("/wallet")]
     Wallet,
     #[at("/payments/vnpay/return")]
@@ -55,7 +61,8 @@ impl Route {
         match self {
             Route::Procedure { .. } | Route::File { .. } => Route::Procedures,
             Route::Dossier { .. } | Route::PaymentReturn => Route::Dossiers,
-            Route::OfficeDossier { .. } => Route::Office,
+            Route::OfficeDossier { .. } | Route::Desk => Route::Office,
+            Route::Feedback => Route::Dossiers,
             other => other.clone(),
         }
     }
@@ -67,6 +74,7 @@ pub fn public_pages(route: Route) -> Html {
         Route::Home => html! { <pages::home::HomePage /> },
         Route::Procedures => html! { <pages::procedures::ProceduresPage /> },
         Route::Procedure { code } => html! { <pages::procedure::ProcedurePage code={code} /> },
+        Route::Stats => html! { <pages::stats::StatsPage /> },
         Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
         _ => html! { <OtherBundle here={Bundle::Public} /> },
     }
@@ -81,6 +89,7 @@ pub fn citizen_pages(route: Route) -> Html {
         Route::Wallet => html! { <pages::wallet::WalletPage /> },
         Route::PaymentReturn => html! { <pages::payments::PaymentReturnPage /> },
         Route::Business => html! { <pages::payments::ObligationsPage /> },
+        Route::Feedback => html! { <pages::satisfaction::FeedbackPage /> },
         _ => html! { <OtherBundle here={Bundle::Citizen} /> },
     }
 }
@@ -98,6 +107,7 @@ pub fn office_pages(route: Route) -> Html {
     match route {
         Route::Office => html! { <pages::office::OfficePage /> },
         Route::OfficeDossier { id } => html! { <pages::office::OfficeDossierPage id={id} /> },
+        Route::Desk => html! { <pages::desk::DeskPage /> },
         _ => html! { <OtherBundle here={Bundle::Office} /> },
     }
 }

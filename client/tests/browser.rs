@@ -174,6 +174,9 @@ fn every_route_is_held_by_the_bundle_the_server_answers_it_with() {
         "/dossiers/abc",
         "/office",
         "/office/abc",
+        "/office/dashboard",
+        "/stats",
+        "/feedback",
         "/account",
         "/wallet",
         "/payments/vnpay/return",
@@ -183,19 +186,24 @@ fn every_route_is_held_by_the_bundle_the_server_answers_it_with() {
     ] {
         let route = Route::recognize(path).expect("a route");
         let holder = match route {
-            Route::Home | Route::Procedures | Route::Procedure { .. } | Route::NotFound => {
-                Bundle::Public
-            }
+            Route::Home
+            | Route::Procedures
+            | Route::Procedure { .. }
+            | Route::Stats
+            | Route::NotFound => Bundle::Public,
             Route::Verify => Bundle::Verifier,
             Route::File { .. }
             | Route::Dossiers
             | Route::Dossier { .. }
             | Route::Wallet
             | Route::PaymentReturn
-            | Route::Business => Bundle::Citizen,
+            | Route::Business
+            | Route::Feedback => Bundle::Citizen,
             Route::Account => Bundle::Account,
-            Route::Office | Route::OfficeDossier { .. } => Bundle::Office,
+            Route::Office | Route::OfficeDossier { .. } | Route::Desk => Bundle::Office,
         };
         assert_eq!(bundle_of(path), holder, "{path}");
     }
+    // The dashboard is its own page, not a dossier whose id is "dashboard".
+    assert_eq!(Route::recognize("/office/dashboard"), Some(Route::Desk));
 }

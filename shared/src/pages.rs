@@ -61,6 +61,7 @@ pub const PAGES: &[(&str, Bundle)] = &[
     ("/wallet", Bundle::Citizen),
     ("/payments/**", Bundle::Citizen),
     ("/business", Bundle::Citizen),
+    ("/feedback", Bundle::Citizen),
     ("/account", Bundle::Account),
     ("/office", Bundle::Office),
     ("/office/**", Bundle::Office),

@@ -1,5 +1,6 @@
 //! Building blocks shared by pages.
 
+pub mod charts;
 pub mod document_input;
 pub mod dossier_bits;
 pub mod eform;
@@ -9,4 +10,5 @@ pub mod nav;
 pub mod notices;
 pub mod procedure_card;
 pub mod push;
+pub mod scorecard;
 pub mod step_up;

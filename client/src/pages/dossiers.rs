@@ -243,6 +243,8 @@ fn DossierDetail(props: &DetailProps) -> Html {
             }
             <h2>{ tr(lang, "dossier.timeline") }</h2>
             { timeline(lang, &d.events) }
+            <crate::pages::satisfaction::RatingPanel dossier_id={d.id.clone()} csrf={props.csrf.clone()} />
+            <p><a href={format!("/feedback?dossier={}", api::enc(&d.id))}>{ tr(lang, "feedback.about_this_dossier") }</a></p>
             if let Some(form) = props.form.clone() {
                 <h2>{ tr(lang, "dossier.answers") }</h2>
                 { answers_list(lang, &form, &d.answers, &d.verified_fields, None, &own_document) }

@@ -31,6 +31,7 @@ pub fn HomePage() -> Html {
                 { entry(Route::Procedures, "home.find_procedure", "home.find_procedure_hint") }
                 { entry(Route::Verify, "home.verify", "home.verify_hint") }
                 { entry(Route::Wallet, "home.wallet", "home.wallet_hint") }
+                { entry(Route::Stats, "home.stats", "home.stats_hint") }
             </ul>
         </div>
     }

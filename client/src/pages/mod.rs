@@ -1,6 +1,7 @@
 //! One module per page of the app.
 
 pub mod account;
+pub mod desk;
 pub mod dossiers;
 pub mod filing;
 pub mod home;
@@ -10,4 +11,6 @@ pub mod payments;
 pub mod placeholder;
 pub mod procedure;
 pub mod procedures;
+pub mod satisfaction;
+pub mod stats;
 pub mod wallet;

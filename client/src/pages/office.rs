@@ -149,6 +149,7 @@ pub fn OfficePage() -> Html {
     html! {
         <div class="page page-wide">
             <h1>{ tr(lang, "office.title") }</h1>
+            <p><Link<Route> to={Route::Desk}>{ tr(lang, "desk.open") }</Link<Route>></p>
             if let Some(Some(csrf)) = token.clone() {
                 <crate::components::notices::Notices {csrf} />
             }
