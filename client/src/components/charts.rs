@@ -44,12 +44,14 @@ pub fn Bars(props: &BarsProps) -> Html {
                     let width = format!("{:.2}", share * 100.0);
                     html! {
                         <li class="bar-row">
-                            <span class="bar-label">{ bar.label.clone() }</span>
+                            <span class="bar-head">
+                                <span class="bar-label">{ bar.label.clone() }</span>
+                                <span class="bar-value">{ bar.shown.clone() }</span>
+                            </span>
                             <svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" focusable="false">
                                 <rect class="bar-track" x="0" y="0" width="100" height="10" rx="2" />
                                 <rect class={classes!("bar-fill", bar.warn.then_some("bar-warn"))} x="0" y="0" width={width} height="10" rx="2" />
                             </svg>
-                            <span class="bar-value">{ bar.shown.clone() }</span>
                         </li>
                     }
                 }) }

@@ -252,7 +252,14 @@ fn TrendCharts(props: &TrendProps) -> Html {
         .max_by(|a, b| a.points.total_cmp(&b.points));
     let summary = match best {
         Some(best) => tr(lang, "stats.trend_summary")
-            .replace("%{month}", &best.month)
+            .replace(
+                "%{month}",
+                &format!(
+                    "{}/{}",
+                    best.month.get(5..7).unwrap_or(""),
+                    best.month.get(..4).unwrap_or("")
+                ),
+            )
             .replace("%{points}", &num(lang, best.points, 2)),
         None => tr(lang, "stats.trend_empty"),
     };
