@@ -85,3 +85,7 @@ create index feedback_by_desk on feedback (agency_code, unit_code, status, due_a
 create index feedback_by_person on feedback (person_id, received_at);
 create index feedback_by_dossier on feedback (dossier_id);
 create index feedback_by_time on feedback (received_at);
+
+-- The index reads, per dossier, whether a signed result and stored results were issued.
+create index credentials_by_dossier on credentials (dossier_id);
+create index warehouse_by_dossier on warehouse_items (dossier_id);

@@ -57,6 +57,10 @@ pub struct Config {
     /// With the sandboxes on: demo people find their current driving licence in their wallet at
     /// their first sign-in (read from the sandbox licence register).
     pub sandbox_seed_wallet: bool,
+    /// With the sandboxes on: write six months of demo history (dossiers, their timelines,
+    /// ratings, feedback, the national systems' acknowledgements) at the first start, so the
+    /// statistics and dashboards mean something. `cargo xtask run` turns it on.
+    pub sandbox_seed_history: bool,
     /// Start with the sandboxes on at an https public URL anyway (a public demo), warned about at
     /// every start: anyone can then sign in with the published demo password.
     pub allow_sandbox_on_https: bool,
@@ -183,6 +187,7 @@ impl Default for Config {
             sandbox: false,
             allow_sandbox_on_https: false,
             sandbox_seed_wallet: true,
+            sandbox_seed_history: false,
             data_dir: PathBuf::from("data"),
             web_dir: PathBuf::from("client/dist"),
             migrate_on_start: true,

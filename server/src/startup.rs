@@ -340,6 +340,25 @@ async fn load_sandboxes(config: &Config, store: &Store) -> anyhow::Result<Sandbo
     {
         let sandbox = Arc::new(crate::sandbox::Sandbox::load(config)?);
         crate::sandbox::people::grant_demo_roles(store, sandbox.idp.people()).await?;
+        if config.sandbox_seed_history && !crate::sandbox::history::seeded(store).await? {
+            let started = std::time::Instant::now();
+            let written = crate::sandbox::history::seed(
+                store,
+                sandbox.idp.people(),
+                crate::sandbox::history::Plan {
+                    days: 180,
+                    per_day: 6,
+                    today: motcua_shared::calendar::Day::of_instant(crate::store::now_ms()),
+                    detail: true,
+                },
+            )
+            .await?;
+            tracing::info!(
+                dossiers = written,
+                took_ms = started.elapsed().as_millis(),
+                "demo history written"
+            );
+        }
         Ok(Some(sandbox))
     }
     #[cfg(not(feature = "sandbox"))]

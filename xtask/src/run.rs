@@ -27,6 +27,8 @@ pub fn run() -> anyhow::Result<()> {
 
     let defaults = [
         ("MOTCUA_SANDBOX", "true".to_owned()),
+        // Six months of history at the first start: the statistics mean something.
+        ("MOTCUA_SANDBOX_SEED_HISTORY", "true".to_owned()),
         (
             "MOTCUA_WEB_DIR",
             root.join("client/dist").display().to_string(),

@@ -2,6 +2,7 @@
 //! on (the demo and the tests; never production). Each speaks its system's real protocol, so the
 //! server reaches it through the same adapter code as the real one.
 
+pub mod history;
 pub mod idp;
 pub mod national;
 pub mod people;

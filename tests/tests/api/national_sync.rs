@@ -313,3 +313,54 @@ async fn a_bad_period_or_scope_is_a_clear_422_and_a_missing_one_400() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_history_gives_the_statistics_months_of_meaning() {
+    let plain = spawn_app().await;
+    assert!(
+        !motcua_server::sandbox::history::seeded(&plain.store)
+            .await
+            .expect("read")
+    );
+    let app = motcua_tests::spawn_app_with(|c| c.sandbox_seed_history = true).await;
+    assert!(
+        motcua_server::sandbox::history::seeded(&app.store)
+            .await
+            .expect("read")
+    );
+    let today = Day::of_instant(now_ms());
+    let (from, to) = (Day(today.0 - 179).iso(), today.iso());
+    let card = app
+        .get_json(&format!("/api/v1/stats/scorecard?from={from}&to={to}"), 200)
+        .await;
+    let dossiers = card["dossiers"].as_i64().expect("a count");
+    assert!(dossiers > 900, "{dossiers}");
+    let on_time = indicator(&card, "2.1")["ratio"].as_f64().expect("a ratio");
+    assert!((0.8..1.0).contains(&on_time), "{on_time}");
+    let synced = indicator(&card, "1.4")["ratio"].as_f64().expect("a ratio");
+    assert!(
+        (0.9..1.0).contains(&synced),
+        "a few acknowledged late: {synced}"
+    );
+    assert!(indicator(&card, "6.1")["denominator"].as_i64() > Some(500));
+    assert!(indicator(&card, "6.2")["denominator"].as_i64() > Some(5));
+    // Several provinces have their own figures.
+    let mut provinces = 0;
+    for province in ["01", "31", "48", "79"] {
+        let local = app
+            .get_json(
+                &format!("/api/v1/stats/scorecard?from={from}&to={to}&province={province}"),
+                200,
+            )
+            .await;
+        if local["dossiers"].as_i64() > Some(0) {
+            provinces += 1;
+        }
+    }
+    assert!(provinces >= 2, "{provinces}");
+    // The audit chain still verifies, with the seeding recorded.
+    app.store
+        .verify_audit_chain()
+        .await
+        .expect("the chain holds");
+}
