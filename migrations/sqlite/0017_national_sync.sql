@@ -89,3 +89,31 @@ create index feedback_by_time on feedback (received_at);
 -- The index reads, per dossier, whether a signed result and stored results were issued.
 create index credentials_by_dossier on credentials (dossier_id);
 create index warehouse_by_dossier on warehouse_items (dossier_id);
+
+-- What the index reads of a dossier, kept on its row as things happen, so that a year's index
+-- is one scan of dossiers: what the filing's verified fields replaced (set at filing; dossiers
+-- filed before this migration keep 0), whether a signed result and stored results were issued,
+-- whether feedback was sent about it, its changes the national portal is told of, and the
+-- portal's acknowledgements of them (and how many came later than 15 minutes).
+alter table dossiers add column replaced_docs bigint not null default 0;
+alter table dossiers add column replaceable_docs bigint not null default 0;
+alter table dossiers add column used_population bigint not null default 0;
+alter table dossiers add column form_fields bigint not null default 0;
+alter table dossiers add column prefilled_fields bigint not null default 0;
+alter table dossiers add column has_credential bigint not null default 0;
+alter table dossiers add column results_stored bigint not null default 0;
+alter table dossiers add column complained bigint not null default 0;
+alter table dossiers add column sync_changes bigint not null default 0;
+alter table dossiers add column last_sync_change_at bigint;
+alter table dossiers add column portal_acks bigint not null default 0;
+alter table dossiers add column portal_slow_acks bigint not null default 0;
+update dossiers set has_credential = 1 where exists (
+    select 1 from credentials c where c.dossier_id = dossiers.id and c.derived_from is null);
+update dossiers set results_stored = 1 where exists (
+    select 1 from warehouse_items w where w.dossier_id = dossiers.id and w.provenance = 'issued');
+-- The changes told to the national systems (monitoring::decide::syncs), as of now.
+update dossiers set sync_changes = (
+    select count(*) from dossier_events e where e.dossier_id = dossiers.id
+       and e.action not in ('claimed', 'assigned', 'overdue', 'receipt_overdue')
+       and (e.from_status is null or e.from_status <> e.to_status or e.action in ('submitted', 'fee_paid')));
+create index dossiers_by_finished on dossiers (finished_at);

@@ -103,6 +103,12 @@ pub trait Consumer: Send + Sync + 'static {
     fn max_attempts(&self) -> i64 {
         25
     }
+
+    /// How many events of a batch it may send at once (another system answers one request
+    /// at a time slowly, many at once quickly). One by default: in order.
+    fn concurrency(&self) -> usize {
+        1
+    }
 }
 
 /// The wait before attempt `attempt + 1`: 1 s doubling to an hour, ±25 % jitter, never shorter
@@ -232,21 +238,29 @@ pub struct Claimed {
     pub attempt: i64,
 }
 
+/// A delivery sent: its place in the batch, its claim and itself, and how it went.
+type Sent = (usize, (String, Delivery), Result<(), DeliveryError>);
+
 async fn deliver_batch(
     store: &Store,
     consumer: &dyn Consumer,
     batch: Vec<Claimed>,
 ) -> StoreResult<Pass> {
+    use futures_util::StreamExt as _;
     let mut pass = Pass::default();
     let mut sent = Vec::new();
+    let mut readable = Vec::with_capacity(batch.len());
     for claimed in batch {
-        let delivery = match claimed.event {
-            Ok(event) => Delivery {
-                id: claimed.id,
-                event,
-                created_at: claimed.created_at,
-                attempt: claimed.attempt,
-            },
+        match claimed.event {
+            Ok(event) => readable.push((
+                claimed.claim,
+                Delivery {
+                    id: claimed.id,
+                    event,
+                    created_at: claimed.created_at,
+                    attempt: claimed.attempt,
+                },
+            )),
             Err(why) => {
                 store
                     .delivery_failed(
@@ -257,11 +271,45 @@ async fn deliver_batch(
                     )
                     .await?;
                 pass.failed += 1;
-                continue;
             }
-        };
-        match consumer.send(&delivery).await {
-            Ok(()) => sent.push((claimed.claim, delivery)),
+        }
+    }
+    // One chain per subject (a dossier's events in their order), `concurrency()` chains at a
+    // time; the results come back in the batch's order.
+    let mut chains: Vec<Vec<(usize, String, Delivery)>> = Vec::new();
+    let mut chain_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, (claim, delivery)) in readable.into_iter().enumerate() {
+        let subject = delivery.event.subject().map(|(s, _)| s);
+        match subject.as_ref().and_then(|s| chain_of.get(s)) {
+            Some(&c) => chains[c].push((index, claim, delivery)),
+            None => {
+                if let Some(s) = subject {
+                    chain_of.insert(s, chains.len());
+                }
+                chains.push(vec![(index, claim, delivery)]);
+            }
+        }
+    }
+    let mut results: Vec<Sent> = futures_util::stream::iter(chains)
+        .map(|chain| async move {
+            let mut done = Vec::with_capacity(chain.len());
+            for (index, claim, delivery) in chain {
+                let result = consumer.send(&delivery).await;
+                done.push((index, (claim, delivery), result));
+            }
+            done
+        })
+        .buffer_unordered(consumer.concurrency().max(1))
+        .flat_map(futures_util::stream::iter)
+        .collect()
+        .await;
+    results.sort_by_key(|(index, ..)| *index);
+    let results = results
+        .into_iter()
+        .map(|(_, delivered, result)| (delivered, result));
+    for ((claim, delivery), result) in results {
+        match result {
+            Ok(()) => sent.push((claim, delivery)),
             Err(e) => {
                 store
                     .delivery_failed(consumer, &delivery.id, delivery.attempt, &e)

@@ -374,6 +374,36 @@ pub fn bench() -> anyhow::Result<()> {
     for line in out.lines().filter_map(|l| l.strip_prefix("push ")) {
         writeln!(report, "- {line}")?;
     }
+    // The service-quality index over a year of a million dossiers, and the national sync under
+    // load, on each engine (PostgreSQL started here).
+    let postgres = services::Postgres::start()?;
+    writeln!(
+        report,
+        "\nMonitoring (`bench-monitoring`: the Decision 766 scorecard, the national portal's sync):\n"
+    )?;
+    for (engine, pg) in [("SQLite", None), ("PostgreSQL", Some(postgres.url.clone()))] {
+        let mut cmd = Command::new("cargo");
+        cmd.args([
+            "run",
+            "--quiet",
+            "--release",
+            "--package",
+            "motcua-tests",
+            "--bin",
+            "bench-monitoring",
+        ])
+        .current_dir(&root);
+        if let Some(url) = pg {
+            cmd.env("MOTCUA_TEST_DATABASE", "postgres")
+                .env("MOTCUA_TEST_POSTGRES_URL", url);
+        }
+        let (ok, out) = proc::run_captured(&mut cmd)?;
+        anyhow::ensure!(ok, "the monitoring bench failed on {engine}");
+        for line in out.lines().filter_map(|l| l.strip_prefix("monitoring ")) {
+            writeln!(report, "- {line}")?;
+        }
+    }
+    drop(postgres);
     // Payments: starts and IPN confirmations over HTTP, beside one-row durable transactions.
     let (ok, out) = proc::run_captured(
         Command::new("cargo")

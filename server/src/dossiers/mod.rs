@@ -211,6 +211,10 @@ async fn submit(
             pay_by,
             unit_code: &accepted.unit_code,
             idempotency_key: &body.idempotency_key,
+            facts: crate::monitoring::scorecard::FilingFacts::of(
+                &procedure,
+                &accepted.verified_fields,
+            ),
         })
         .await?;
     match created {

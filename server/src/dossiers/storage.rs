@@ -150,6 +150,8 @@ pub struct NewDossier<'a> {
     pub pay_by: Option<i64>,
     pub unit_code: &'a str,
     pub idempotency_key: &'a str,
+    /// What the service-quality index reads of the filing.
+    pub facts: crate::monitoring::scorecard::FilingFacts,
 }
 
 /// `AGENCY-YYYYMMDD-NNNN`, numbered per agency and Vietnamese day.
@@ -267,6 +269,16 @@ pub async fn record_transition(
             .fetch_one(&mut **tx)
             .await
             .context("counting a dossier's events")?;
+    if crate::monitoring::decide::syncs(change, from, to) {
+        sqlx::query(
+            "update dossiers set sync_changes = sync_changes + 1, last_sync_change_at = $1 where id = $2",
+        )
+        .bind(now)
+        .bind(dossier_id)
+        .execute(&mut **tx)
+        .await
+        .context("counting a dossier's reported changes")?;
+    }
     if to.is_final() && from != Some(to) {
         sqlx::query("update dossiers set finished_at = $1 where id = $2")
             .bind(now)
@@ -325,8 +337,10 @@ impl Store {
         sqlx::query(
             "insert into dossiers (id, receipt_number, procedure_code, applicant_id, acting_for, agency_code, level, \
                status, answers, verified_fields, time_limit_working_days, submitted_at, deadline_at, updated_at, version, \
-               procedure_name, unit_code, receive_by, fee_vnd, fee_paid, pay_by) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, $11, $12, $11, 1, $13, $14, $15, $16, $17, $18)",
+               procedure_name, unit_code, receive_by, fee_vnd, fee_paid, pay_by, \
+               replaced_docs, replaceable_docs, used_population, form_fields, prefilled_fields) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, $11, $12, $11, 1, $13, $14, $15, $16, $17, $18, \
+               $19, $20, $21, $22, $23)",
         )
         .bind(&id)
         .bind(&receipt)
@@ -346,6 +360,11 @@ impl Store {
         .bind(new.fee_vnd)
         .bind(new.fee_paid.as_str())
         .bind(new.pay_by)
+        .bind(new.facts.replaced_docs)
+        .bind(new.facts.replaceable_docs)
+        .bind(i64::from(new.facts.used_population))
+        .bind(new.facts.form_fields)
+        .bind(new.facts.prefilled_fields)
         .execute(&mut *tx)
         .await
         .context("filing a dossier")?;
@@ -565,6 +584,18 @@ impl Store {
                 },
             )
             .await?;
+        }
+        let signed = credentials.is_some_and(|c| !c.drafts.is_empty());
+        if !issued.is_empty() || signed {
+            sqlx::query(
+                "update dossiers set results_stored = $1, has_credential = $2 where id = $3",
+            )
+            .bind(i64::from(!issued.is_empty()))
+            .bind(i64::from(signed))
+            .bind(&dossier.view.id)
+            .execute(&mut *tx)
+            .await
+            .context("marking a dossier's results")?;
         }
         if let Some(issuing) = credentials {
             for draft in issuing.drafts {

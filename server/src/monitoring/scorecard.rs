@@ -89,6 +89,38 @@ pub fn replaced_documents(detail: &ProcedureDetail, verified_fields: &[String]) 
         .collect()
 }
 
+/// What the index reads of a filing, worked out when it is made and kept on the dossier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FilingFacts {
+    /// Required documents replaced by a register's data, of those that could be.
+    pub replaced_docs: i64,
+    pub replaceable_docs: i64,
+    pub used_population: bool,
+    /// The form's fields, and those the state filled (verified).
+    pub form_fields: i64,
+    pub prefilled_fields: i64,
+}
+
+impl FilingFacts {
+    pub fn of(detail: &ProcedureDetail, verified_fields: &[String]) -> FilingFacts {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        FilingFacts {
+            replaced_docs: count(replaced_documents(detail, verified_fields).len()),
+            replaceable_docs: count(
+                detail
+                    .procedure
+                    .required_documents
+                    .iter()
+                    .filter(|d| d.provided_by.as_deref().is_some_and(|s| s != "form"))
+                    .count(),
+            ),
+            used_population: used_population(detail, verified_fields),
+            form_fields: count(detail.form.as_ref().map_or(0, |f| f.fields.len())),
+            prefilled_fields: count(verified_fields.len()),
+        }
+    }
+}
+
 /// Whether the verified fields include one read from the population database.
 pub fn used_population(detail: &ProcedureDetail, verified_fields: &[String]) -> bool {
     detail.form.as_ref().is_some_and(|form| {
@@ -121,22 +153,18 @@ pub struct DossierFacts {
     pub credential: bool,
     /// Its results were put into the applicant's data warehouse.
     pub results_stored: bool,
-    /// Required documents replaced by data, and whether all that could be were.
-    pub replaced: usize,
-    pub fully_replaced: bool,
-    pub used_population: bool,
-    /// The portal's acknowledgements of its changes: how many, how many later than
-    /// [`super::decide::REAL_TIME_MS`], and whether a change has waited longer than that unacknowledged.
+    /// What its filing's verified fields replaced and read.
+    pub filing: FilingFacts,
+    /// Its changes the national portal is told of, the latest one's time, the portal's
+    /// acknowledgements and how many of them came later than [`super::decide::REAL_TIME_MS`].
+    pub sync_changes: i64,
+    pub last_sync_change_at: Option<i64>,
     pub portal_acks: i64,
     pub portal_slow_acks: i64,
-    pub portal_overdue: bool,
     /// The applicant's rating: `Some(false)` when not satisfied.
     pub satisfied: Option<bool>,
     /// Feedback (a complaint) was sent about it.
     pub complained: bool,
-    /// Form fields answered, and those the state filled.
-    pub answered_fields: i64,
-    pub prefilled_fields: i64,
 }
 
 impl DossierFacts {
@@ -159,13 +187,91 @@ impl DossierFacts {
         }
     }
 
-    fn withdrawn(&self, end: i64) -> bool {
-        self.status == DossierStatus::Withdrawn && self.finished_by(end).is_some()
+    /// Synced in real time: every change acknowledged within [`super::decide::REAL_TIME_MS`] (the latest may
+    /// still be within its time, `recent_after` on).
+    fn synced(&self, recent_after: i64) -> bool {
+        self.portal_acks > 0
+            && self.portal_slow_acks == 0
+            && (self.portal_acks >= self.sync_changes
+                || (self.portal_acks + 1 >= self.sync_changes
+                    && self.last_sync_change_at.is_some_and(|t| t >= recent_after)))
     }
 
-    fn synced_in_real_time(&self) -> bool {
-        self.portal_acks > 0 && self.portal_slow_acks == 0 && !self.portal_overdue
+    /// How the index counts it in `[from, to)`; `None` when it was not active then (filed
+    /// after, or finished before). `recent_after`: changes since then may still be unacknowledged.
+    pub fn classify(&self, from: i64, to: i64, recent_after: i64) -> Option<DossierClass> {
+        let active = self.submitted_at < to && self.finished_at.is_none_or(|f| f >= from);
+        active.then(|| DossierClass {
+            procedure: self.procedure.clone(),
+            unit: self.unit.clone(),
+            status: self.status,
+            filed: self.submitted_at >= from,
+            finished: self.finished_by(to).is_some(),
+            late: self.late_at(to),
+            online: self.online,
+            fee_due: self.fee_due,
+            fee_paid_online: self.fee_paid_online,
+            credential: self.credential,
+            results_stored: self.results_stored,
+            replaced: self.filing.replaced_docs > 0,
+            fully_replaced: self.filing.replaceable_docs > 0
+                && self.filing.replaced_docs == self.filing.replaceable_docs,
+            used_population: self.filing.used_population,
+            synced: self.synced(recent_after),
+            satisfied: self.satisfied,
+            complained: self.complained,
+            count: 1,
+            form_fields: self.filing.form_fields,
+            prefilled_fields: self.filing.prefilled_fields,
+        })
     }
+}
+
+/// Dossiers active in a period that the index counts alike: how many, and what holds of them
+/// there. The store computes these with one grouped scan; [`DossierFacts::classify`] is the
+/// same rule for one dossier (the tests compare the two).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DossierClass {
+    pub procedure: String,
+    pub unit: String,
+    /// Its status now.
+    pub status: DossierStatus,
+    /// Filed within the period.
+    pub filed: bool,
+    /// Reached a final status before the period's end.
+    pub finished: bool,
+    pub late: bool,
+    pub online: bool,
+    pub fee_due: bool,
+    pub fee_paid_online: bool,
+    pub credential: bool,
+    pub results_stored: bool,
+    pub replaced: bool,
+    pub fully_replaced: bool,
+    pub used_population: bool,
+    pub synced: bool,
+    pub satisfied: Option<bool>,
+    pub complained: bool,
+    pub count: i64,
+    /// Sums over the class.
+    pub form_fields: i64,
+    pub prefilled_fields: i64,
+}
+
+impl DossierClass {
+    fn withdrawn(&self) -> bool {
+        self.status == DossierStatus::Withdrawn && self.finished
+    }
+}
+
+/// Finished dossiers' processing: procedure, start (reception, or filing), decision (Unix ms)
+/// and how many dossiers took that path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processed {
+    pub procedure: String,
+    pub start: i64,
+    pub finish: i64,
+    pub count: i64,
 }
 
 /// What the index reads of one piece of feedback.
@@ -178,16 +284,52 @@ pub struct FeedbackFacts {
     pub settled: Option<bool>,
 }
 
-/// Everything an index is computed from.
+/// Everything the index of one period is computed from.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// Procedures in scope.
     pub procedures: Vec<ProcedureFacts>,
-    /// Dossiers of the scope filed before the period's end and not finished before its start.
-    pub dossiers: Vec<DossierFacts>,
+    /// The dossiers active in the period, by class.
+    pub dossiers: Vec<DossierClass>,
+    /// Dossiers decided in the period (not withdrawn): how long each took.
+    pub processed: Vec<Processed>,
     pub feedback: Vec<FeedbackFacts>,
     /// The communes in scope.
     pub communes: Vec<String>,
+}
+
+impl Facts {
+    /// The facts of `[from, to)` from single dossiers (what the store does in SQL).
+    pub fn of_dossiers(
+        procedures: Vec<ProcedureFacts>,
+        dossiers: &[DossierFacts],
+        feedback: Vec<FeedbackFacts>,
+        communes: Vec<String>,
+        (from, to, recent_after): (i64, i64, i64),
+    ) -> Facts {
+        Facts {
+            procedures,
+            dossiers: dossiers
+                .iter()
+                .filter_map(|d| d.classify(from, to, recent_after))
+                .collect(),
+            processed: dossiers
+                .iter()
+                .filter(|d| d.status != DossierStatus::Withdrawn)
+                .filter_map(|d| {
+                    let finish = d.finished_at.filter(|f| *f >= from && *f < to)?;
+                    Some(Processed {
+                        procedure: d.procedure.clone(),
+                        start: d.received_at.unwrap_or(d.submitted_at),
+                        finish,
+                        count: 1,
+                    })
+                })
+                .collect(),
+            feedback,
+            communes,
+        }
+    }
 }
 
 /// One indicator's definition: code, names, points, and the ratio earning full points.
@@ -240,6 +382,11 @@ fn count<T>(items: &[T], f: impl Fn(&T) -> bool) -> i64 {
     i64::try_from(items.iter().filter(|x| f(x)).count()).unwrap_or(i64::MAX)
 }
 
+/// How many dossiers of `classes` hold `f`.
+fn weigh(classes: &[&DossierClass], f: impl Fn(&DossierClass) -> bool) -> i64 {
+    classes.iter().filter(|c| f(c)).map(|c| c.count).sum()
+}
+
 fn group(
     code: &str,
     vi: &str,
@@ -267,30 +414,14 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
     let procedures = &facts.procedures;
     let proc_of = |code: &str| procedures.iter().find(|p| p.code == code);
     // Received, in progress or returned in the period.
-    let active: Vec<&DossierFacts> = facts
-        .dossiers
-        .iter()
-        .filter(|d| d.submitted_at < to && d.finished_at.is_none_or(|f| f >= from))
-        .collect();
+    let active: Vec<&DossierClass> = facts.dossiers.iter().collect();
     // Filed in the period.
-    let filed: Vec<&DossierFacts> = active
-        .iter()
-        .copied()
-        .filter(|d| d.submitted_at >= from)
-        .collect();
+    let filed: Vec<&DossierClass> = active.iter().copied().filter(|d| d.filed).collect();
     // Handled: active and not withdrawn (a withdrawal is neither on time nor late).
-    let handled: Vec<&DossierFacts> = active
-        .iter()
-        .copied()
-        .filter(|d| !d.withdrawn(to))
-        .collect();
+    let handled: Vec<&DossierClass> = active.iter().copied().filter(|d| !d.withdrawn()).collect();
     // Finished in the period with a decision (a result or a refusal).
-    let finished: Vec<&DossierFacts> = handled
-        .iter()
-        .copied()
-        .filter(|d| d.finished_by(to).is_some_and(|f| f >= from))
-        .collect();
-    let issued: Vec<&DossierFacts> = finished
+    let finished: Vec<&DossierClass> = handled.iter().copied().filter(|d| d.finished).collect();
+    let issued: Vec<&DossierClass> = finished
         .iter()
         .copied()
         .filter(|d| d.status == DossierStatus::ResultIssued)
@@ -337,8 +468,8 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Dossiers synced to the National Public Service Portal in real time",
                 6.0,
             ),
-            count(&active, |d| d.synced_in_real_time()),
-            count(&active, |_| true),
+            weigh(&active, |d| d.synced),
+            weigh(&active, |_| true),
             lang,
         ),
     ];
@@ -350,12 +481,12 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
             "Dossiers resolved on time or still within time",
             20.0,
         ),
-        count(&handled, |d| !d.late_at(to)),
-        count(&handled, |_| true),
+        weigh(&handled, |d| !d.late),
+        weigh(&handled, |_| true),
         lang,
     )];
 
-    let full_online_filed: Vec<&DossierFacts> = filed
+    let full_online_filed: Vec<&DossierClass> = filed
         .iter()
         .copied()
         .filter(|d| proc_of(&d.procedure).is_some_and(|p| p.full_online))
@@ -379,18 +510,18 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Dossiers filed fully online, of procedures offered fully online",
                 8.0,
             ),
-            count(&full_online_filed, |d| d.online),
-            count(&full_online_filed, |_| true),
+            weigh(&full_online_filed, |d| d.online),
+            weigh(&full_online_filed, |_| true),
             lang,
         ),
     ];
 
-    let of_result_procedures: Vec<&DossierFacts> = issued
+    let of_result_procedures: Vec<&DossierClass> = issued
         .iter()
         .copied()
         .filter(|d| proc_of(&d.procedure).is_some_and(|p| p.results_named))
         .collect();
-    let of_replaceable: Vec<&DossierFacts> = filed
+    let of_replaceable: Vec<&DossierClass> = filed
         .iter()
         .copied()
         .filter(|d| proc_of(&d.procedure).is_some_and(|p| p.replaceable))
@@ -405,8 +536,8 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Finished dossiers with a signed electronic result",
                 6.0,
             ),
-            count(&of_result_procedures, |d| d.credential),
-            count(&of_result_procedures, |_| true),
+            weigh(&of_result_procedures, |d| d.credential),
+            weigh(&of_result_procedures, |_| true),
             lang,
         ),
         indicator(
@@ -416,8 +547,8 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Finished dossiers whose results are kept in the applicant's data warehouse",
                 4.0,
             ),
-            count(&of_result_procedures, |d| d.results_stored),
-            count(&of_result_procedures, |_| true),
+            weigh(&of_result_procedures, |d| d.results_stored),
+            weigh(&of_result_procedures, |_| true),
             lang,
         ),
         indicator(
@@ -445,8 +576,8 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                     2.0,
                 )
             },
-            count(&of_replaceable, |d| d.replaced > 0),
-            count(&of_replaceable, |_| true),
+            weigh(&of_replaceable, |d| d.replaced),
+            weigh(&of_replaceable, |_| true),
             lang,
         ),
         indicator(
@@ -456,8 +587,8 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Dossiers whose replaceable documents were all replaced by data",
                 4.0,
             ),
-            count(&of_replaceable, |d| d.fully_replaced),
-            count(&of_replaceable, |_| true),
+            weigh(&of_replaceable, |d| d.fully_replaced),
+            weigh(&of_replaceable, |_| true),
             lang,
         ),
         indicator(
@@ -467,8 +598,8 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Dossiers that used the population database",
                 2.0,
             ),
-            count(&filed, |d| d.used_population),
-            count(&filed, |_| true),
+            weigh(&filed, |d| d.used_population),
+            weigh(&filed, |_| true),
             lang,
         ),
         indicator(
@@ -488,7 +619,7 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
         ),
     ];
 
-    let with_fee: Vec<&DossierFacts> = filed.iter().copied().filter(|d| d.fee_due).collect();
+    let with_fee: Vec<&DossierClass> = filed.iter().copied().filter(|d| d.fee_due).collect();
     let fee_procedures: Vec<&ProcedureFacts> = procedures.iter().filter(|p| p.has_fee).collect();
     let payment = vec![
         indicator(
@@ -498,8 +629,8 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Dossiers with a fee paid online",
                 6.0,
             ),
-            count(&with_fee, |d| d.fee_paid_online),
-            count(&with_fee, |_| true),
+            weigh(&with_fee, |d| d.fee_paid_online),
+            weigh(&with_fee, |_| true),
             lang,
         ),
         indicator(
@@ -555,10 +686,10 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                     6.0,
                 )
             },
-            count(&finished, |d| {
-                d.satisfied != Some(false) && !d.complained && !d.late_at(to)
+            weigh(&finished, |d| {
+                d.satisfied != Some(false) && !d.complained && !d.late
             }),
-            count(&finished, |_| true),
+            weigh(&finished, |_| true),
             lang,
         ),
         indicator(
@@ -648,63 +779,56 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
     ]
 }
 
-/// Dossiers received, in progress or returned in `[from, to)`.
-pub fn active_count(facts: &Facts, from: i64, to: i64) -> i64 {
-    count(&facts.dossiers, |d| {
-        d.submitted_at < to && d.finished_at.is_none_or(|f| f >= from)
+/// Dossiers received, in progress or returned in the period.
+pub fn active_count(facts: &Facts) -> i64 {
+    facts.dossiers.iter().map(|c| c.count).sum()
+}
+
+/// The `q`-quantile (0–1) of sorted values with their counts (`total` in all), by the
+/// nearest rank.
+fn quantile(sorted: &[(u32, i64)], total: i64, q: f64) -> Option<f64> {
+    if total <= 0 {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    let rank = ((q * total as f64).ceil() as i64).clamp(1, total);
+    let mut seen = 0;
+    sorted.iter().find_map(|(value, n)| {
+        seen += n;
+        (seen >= rank).then(|| f64::from(*value))
     })
 }
 
-/// The `q`-quantile (0–1) of sorted values, by the nearest rank.
-fn quantile(sorted: &[u32], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(f64::from(sorted[rank - 1]))
-}
-
 /// Per procedure: the median and 90th percentile of working days from reception to a
-/// decision, for the dossiers finished (not withdrawn) in `[from, to)`.
-pub fn processing_times(
-    facts: &Facts,
-    calendar: &Calendar,
-    from: i64,
-    to: i64,
-) -> Vec<ProcessingTime> {
+/// decision, for the dossiers decided (not withdrawn) in the period.
+pub fn processing_times(facts: &Facts, calendar: &Calendar) -> Vec<ProcessingTime> {
     facts
         .procedures
         .iter()
         .filter_map(|p| {
-            let mut days: Vec<u32> =
-                facts
-                    .dossiers
-                    .iter()
-                    .filter(|d| d.procedure == p.code && d.status != DossierStatus::Withdrawn)
-                    .filter_map(|d| {
-                        let done = d.finished_at.filter(|f| *f >= from && *f < to)?;
-                        let start = d.received_at.unwrap_or(d.submitted_at);
-                        Some(calendar.working_days_between(
-                            calendar.counting_day(start),
-                            Day::of_instant(done),
-                        ))
-                    })
-                    .collect();
+            let mut days: Vec<(u32, i64)> = facts
+                .processed
+                .iter()
+                .filter(|d| d.procedure == p.code)
+                .map(|d| {
+                    let n = calendar.working_days_between(
+                        calendar.counting_day(d.start),
+                        Day::of_instant(d.finish),
+                    );
+                    (n, d.count)
+                })
+                .collect();
             if days.is_empty() {
                 return None;
             }
             days.sort_unstable();
+            let total: i64 = days.iter().map(|(_, n)| n).sum();
             Some(ProcessingTime {
                 procedure_code: p.code.clone(),
                 procedure_name: p.name.clone(),
-                finished: i64::try_from(days.len()).unwrap_or(i64::MAX),
-                median_working_days: quantile(&days, 0.5),
-                p90_working_days: quantile(&days, 0.9),
+                finished: total,
+                median_working_days: quantile(&days, total, 0.5),
+                p90_working_days: quantile(&days, total, 0.9),
                 time_limit_working_days: p.time_limit,
             })
         })
@@ -758,26 +882,31 @@ mod tests {
             fee_paid_online: true,
             credential: true,
             results_stored: true,
-            replaced: 1,
-            fully_replaced: true,
-            used_population: true,
+            filing: FilingFacts {
+                replaced_docs: 1,
+                replaceable_docs: 1,
+                used_population: true,
+                form_fields: 10,
+                prefilled_fields: 6,
+            },
+            sync_changes: 3,
+            last_sync_change_at: Some(NOV + filed * DAY),
             portal_acks: 3,
             portal_slow_acks: 0,
-            portal_overdue: false,
             satisfied: Some(true),
             complained: false,
-            answered_fields: 10,
-            prefilled_fields: 6,
         }
     }
 
+    /// The facts of November (a change since its end is still within its time).
     fn facts(dossiers: Vec<DossierFacts>) -> Facts {
-        Facts {
-            procedures: vec![procedure("P")],
-            dossiers,
-            feedback: Vec::new(),
-            communes: vec!["00001".into(), "00002".into()],
-        }
+        Facts::of_dossiers(
+            vec![procedure("P")],
+            &dossiers,
+            Vec::new(),
+            vec!["00001".into(), "00002".into()],
+            (NOV, DEC, DEC),
+        )
     }
 
     fn find<'a>(groups: &'a [Group], code: &str) -> &'a Indicator {
@@ -908,16 +1037,26 @@ mod tests {
     #[test]
     fn thresholds_cap_points_and_unsynced_or_slow_dossiers_miss_real_time() {
         let replaced = |n| DossierFacts {
-            replaced: n,
-            fully_replaced: false,
+            filing: FilingFacts {
+                replaced_docs: n,
+                replaceable_docs: 2,
+                ..dossier(1, None).filing
+            },
             ..dossier(1, None)
         };
         let slow = DossierFacts {
             portal_slow_acks: 1,
             ..dossier(1, None)
         };
+        // Its last change waited more than 15 minutes unacknowledged.
         let waiting = DossierFacts {
-            portal_overdue: true,
+            portal_acks: 2,
+            ..dossier(1, None)
+        };
+        // Its last change is a minute old, not yet acknowledged: still in time.
+        let recent = DossierFacts {
+            portal_acks: 2,
+            last_sync_change_at: Some(DEC + 60_000),
             ..dossier(1, None)
         };
         let never = DossierFacts {
@@ -933,19 +1072,22 @@ mod tests {
                 slow,
                 waiting,
                 never,
+                recent,
             ]),
             NOV,
             DEC,
             Lang::Vi,
         );
-        // 4.4: 6 of 7 replaced ≥ 80 %: full points.
+        // 4.4: 7 of 8 replaced ≥ 80 %: full points; 4.5: only the four with one replaceable
+        // document had all of theirs replaced.
         let i = find(&groups, "4.4");
-        assert_eq!((i.numerator, i.denominator, i.points), (6, 7, 2.0));
+        assert_eq!((i.numerator, i.denominator, i.points), (7, 8, 2.0));
         assert_eq!(i.full_at, Some(0.8));
-        // 1.4: 4 of 7 in real time.
+        assert_eq!(find(&groups, "4.5").numerator, 4);
+        // 1.4: 5 of 8 in real time.
         let s = find(&groups, "1.4");
-        assert_eq!((s.numerator, s.denominator), (4, 7));
-        assert!((s.points - 3.43).abs() < 1e-9, "{}", s.points);
+        assert_eq!((s.numerator, s.denominator), (5, 8));
+        assert!((s.points - 3.75).abs() < 1e-9, "{}", s.points);
     }
 
     #[test]
@@ -1021,13 +1163,13 @@ mod tests {
                 ..dossier(1, Some(1))
             })
             .collect();
-        let times = processing_times(&facts(dossiers), &calendar, NOV, DEC);
+        let times = processing_times(&facts(dossiers), &calendar);
         assert_eq!(times.len(), 1);
         let t = &times[0];
         assert_eq!(t.finished, 10);
         // Working days after Monday: 0,1,2,3,4,4,4,5,6,7 (the weekend adds none).
         assert_eq!(t.median_working_days, Some(4.0));
         assert_eq!(t.p90_working_days, Some(6.0));
-        assert!(processing_times(&facts(Vec::new()), &calendar, NOV, DEC).is_empty());
+        assert!(processing_times(&facts(Vec::new()), &calendar).is_empty());
     }
 }

@@ -126,21 +126,21 @@ pub(crate) fn scorecard_of(
 ) -> Scorecard {
     let (from, to) = (first.start_ms(), Day(last.0 + 1).start_ms());
     let groups = scorecard::score(facts, from, to, lang);
-    let filed = facts
+    let (prefilled, answered) = facts
         .dossiers
         .iter()
-        .filter(|d| d.submitted_at >= from && d.submitted_at < to);
-    let (prefilled, answered) = filed.fold((0, 0), |(p, a), d| {
-        (p + d.prefilled_fields, a + d.answered_fields)
-    });
+        .filter(|d| d.filed)
+        .fold((0, 0), |(p, a), d| {
+            (p + d.prefilled_fields, a + d.form_fields)
+        });
     Scorecard {
         from: first.iso(),
         to: last.iso(),
         scope,
         points: (groups.iter().map(|g| g.points).sum::<f64>() * 100.0).round() / 100.0,
         groups,
-        dossiers: scorecard::active_count(facts, from, to),
-        processing: scorecard::processing_times(facts, calendar, from, to),
+        dossiers: scorecard::active_count(facts),
+        processing: scorecard::processing_times(facts, calendar),
         prefilled_fields: prefilled,
         answered_fields: answered,
     }
@@ -200,21 +200,16 @@ pub async fn trend(
     let (first, last) = period(first, last)?;
     let (scope, filter) = scope_of(q.province, q.agency, q.unit, q.procedure)?;
     let lang = crate::i18n::lang_of(&headers);
-    let facts = state
-        .store
-        .scorecard_facts(
-            &filter,
-            first.start_ms(),
-            Day(last.0 + 1).start_ms(),
-            now_ms(),
-            lang,
-        )
-        .await?;
+    let now = now_ms();
     let mut months = Vec::new();
     let mut month = first;
     while month <= last {
         let next = next_month(month);
         let (from, to) = (month.start_ms(), next.start_ms());
+        let facts = state
+            .store
+            .scorecard_facts(&filter, from, to, now, lang)
+            .await?;
         let groups = scorecard::score(&facts, from, to, lang);
         let ratio = |code: &str| {
             groups
@@ -226,7 +221,7 @@ pub async fn trend(
         months.push(MonthPoint {
             month: month.iso()[..7].to_owned(),
             points: (groups.iter().map(|g| g.points).sum::<f64>() * 100.0).round() / 100.0,
-            dossiers: scorecard::active_count(&facts, from, to),
+            dossiers: scorecard::active_count(&facts),
             on_time: ratio("2.1"),
             satisfied: ratio("6.1"),
         });

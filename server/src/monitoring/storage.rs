@@ -211,7 +211,7 @@ pub struct Ack<'a> {
 }
 
 pub async fn record_ack(tx: &mut WriteTx, ack: &Ack<'_>) -> StoreResult<()> {
-    sqlx::query(
+    let recorded = sqlx::query(
         "insert into national_sync (system, event_id, dossier_id, seq, change, status, changed_at, acked_at, attempts) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (system, event_id) do nothing",
     )
@@ -227,6 +227,17 @@ pub async fn record_ack(tx: &mut WriteTx, ack: &Ack<'_>) -> StoreResult<()> {
     .execute(&mut **tx)
     .await
     .context("recording a national system's acknowledgement")?;
+    if recorded.rows_affected() > 0 && ack.system == System::Portal {
+        let slow = ack.acked_at - ack.changed_at > decide::REAL_TIME_MS;
+        sqlx::query(
+            "update dossiers set portal_acks = portal_acks + 1, portal_slow_acks = portal_slow_acks + $1 where id = $2",
+        )
+        .bind(i64::from(slow))
+        .bind(ack.dossier_id)
+        .execute(&mut **tx)
+        .await
+        .context("counting a dossier's acknowledgements")?;
+    }
     Ok(())
 }
 
@@ -265,8 +276,10 @@ impl Store {
             .collect()
     }
 
-    /// What the index of `[from, to)` reads, for `scope`. `now` bounds how long a change may
-    /// wait for the portal's acknowledgement.
+    /// What the index of `[from, to)` reads, for `scope`: the period's dossiers by class and
+    /// their processing times, each in one grouped scan of `dossiers` (what the index reads of
+    /// a dossier is kept on its row), its feedback, the catalogue and the communes. A change
+    /// made after `now` less 15 minutes may still be unacknowledged.
     pub async fn scorecard_facts(
         &self,
         scope: &ScopeFilter,
@@ -275,9 +288,7 @@ impl Store {
         now: i64,
         lang: motcua_shared::Lang,
     ) -> anyhow::Result<super::scorecard::Facts> {
-        use super::scorecard::{
-            DossierFacts, Facts, FeedbackFacts, ProcedureFacts, replaced_documents, used_population,
-        };
+        use super::scorecard::{DossierClass, Facts, FeedbackFacts, ProcedureFacts, Processed};
         let details: Vec<ProcedureDetail> = self
             .procedure_details()
             .await?
@@ -286,79 +297,101 @@ impl Store {
             .filter(|d| scope.procedure.is_empty() || d.procedure.code == scope.procedure)
             .collect();
         let rows = sqlx::query(
-            "select d.procedure_code, d.unit_code, d.status, d.submitted_at, d.received_at, d.finished_at, \
-               d.deadline_at, d.overdue_at, d.verified_fields, d.fee_vnd, d.fee_paid_at, \
-               case when exists (select 1 from credentials c where c.dossier_id = d.id and c.derived_from is null) then 1 else 0 end as credential, \
-               case when exists (select 1 from warehouse_items w where w.dossier_id = d.id and w.provenance = 'issued') then 1 else 0 end as stored, \
-               (select count(*) from national_sync s where s.dossier_id = d.id and s.system = 'portal') as acks, \
-               (select count(*) from national_sync s where s.dossier_id = d.id and s.system = 'portal' and s.acked_at - s.changed_at > $3) as slow, \
-               case when exists (select 1 from outbox o join outbox_deliveries od on od.event_id = o.id \
-                  where o.subject = 'dossier:' || d.id and od.consumer = 'national_portal' and o.created_at < $4) then 1 else 0 end as waiting, \
-               coalesce(r.satisfied, -1) as satisfied, \
-               case when exists (select 1 from feedback f where f.dossier_id = d.id) then 1 else 0 end as complained \
+            "select d.procedure_code, d.unit_code, d.status, \
+               case when d.submitted_at >= $1 then 1 else 0 end as filed, \
+               case when d.finished_at is not null and d.finished_at < $2 then 1 else 0 end as finished, \
+               case when (d.overdue_at is not null and d.overdue_at < $2) \
+                 or (d.finished_at is not null and d.finished_at < $2 and d.deadline_at is not null and d.finished_at > d.deadline_at) \
+                 or ((d.finished_at is null or d.finished_at >= $2) and d.deadline_at is not null and d.deadline_at < $2) \
+                 then 1 else 0 end as late, \
+               case when d.fee_vnd > 0 then 1 else 0 end as fee_due, \
+               case when d.fee_paid_at is not null then 1 else 0 end as fee_paid, \
+               d.has_credential, d.results_stored, \
+               case when d.replaced_docs > 0 then 1 else 0 end as replaced, \
+               case when d.replaceable_docs > 0 and d.replaced_docs = d.replaceable_docs then 1 else 0 end as fully, \
+               d.used_population, \
+               case when d.portal_acks > 0 and d.portal_slow_acks = 0 and (d.portal_acks >= d.sync_changes \
+                 or (d.portal_acks + 1 >= d.sync_changes and d.last_sync_change_at >= $3)) then 1 else 0 end as synced, \
+               coalesce(r.satisfied, -1) as satisfied, d.complained, \
+               count(*) as n, cast(sum(d.form_fields) as bigint) as form_fields, \
+               cast(sum(d.prefilled_fields) as bigint) as prefilled \
              from dossiers d left join ratings r on r.dossier_id = d.id \
              where d.submitted_at < $2 and (d.finished_at is null or d.finished_at >= $1) \
-               and ($5 = '' or d.agency_code = $5) and ($6 = '' or d.procedure_code = $6)",
+               and ($4 = '' or d.agency_code = $4) and ($5 = '' or d.procedure_code = $5) \
+             group by d.procedure_code, d.unit_code, d.status, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16",
         )
         .bind(from)
         .bind(to)
-        .bind(super::decide::REAL_TIME_MS)
         .bind(now - super::decide::REAL_TIME_MS)
         .bind(&scope.agency)
         .bind(&scope.procedure)
         .fetch_all(self.pool())
         .await
-        .context("reading the period's dossiers")?;
+        .context("counting the period's dossiers")?;
         let mut dossiers = Vec::with_capacity(rows.len());
         for row in rows {
             let unit: String = row.try_get("unit_code")?;
             if !scope.covers_unit(&unit) {
                 continue;
             }
-            let code: String = row.try_get("procedure_code")?;
             let status: String = row.try_get("status")?;
-            let verified: Vec<String> =
-                serde_json::from_str(&row.try_get::<String, _>("verified_fields")?)
-                    .context("decoding verified fields")?;
-            let detail = details.iter().find(|d| d.procedure.code == code);
-            let replaced = detail.map_or(0, |d| replaced_documents(d, &verified).len());
-            let replaceable = detail.map_or(0, |d| {
-                d.procedure
-                    .required_documents
-                    .iter()
-                    .filter(|doc| doc.provided_by.as_deref().is_some_and(|s| s != "form"))
-                    .count()
-            });
             let satisfied: i64 = row.try_get("satisfied")?;
-            dossiers.push(DossierFacts {
-                procedure: code,
+            dossiers.push(DossierClass {
+                procedure: row.try_get("procedure_code")?,
                 unit,
                 status: DossierStatus::parse(&status).context("a stored status")?,
-                submitted_at: row.try_get("submitted_at")?,
-                received_at: row.try_get("received_at")?,
-                finished_at: row.try_get("finished_at")?,
-                deadline_at: row.try_get("deadline_at")?,
-                overdue_at: row.try_get("overdue_at")?,
+                filed: flag(&row, "filed")?,
+                finished: flag(&row, "finished")?,
+                late: flag(&row, "late")?,
                 // Every filing here is made online; counter filings are not taken yet.
                 online: true,
-                fee_due: row.try_get::<i64, _>("fee_vnd")? > 0,
-                fee_paid_online: row.try_get::<Option<i64>, _>("fee_paid_at")?.is_some(),
-                credential: flag(&row, "credential")?,
-                results_stored: flag(&row, "stored")?,
-                replaced,
-                fully_replaced: replaceable > 0 && replaced == replaceable,
-                used_population: detail.is_some_and(|d| used_population(d, &verified)),
-                portal_acks: row.try_get("acks")?,
-                portal_slow_acks: row.try_get("slow")?,
-                portal_overdue: flag(&row, "waiting")?,
+                fee_due: flag(&row, "fee_due")?,
+                fee_paid_online: flag(&row, "fee_paid")?,
+                credential: flag(&row, "has_credential")?,
+                results_stored: flag(&row, "results_stored")?,
+                replaced: flag(&row, "replaced")?,
+                fully_replaced: flag(&row, "fully")?,
+                used_population: flag(&row, "used_population")?,
+                synced: flag(&row, "synced")?,
                 satisfied: (satisfied >= 0).then_some(satisfied == 1),
                 complained: flag(&row, "complained")?,
-                answered_fields: detail
-                    .and_then(|d| d.form.as_ref())
-                    .map_or(0, |f| i64::try_from(f.fields.len()).unwrap_or(0)),
-                prefilled_fields: i64::try_from(verified.len()).unwrap_or(0),
+                count: row.try_get("n")?,
+                form_fields: row.try_get::<Option<i64>, _>("form_fields")?.unwrap_or(0),
+                prefilled_fields: row.try_get::<Option<i64>, _>("prefilled")?.unwrap_or(0),
             });
         }
+        // Processing times: the start's day and whether after 15:00 (it then counts from the
+        // next working day), and the decision's day, in Vietnam's time.
+        let rows: Vec<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
+            "select d.procedure_code, d.unit_code, \
+               (coalesce(d.received_at, d.submitted_at) + 25200000) / 86400000 as start_day, \
+               case when (coalesce(d.received_at, d.submitted_at) + 25200000) % 86400000 >= 54000000 then 1 else 0 end as after_cutoff, \
+               (d.finished_at + 25200000) / 86400000 as finish_day, count(*) as n \
+             from dossiers d \
+             where d.finished_at >= $1 and d.finished_at < $2 and d.status <> 'withdrawn' \
+               and ($3 = '' or d.agency_code = $3) and ($4 = '' or d.procedure_code = $4) \
+             group by d.procedure_code, d.unit_code, 3, 4, 5",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(&scope.agency)
+        .bind(&scope.procedure)
+        .fetch_all(self.pool())
+        .await
+        .context("reading the period's processing times")?;
+        let processed =
+            rows.into_iter()
+                .filter(|r| scope.covers_unit(&r.1))
+                .map(
+                    |(procedure, _, start, after_cutoff, finish, count)| Processed {
+                        procedure,
+                        start: motcua_shared::calendar::Day(start)
+                            .at_minute(if after_cutoff == 1 { 16 * 60 } else { 9 * 60 }),
+                        finish: motcua_shared::calendar::Day(finish).at_minute(12 * 60),
+                        count,
+                    },
+                )
+                .collect();
         let feedback_rows = sqlx::query(
             "select received_at, due_at, answered_at, settled, unit_code from feedback \
              where received_at < $2 and (answered_at is null or answered_at >= $1) \
@@ -385,20 +418,82 @@ impl Store {
                 settled: settled.map(|s| s == 1),
             });
         }
-        let communes: Vec<String> = motcua_shared::units::all()
-            .iter()
-            .filter(|u| u.level == motcua_shared::procedure::Level::Commune)
-            .filter(|u| scope.covers_unit(u.code))
-            .map(|u| u.code.to_owned())
-            .collect();
         Ok(Facts {
             procedures: details
                 .iter()
                 .map(|d| ProcedureFacts::of(d, lang))
                 .collect(),
             dossiers,
+            processed,
             feedback,
-            communes,
+            communes: self.communes_of(scope),
         })
+    }
+
+    fn communes_of(&self, scope: &ScopeFilter) -> Vec<String> {
+        motcua_shared::units::all()
+            .iter()
+            .filter(|u| u.level == motcua_shared::procedure::Level::Commune)
+            .filter(|u| scope.covers_unit(u.code))
+            .map(|u| u.code.to_owned())
+            .collect()
+    }
+
+    /// The dossiers active in `[from, to)` one by one, as [`super::scorecard::DossierFacts`]:
+    /// for checking the grouped scan against the rule for one dossier.
+    pub async fn dossier_facts(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> anyhow::Result<Vec<super::scorecard::DossierFacts>> {
+        use super::scorecard::{DossierFacts, FilingFacts};
+        let rows = sqlx::query(
+            "select d.procedure_code, d.unit_code, d.status, d.submitted_at, d.received_at, d.finished_at, \
+               d.deadline_at, d.overdue_at, d.fee_vnd, d.fee_paid_at, d.has_credential, d.results_stored, \
+               d.replaced_docs, d.replaceable_docs, d.used_population, d.form_fields, d.prefilled_fields, \
+               d.sync_changes, d.last_sync_change_at, d.portal_acks, d.portal_slow_acks, \
+               coalesce(r.satisfied, -1) as satisfied, d.complained \
+             from dossiers d left join ratings r on r.dossier_id = d.id \
+             where d.submitted_at < $2 and (d.finished_at is null or d.finished_at >= $1)",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await
+        .context("reading the period's dossiers")?;
+        rows.iter()
+            .map(|row| -> anyhow::Result<DossierFacts> {
+                let status: String = row.try_get("status")?;
+                let satisfied: i64 = row.try_get("satisfied")?;
+                Ok(DossierFacts {
+                    procedure: row.try_get("procedure_code")?,
+                    unit: row.try_get("unit_code")?,
+                    status: DossierStatus::parse(&status).context("a stored status")?,
+                    submitted_at: row.try_get("submitted_at")?,
+                    received_at: row.try_get("received_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                    deadline_at: row.try_get("deadline_at")?,
+                    overdue_at: row.try_get("overdue_at")?,
+                    online: true,
+                    fee_due: row.try_get::<i64, _>("fee_vnd")? > 0,
+                    fee_paid_online: row.try_get::<Option<i64>, _>("fee_paid_at")?.is_some(),
+                    credential: flag(row, "has_credential")?,
+                    results_stored: flag(row, "results_stored")?,
+                    filing: FilingFacts {
+                        replaced_docs: row.try_get("replaced_docs")?,
+                        replaceable_docs: row.try_get("replaceable_docs")?,
+                        used_population: flag(row, "used_population")?,
+                        form_fields: row.try_get("form_fields")?,
+                        prefilled_fields: row.try_get("prefilled_fields")?,
+                    },
+                    sync_changes: row.try_get("sync_changes")?,
+                    last_sync_change_at: row.try_get("last_sync_change_at")?,
+                    portal_acks: row.try_get("portal_acks")?,
+                    portal_slow_acks: row.try_get("portal_slow_acks")?,
+                    satisfied: (satisfied >= 0).then_some(satisfied == 1),
+                    complained: flag(row, "complained")?,
+                })
+            })
+            .collect()
     }
 }

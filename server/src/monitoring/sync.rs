@@ -77,6 +77,12 @@ impl Consumer for SyncConsumer {
         self.system.consumer()
     }
 
+    /// Several dossiers' changes at once; one dossier's still in order (a change waits for the
+    /// earlier ones' acknowledgements).
+    fn concurrency(&self) -> usize {
+        16
+    }
+
     async fn send(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
         let DomainEvent::Dossier(event) = &delivery.event else {
             return Ok(());

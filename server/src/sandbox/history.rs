@@ -113,6 +113,7 @@ struct Synth {
     fee: i64,
     fee_paid: Option<i64>,
     verified: String,
+    filing: crate::monitoring::scorecard::FilingFacts,
     officer: Option<String>,
 }
 
@@ -219,6 +220,10 @@ pub async fn seed(store: &Store, people: &[DemoPerson], plan: Plan) -> anyhow::R
             fee,
             fee_paid,
             verified: serde_json::to_string(&verified)?,
+            filing: crate::monitoring::scorecard::FilingFacts::of(
+                detail,
+                &verified.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>(),
+            ),
             officer,
         });
         if batch.len() == 100 || n + 1 == total {
@@ -283,47 +288,6 @@ async fn write(
     rng: &mut Rng,
     detail: bool,
 ) -> anyhow::Result<usize> {
-    let mut tx = store.begin_write().await?;
-    let sql = insert_sql(
-        "insert into dossiers (id, receipt_number, procedure_code, applicant_id, agency_code, level, status, \
-           answers, verified_fields, time_limit_working_days, submitted_at, received_at, deadline_at, updated_at, \
-           version, unit_code, receive_by, assignee_id, overdue_at, procedure_name, fee_vnd, fee_paid, fee_paid_at, finished_at)",
-        batch.len(),
-        24,
-    );
-    let mut q = sqlx::query(sql);
-    for s in batch {
-        let p = &procedures[s.procedure].procedure;
-        q = q
-            .bind(s.id.clone())
-            .bind(s.receipt.clone())
-            .bind(p.code.clone())
-            .bind(s.applicant.clone())
-            .bind(p.agency.code.clone())
-            .bind(p.level.as_str())
-            .bind(s.status)
-            .bind("{}")
-            .bind(s.verified.clone())
-            .bind(i64::from(p.time_limit_working_days))
-            .bind(s.submitted)
-            .bind(s.received)
-            .bind(s.deadline)
-            .bind(s.finished.unwrap_or(s.submitted))
-            .bind(5_i64)
-            .bind(s.unit.clone())
-            .bind(s.submitted + 8 * HOUR)
-            .bind(s.officer.clone())
-            .bind(s.overdue)
-            .bind(serde_json::to_string(&p.name).unwrap_or_default())
-            .bind(s.fee)
-            .bind(p.fee_paid.as_str())
-            .bind(s.fee_paid)
-            .bind(s.finished);
-    }
-    q.execute(&mut *tx)
-        .await
-        .context("writing history dossiers")?;
-
     // What the national portal acknowledged: each change, most within seconds, a few late.
     let mut acks: Vec<(String, String, i64, &'static str, i64, i64)> = Vec::new();
     let mut events: Vec<TimelineRow> = Vec::new();
@@ -430,56 +394,6 @@ async fn write(
             }
         }
     }
-    // Statements of a hundred rows: SQLite binds numbered values by searching their names, so
-    // a statement of thousands of values is slow to bind.
-    for chunk in acks.chunks(100) {
-        for system in ["portal", "emc"] {
-            if system == "emc" && !detail {
-                continue;
-            }
-            let mut q = sqlx::query(insert_sql(
-                "insert into national_sync (system, event_id, dossier_id, seq, change, status, changed_at, acked_at, attempts)",
-                chunk.len(),
-                9,
-            ));
-            for (event, dossier, seq, status, at, acked) in chunk {
-                q = q
-                    .bind(system)
-                    .bind(event.clone())
-                    .bind(dossier.clone())
-                    .bind(*seq)
-                    .bind(*status)
-                    .bind(*status)
-                    .bind(*at)
-                    .bind(*acked)
-                    .bind(1_i64);
-            }
-            q.execute(&mut *tx)
-                .await
-                .context("writing history acknowledgements")?;
-        }
-    }
-    for chunk in events.chunks(100) {
-        let mut q = sqlx::query(insert_sql(
-            "insert into dossier_events (id, dossier_id, at, actor, action, from_status, to_status)",
-            chunk.len(),
-            7,
-        ));
-        for (id, dossier, at, actor, action, from, to) in chunk {
-            q = q
-                .bind(id.clone())
-                .bind(dossier.clone())
-                .bind(*at)
-                .bind(actor.clone())
-                .bind(*action)
-                .bind(*from)
-                .bind(*to);
-        }
-        q.execute(&mut *tx)
-            .await
-            .context("writing history timelines")?;
-    }
-
     // Ratings of most ended dossiers (late ones less happy), and some feedback with answers.
     let mut ratings = Vec::new();
     let mut feedback = Vec::new();
@@ -539,6 +453,122 @@ async fn write(
             ));
         }
     }
+    // What the index reads of each, as the platform keeps it on the dossier's row.
+    let mut synced: std::collections::HashMap<&str, (i64, i64, i64)> =
+        std::collections::HashMap::new();
+    for (_, dossier, _, _, at, acked) in &acks {
+        let entry = synced.entry(dossier.as_str()).or_insert((0, 0, 0));
+        entry.0 += 1;
+        entry.1 = entry.1.max(*at);
+        entry.2 += i64::from(acked - at > crate::monitoring::decide::REAL_TIME_MS);
+    }
+    let complained: std::collections::HashSet<&str> =
+        feedback.iter().map(|f| f.2.as_str()).collect();
+    let mut tx = store.begin_write().await?;
+    let sql = insert_sql(
+        "insert into dossiers (id, receipt_number, procedure_code, applicant_id, agency_code, level, status, \
+           answers, verified_fields, time_limit_working_days, submitted_at, received_at, deadline_at, updated_at, \
+           version, unit_code, receive_by, assignee_id, overdue_at, procedure_name, fee_vnd, fee_paid, fee_paid_at, finished_at, \
+           replaced_docs, replaceable_docs, used_population, form_fields, prefilled_fields, \
+           sync_changes, last_sync_change_at, portal_acks, portal_slow_acks, complained)",
+        batch.len(),
+        34,
+    );
+    let mut q = sqlx::query(sql);
+    for s in batch {
+        let p = &procedures[s.procedure].procedure;
+        q = q
+            .bind(s.id.clone())
+            .bind(s.receipt.clone())
+            .bind(p.code.clone())
+            .bind(s.applicant.clone())
+            .bind(p.agency.code.clone())
+            .bind(p.level.as_str())
+            .bind(s.status)
+            .bind("{}")
+            .bind(s.verified.clone())
+            .bind(i64::from(p.time_limit_working_days))
+            .bind(s.submitted)
+            .bind(s.received)
+            .bind(s.deadline)
+            .bind(s.finished.unwrap_or(s.submitted))
+            .bind(5_i64)
+            .bind(s.unit.clone())
+            .bind(s.submitted + 8 * HOUR)
+            .bind(s.officer.clone())
+            .bind(s.overdue)
+            .bind(serde_json::to_string(&p.name).unwrap_or_default())
+            .bind(s.fee)
+            .bind(p.fee_paid.as_str())
+            .bind(s.fee_paid)
+            .bind(s.finished)
+            .bind(s.filing.replaced_docs)
+            .bind(s.filing.replaceable_docs)
+            .bind(i64::from(s.filing.used_population))
+            .bind(s.filing.form_fields)
+            .bind(s.filing.prefilled_fields);
+        let (changes, last, slow) = synced.get(s.id.as_str()).copied().unwrap_or((0, 0, 0));
+        q = q
+            .bind(changes)
+            .bind((changes > 0).then_some(last))
+            .bind(changes)
+            .bind(slow)
+            .bind(i64::from(complained.contains(s.id.as_str())));
+    }
+    q.execute(&mut *tx)
+        .await
+        .context("writing history dossiers")?;
+
+    // Statements of a hundred rows: SQLite binds numbered values by searching their names, so
+    // a statement of thousands of values is slow to bind.
+    for chunk in acks.chunks(100) {
+        for system in ["portal", "emc"] {
+            if system == "emc" && !detail {
+                continue;
+            }
+            let mut q = sqlx::query(insert_sql(
+                "insert into national_sync (system, event_id, dossier_id, seq, change, status, changed_at, acked_at, attempts)",
+                chunk.len(),
+                9,
+            ));
+            for (event, dossier, seq, status, at, acked) in chunk {
+                q = q
+                    .bind(system)
+                    .bind(event.clone())
+                    .bind(dossier.clone())
+                    .bind(*seq)
+                    .bind(*status)
+                    .bind(*status)
+                    .bind(*at)
+                    .bind(*acked)
+                    .bind(1_i64);
+            }
+            q.execute(&mut *tx)
+                .await
+                .context("writing history acknowledgements")?;
+        }
+    }
+    for chunk in events.chunks(100) {
+        let mut q = sqlx::query(insert_sql(
+            "insert into dossier_events (id, dossier_id, at, actor, action, from_status, to_status)",
+            chunk.len(),
+            7,
+        ));
+        for (id, dossier, at, actor, action, from, to) in chunk {
+            q = q
+                .bind(id.clone())
+                .bind(dossier.clone())
+                .bind(*at)
+                .bind(actor.clone())
+                .bind(*action)
+                .bind(*from)
+                .bind(*to);
+        }
+        q.execute(&mut *tx)
+            .await
+            .context("writing history timelines")?;
+    }
+
     for chunk in ratings.chunks(100) {
         let mut q = sqlx::query(insert_sql(
             "insert into ratings (dossier_id, person_id, satisfied, timeliness, clarity, attitude, comment, \

@@ -233,6 +233,13 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("recording feedback")?;
+        if let Some(dossier) = routed.dossier_id {
+            sqlx::query("update dossiers set complained = 1 where id = $1")
+                .bind(dossier)
+                .execute(&mut *tx)
+                .await
+                .context("marking a dossier complained about")?;
+        }
         trail(
             &mut tx,
             &format!("person:{}", routed.person_id),

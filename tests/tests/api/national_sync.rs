@@ -358,6 +358,50 @@ async fn the_demo_history_gives_the_statistics_months_of_meaning() {
         }
     }
     assert!(provinces >= 2, "{provinces}");
+
+    // The grouped scan counts as the rule for one dossier does, at a period whose edges cut
+    // through open and finished dossiers.
+    use motcua_server::monitoring::{scorecard, storage::ScopeFilter};
+    let (from, to) = (Day(today.0 - 120).start_ms(), Day(today.0 - 20).start_ms());
+    let now = now_ms();
+    let grouped = app
+        .store
+        .scorecard_facts(
+            &ScopeFilter::default(),
+            from,
+            to,
+            now,
+            motcua_shared::Lang::En,
+        )
+        .await
+        .expect("grouped facts");
+    let single = scorecard::Facts::of_dossiers(
+        grouped.procedures.clone(),
+        &app.store
+            .dossier_facts(from, to)
+            .await
+            .expect("single facts"),
+        grouped.feedback.clone(),
+        grouped.communes.clone(),
+        (
+            from,
+            to,
+            now - motcua_server::monitoring::decide::REAL_TIME_MS,
+        ),
+    );
+    assert_eq!(
+        scorecard::active_count(&grouped),
+        scorecard::active_count(&single)
+    );
+    assert_eq!(
+        scorecard::score(&grouped, from, to, motcua_shared::Lang::En),
+        scorecard::score(&single, from, to, motcua_shared::Lang::En)
+    );
+    let calendar = motcua_shared::calendar::Calendar::vietnam().expect("the calendar");
+    assert_eq!(
+        scorecard::processing_times(&grouped, &calendar),
+        scorecard::processing_times(&single, &calendar)
+    );
     // The audit chain still verifies, with the seeding recorded.
     app.store
         .verify_audit_chain()
