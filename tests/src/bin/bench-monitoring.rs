@@ -81,7 +81,10 @@ async fn scorecard_part(
     engine: &str,
 ) -> anyhow::Result<()> {
     let db = motcua_tests::TestDatabase::new().await;
-    let store = db.store().await;
+    // `MOTCUA_BENCH_KEEP=sqlite://FILE` keeps the seeded database there, for a closer look.
+    let url = std::env::var("MOTCUA_BENCH_KEEP").unwrap_or_else(|_| db.url.clone());
+    let store = motcua_server::store::Store::connect(&url, 4).await?;
+    store.migrate().await?;
     motcua_server::procedures::seed_catalogue(&store).await?;
     let started = Instant::now();
     let dossiers = std::env::var("MOTCUA_BENCH_DOSSIERS")
