@@ -107,6 +107,8 @@ alter table dossiers add column sync_changes bigint not null default 0;
 alter table dossiers add column last_sync_change_at bigint;
 alter table dossiers add column portal_acks bigint not null default 0;
 alter table dossiers add column portal_slow_acks bigint not null default 0;
+-- The applicant's rating: 1 satisfied, 0 not, -1 none (ratings are new with this migration).
+alter table dossiers add column rating bigint not null default -1;
 update dossiers set has_credential = 1 where exists (
     select 1 from credentials c where c.dossier_id = dossiers.id and c.derived_from is null);
 update dossiers set results_stored = 1 where exists (

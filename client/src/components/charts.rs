@@ -6,6 +6,31 @@ use yew::prelude::*;
 
 use crate::{hooks::use_lang, i18n::tr};
 
+/// The chart's figures as a table, folded away until asked for.
+fn table(
+    lang: motcua_shared::Lang,
+    title: &AttrValue,
+    (label, value): (&AttrValue, &AttrValue),
+    rows: impl Iterator<Item = (String, String)>,
+) -> Html {
+    html! {
+        <details class="chart-table">
+            <summary>{ tr(lang, "stats.show_table") }</summary>
+            <div class="table-wrap">
+                <table class="queue">
+                    <caption class="visually-hidden">{ title.clone() }</caption>
+                    <thead><tr><th scope="col">{ label.clone() }</th><th scope="col">{ value.clone() }</th></tr></thead>
+                    <tbody>
+                        { for rows.map(|(label, shown)| html! {
+                            <tr><th scope="row">{ label }</th><td>{ shown }</td></tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+        </details>
+    }
+}
+
 /// One bar: its label, its value out of `max`, and the value as shown.
 #[derive(Clone, PartialEq)]
 pub struct Bar {
@@ -56,20 +81,8 @@ pub fn Bars(props: &BarsProps) -> Html {
                     }
                 }) }
             </ul>
-            <details class="chart-table">
-                <summary>{ tr(lang, "stats.show_table") }</summary>
-                <div class="table-wrap">
-                    <table class="queue">
-                        <caption class="visually-hidden">{ props.title.clone() }</caption>
-                        <thead><tr><th scope="col">{ props.label_heading.clone() }</th><th scope="col">{ props.value_heading.clone() }</th></tr></thead>
-                        <tbody>
-                            { for props.bars.iter().map(|bar| html! {
-                                <tr><th scope="row">{ bar.label.clone() }</th><td>{ bar.shown.clone() }</td></tr>
-                            }) }
-                        </tbody>
-                    </table>
-                </div>
-            </details>
+            { table(lang, &props.title, (&props.label_heading, &props.value_heading),
+                props.bars.iter().map(|b| (b.label.clone(), b.shown.clone()))) }
         </figure>
     }
 }
@@ -147,20 +160,8 @@ pub fn Line(props: &LineProps) -> Html {
                     <text class="axis" x={format!("{:.1}", x(i))} y={(H - 6.0).to_string()} text-anchor="middle">{ p.label.clone() }</text>
                 }) }
             </svg>
-            <details class="chart-table">
-                <summary>{ tr(lang, "stats.show_table") }</summary>
-                <div class="table-wrap">
-                    <table class="queue">
-                        <caption class="visually-hidden">{ props.title.clone() }</caption>
-                        <thead><tr><th scope="col">{ props.label_heading.clone() }</th><th scope="col">{ props.value_heading.clone() }</th></tr></thead>
-                        <tbody>
-                            { for props.points.iter().map(|p| html! {
-                                <tr><th scope="row">{ p.label.clone() }</th><td>{ p.shown.clone() }</td></tr>
-                            }) }
-                        </tbody>
-                    </table>
-                </div>
-            </details>
+            { table(lang, &props.title, (&props.label_heading, &props.value_heading),
+                props.points.iter().map(|p| (p.label.clone(), p.shown.clone()))) }
         </figure>
     }
 }

@@ -318,10 +318,10 @@ impl Store {
                + 512 * d.used_population \
                + 1024 * (case when d.portal_acks > 0 and d.portal_slow_acks = 0 and (d.portal_acks >= d.sync_changes \
                    or (d.portal_acks + 1 >= d.sync_changes and d.last_sync_change_at >= $3)) then 1 else 0 end) \
-               + 2048 * d.complained + 4096 * (coalesce(r.satisfied, -1) + 1) as mask, \
+               + 2048 * d.complained + 4096 * (d.rating + 1) as mask, \
                count(*) as n, cast(sum(d.form_fields) as bigint) as form_fields, \
                cast(sum(d.prefilled_fields) as bigint) as prefilled \
-             from dossiers d left join ratings r on r.dossier_id = d.id \
+             from dossiers d \
              where d.submitted_at < $2 and (d.finished_at is null or d.finished_at >= $1) \
                and ($4 = '' or d.agency_code = $4) and ($5 = '' or d.procedure_code = $5) \
              group by d.procedure_code, d.unit_code, d.status, 4",
@@ -460,8 +460,8 @@ impl Store {
                d.deadline_at, d.overdue_at, d.fee_vnd, d.fee_paid_at, d.has_credential, d.results_stored, \
                d.replaced_docs, d.replaceable_docs, d.used_population, d.form_fields, d.prefilled_fields, \
                d.sync_changes, d.last_sync_change_at, d.portal_acks, d.portal_slow_acks, \
-               coalesce(r.satisfied, -1) as satisfied, d.complained \
-             from dossiers d left join ratings r on r.dossier_id = d.id \
+               d.rating as satisfied, d.complained \
+             from dossiers d \
              where d.submitted_at < $2 and (d.finished_at is null or d.finished_at >= $1)",
         )
         .bind(from)

@@ -464,15 +464,17 @@ async fn write(
     }
     let complained: std::collections::HashSet<&str> =
         feedback.iter().map(|f| f.2.as_str()).collect();
+    let rated: std::collections::HashMap<&str, i64> =
+        ratings.iter().map(|r| (r.0.as_str(), r.2)).collect();
     let mut tx = store.begin_write().await?;
     let sql = insert_sql(
         "insert into dossiers (id, receipt_number, procedure_code, applicant_id, agency_code, level, status, \
            answers, verified_fields, time_limit_working_days, submitted_at, received_at, deadline_at, updated_at, \
            version, unit_code, receive_by, assignee_id, overdue_at, procedure_name, fee_vnd, fee_paid, fee_paid_at, finished_at, \
            replaced_docs, replaceable_docs, used_population, form_fields, prefilled_fields, \
-           sync_changes, last_sync_change_at, portal_acks, portal_slow_acks, complained)",
+           sync_changes, last_sync_change_at, portal_acks, portal_slow_acks, complained, rating)",
         batch.len(),
-        34,
+        35,
     );
     let mut q = sqlx::query(sql);
     for s in batch {
@@ -513,7 +515,8 @@ async fn write(
             .bind((changes > 0).then_some(last))
             .bind(changes)
             .bind(slow)
-            .bind(i64::from(complained.contains(s.id.as_str())));
+            .bind(i64::from(complained.contains(s.id.as_str())))
+            .bind(rated.get(s.id.as_str()).copied().unwrap_or(-1));
     }
     q.execute(&mut *tx)
         .await

@@ -171,6 +171,13 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("saving a rating")?;
+        // Kept on the dossier too: the index counts it in its scan of dossiers.
+        sqlx::query("update dossiers set rating = $1 where id = $2")
+            .bind(i64::from(rating.satisfied))
+            .bind(&target.id)
+            .execute(&mut *tx)
+            .await
+            .context("marking a dossier rated")?;
         trail(
             &mut tx,
             &format!("person:{}", target.applicant_id),
