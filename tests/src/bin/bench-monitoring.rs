@@ -186,11 +186,17 @@ async fn sync_part(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    anyhow::ensure!(
-        delays.len() == total,
-        "the portal acknowledged {} of {total} changes",
-        delays.len()
-    );
+    if delays.len() < total {
+        let waiting: Vec<(i64, Option<String>)> = sqlx::query_as(
+            "select attempts, last_error from outbox_deliveries where consumer = 'national_portal' limit 5",
+        )
+        .fetch_all(app.store.pool())
+        .await?;
+        anyhow::bail!(
+            "the portal acknowledged {} of {total} changes; still pending, for example: {waiting:?}",
+            delays.len()
+        );
+    }
     let mut ms: Vec<i64> = delays.iter().map(|(_, c, a)| a - c).collect();
     ms.sort_unstable();
     println!(
