@@ -567,7 +567,11 @@ async fn push_across_a_kill(bin: &str) -> Result<(), String> {
     open.store(true, Ordering::SeqCst);
     let mut server = Running(start_with(bin, dir.path(), port, &env));
     healthy(&base).await;
-    for _ in 0..300 {
+    // What the killed server had claimed waits out its lease before this one takes it.
+    let lease =
+        Duration::from_millis(u64::try_from(motcua_server::outbox::LEASE_MS).unwrap_or(60_000));
+    let deadline = Instant::now() + lease + Duration::from_secs(30);
+    while Instant::now() < deadline {
         let received = push.received(&subscription).await;
         let pending = store.outbox_backlog("push").await.map_or(1, |(p, _)| p);
         if received.len() >= NOTICES && pending == 0 {
