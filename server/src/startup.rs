@@ -255,7 +255,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        // The outbox dispatcher and the deadline sweep, stopped with the server.
+        // The outbox dispatcher, the deadline sweep and the index's rollup, stopped with the server.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let every = self.state.config.worker_interval_secs;
         let mut workers = Vec::new();
@@ -270,6 +270,11 @@ impl Application {
                 stopped.clone(),
             )));
             workers.push(tokio::spawn(crate::dossiers::deadlines::run(
+                store.clone(),
+                every,
+                stopped.clone(),
+            )));
+            workers.push(tokio::spawn(crate::monitoring::rollup::run(
                 store.clone(),
                 every,
                 stopped.clone(),

@@ -280,8 +280,20 @@ pub async fn record_transition(
         .context("counting a dossier's reported changes")?;
     }
     if to.is_final() && from != Some(to) {
-        sqlx::query("update dossiers set finished_at = $1 where id = $2")
+        // When it ended, and its processing time in working days (the index's).
+        let (start,): (i64,) = sqlx::query_as(
+            "select coalesce(received_at, submitted_at) from dossiers where id = $1",
+        )
+        .bind(dossier_id)
+        .fetch_one(&mut **tx)
+        .await
+        .context("reading when a dossier's processing started")?;
+        let calendar =
+            motcua_shared::calendar::Calendar::vietnam_shared().map_err(anyhow::Error::from)?;
+        let days = crate::monitoring::rollup::working_days(calendar, start, now);
+        sqlx::query("update dossiers set finished_at = $1, working_days = $2 where id = $3")
             .bind(now)
+            .bind(i64::from(days))
             .bind(dossier_id)
             .execute(&mut **tx)
             .await

@@ -4,6 +4,7 @@
 
 pub mod decide;
 pub mod national;
+pub mod rollup;
 pub mod scorecard;
 pub mod stats;
 pub mod storage;

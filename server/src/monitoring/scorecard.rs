@@ -3,9 +3,11 @@
 //! points. The choices where the published scoring leaves a detail open are in the README
 //! ("The service-quality index").
 
+use std::collections::HashSet;
+
 use motcua_shared::{
     Lang,
-    calendar::{Calendar, Day},
+    calendar::Calendar,
     dossier::DossierStatus,
     procedure::{OnlineLevel, ProcedureDetail},
     stats_api::{Group, Indicator, ProcessingTime},
@@ -264,13 +266,12 @@ impl DossierClass {
     }
 }
 
-/// Finished dossiers' processing: procedure, start (reception, or filing), decision (Unix ms)
-/// and how many dossiers took that path.
+/// Finished dossiers' processing: procedure, working days taken (see
+/// [`super::rollup::working_days`]) and how many dossiers took that long.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Processed {
     pub procedure: String,
-    pub start: i64,
-    pub finish: i64,
+    pub working_days: u32,
     pub count: i64,
 }
 
@@ -301,6 +302,7 @@ pub struct Facts {
 impl Facts {
     /// The facts of `[from, to)` from single dossiers (what the store does in SQL).
     pub fn of_dossiers(
+        calendar: &Calendar,
         procedures: Vec<ProcedureFacts>,
         dossiers: &[DossierFacts],
         feedback: Vec<FeedbackFacts>,
@@ -320,8 +322,11 @@ impl Facts {
                     let finish = d.finished_at.filter(|f| *f >= from && *f < to)?;
                     Some(Processed {
                         procedure: d.procedure.clone(),
-                        start: d.received_at.unwrap_or(d.submitted_at),
-                        finish,
+                        working_days: super::rollup::working_days(
+                            calendar,
+                            d.received_at.unwrap_or(d.submitted_at),
+                            finish,
+                        ),
                         count: 1,
                     })
                 })
@@ -417,6 +422,23 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
     let active: Vec<&DossierClass> = facts.dossiers.iter().collect();
     // Filed in the period.
     let filed: Vec<&DossierClass> = active.iter().copied().filter(|d| d.filed).collect();
+    // What holds somewhere, looked up per commune and procedure (there may be thousands).
+    let units_where = |holds: &dyn Fn(&DossierClass) -> bool| -> HashSet<&str> {
+        filed
+            .iter()
+            .filter(|d| holds(d))
+            .map(|d| d.unit.as_str())
+            .collect()
+    };
+    let procedures_where = |holds: &dyn Fn(&DossierClass) -> bool| -> HashSet<&str> {
+        active
+            .iter()
+            .filter(|d| holds(d))
+            .map(|d| d.procedure.as_str())
+            .collect()
+    };
+    let copied_in = units_where(&|d| d.procedure == CERTIFIED_COPY);
+    let used_population = procedures_where(&|d| d.filed && d.used_population);
     // Handled: active and not withdrawn (a withdrawal is neither on time nor late).
     let handled: Vec<&DossierClass> = active.iter().copied().filter(|d| !d.withdrawn()).collect();
     // Finished in the period with a decision (a result or a refusal).
@@ -558,11 +580,7 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 "Communes where electronic certified copies were filed",
                 2.0,
             ),
-            count(&facts.communes, |c| {
-                filed
-                    .iter()
-                    .any(|d| d.procedure == CERTIFIED_COPY && d.unit == *c)
-            }),
+            count(&facts.communes, |c| copied_in.contains(c.as_str())),
             count(&facts.communes, |_| true),
             lang,
         ),
@@ -610,9 +628,7 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                 2.0,
             ),
             count(&population_procedures, |p| {
-                filed
-                    .iter()
-                    .any(|d| d.procedure == p.code && d.used_population)
+                used_population.contains(p.code.as_str())
             }),
             count(&population_procedures, |_| true),
             lang,
@@ -621,6 +637,11 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
 
     let with_fee: Vec<&DossierClass> = filed.iter().copied().filter(|d| d.fee_due).collect();
     let fee_procedures: Vec<&ProcedureFacts> = procedures.iter().filter(|p| p.has_fee).collect();
+    let paid_online: HashSet<&str> = with_fee
+        .iter()
+        .filter(|d| d.fee_paid_online)
+        .map(|d| d.procedure.as_str())
+        .collect();
     let payment = vec![
         indicator(
             &def(
@@ -643,11 +664,7 @@ pub fn score(facts: &Facts, from: i64, to: i64, lang: Lang) -> Vec<Group> {
                     2.0,
                 )
             },
-            count(&fee_procedures, |p| {
-                with_fee
-                    .iter()
-                    .any(|d| d.procedure == p.code && d.fee_paid_online)
-            }),
+            count(&fee_procedures, |p| paid_online.contains(p.code.as_str())),
             count(&fee_procedures, |_| true),
             lang,
         ),
@@ -801,7 +818,7 @@ fn quantile(sorted: &[(u32, i64)], total: i64, q: f64) -> Option<f64> {
 
 /// Per procedure: the median and 90th percentile of working days from reception to a
 /// decision, for the dossiers decided (not withdrawn) in the period.
-pub fn processing_times(facts: &Facts, calendar: &Calendar) -> Vec<ProcessingTime> {
+pub fn processing_times(facts: &Facts) -> Vec<ProcessingTime> {
     facts
         .procedures
         .iter()
@@ -810,13 +827,7 @@ pub fn processing_times(facts: &Facts, calendar: &Calendar) -> Vec<ProcessingTim
                 .processed
                 .iter()
                 .filter(|d| d.procedure == p.code)
-                .map(|d| {
-                    let n = calendar.working_days_between(
-                        calendar.counting_day(d.start),
-                        Day::of_instant(d.finish),
-                    );
-                    (n, d.count)
-                })
+                .map(|d| (d.working_days, d.count))
                 .collect();
             if days.is_empty() {
                 return None;
@@ -901,6 +912,7 @@ mod tests {
     /// The facts of November (a change since its end is still within its time).
     fn facts(dossiers: Vec<DossierFacts>) -> Facts {
         Facts::of_dossiers(
+            Calendar::vietnam_shared().expect("the calendar"),
             vec![procedure("P")],
             &dossiers,
             Vec::new(),
@@ -1154,7 +1166,6 @@ mod tests {
 
     #[test]
     fn processing_times_are_working_day_quantiles_per_procedure() {
-        let calendar = Calendar::vietnam().expect("the calendar");
         // Received Monday 2 November; finished 0, 1, 2, …, 9 calendar days later at noon.
         let dossiers: Vec<DossierFacts> = (0..10)
             .map(|k| DossierFacts {
@@ -1163,13 +1174,13 @@ mod tests {
                 ..dossier(1, Some(1))
             })
             .collect();
-        let times = processing_times(&facts(dossiers), &calendar);
+        let times = processing_times(&facts(dossiers));
         assert_eq!(times.len(), 1);
         let t = &times[0];
         assert_eq!(t.finished, 10);
         // Working days after Monday: 0,1,2,3,4,4,4,5,6,7 (the weekend adds none).
         assert_eq!(t.median_working_days, Some(4.0));
         assert_eq!(t.p90_working_days, Some(6.0));
-        assert!(processing_times(&facts(Vec::new()), &calendar).is_empty());
+        assert!(processing_times(&facts(Vec::new())).is_empty());
     }
 }

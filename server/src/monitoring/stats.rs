@@ -4,7 +4,7 @@
 use axum::{extract::State, http::HeaderMap};
 use motcua_shared::{
     ErrorCode, Lang,
-    calendar::{Calendar, Day},
+    calendar::Day,
     stats_api::{MonthPoint, Scope, Scorecard, Trend},
 };
 use serde::Deserialize;
@@ -119,7 +119,6 @@ fn next_month(day: Day) -> Day {
 /// The index in one period, from facts read for it (or a longer range holding it).
 pub(crate) fn scorecard_of(
     facts: &Facts,
-    calendar: &Calendar,
     (first, last): (Day, Day),
     scope: Scope,
     lang: Lang,
@@ -140,7 +139,7 @@ pub(crate) fn scorecard_of(
         points: (groups.iter().map(|g| g.points).sum::<f64>() * 100.0).round() / 100.0,
         groups,
         dossiers: scorecard::active_count(facts),
-        processing: scorecard::processing_times(facts, calendar),
+        processing: scorecard::processing_times(facts),
         prefilled_fields: prefilled,
         answered_fields: answered,
     }
@@ -169,16 +168,9 @@ pub async fn scorecard(
     let lang = crate::i18n::lang_of(&headers);
     let facts = state
         .store
-        .scorecard_facts(
-            &filter,
-            days.0.start_ms(),
-            Day(days.1.0 + 1).start_ms(),
-            now_ms(),
-            lang,
-        )
+        .scorecard_facts(&filter, (days.0, Day(days.1.0 + 1)), now_ms(), lang)
         .await?;
-    let calendar = Calendar::vietnam_shared().map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(AppJson(scorecard_of(&facts, calendar, days, scope, lang)))
+    Ok(AppJson(scorecard_of(&facts, days, scope, lang)))
 }
 
 /// The index month by month (at most 60 months): points, dossiers, on-time and satisfied
@@ -208,7 +200,7 @@ pub async fn trend(
         let (from, to) = (month.start_ms(), next.start_ms());
         let facts = state
             .store
-            .scorecard_facts(&filter, from, to, now, lang)
+            .scorecard_facts(&filter, (month, next), now, lang)
             .await?;
         let groups = scorecard::score(&facts, from, to, lang);
         let ratio = |code: &str| {

@@ -2,7 +2,7 @@
 //! the order of a dossier's events, the acknowledgements, and what reconciliation expects.
 
 use anyhow::Context;
-use motcua_shared::{dossier::DossierStatus, procedure::ProcedureDetail};
+use motcua_shared::{calendar::Day, dossier::DossierStatus, procedure::ProcedureDetail};
 use sqlx::Row as _;
 
 use super::{decide, national::HeldDossier};
@@ -245,6 +245,65 @@ pub async fn record_ack(tx: &mut WriteTx, ack: &Ack<'_>) -> StoreResult<()> {
 /// holds of them (bits), how many, and their form fields and prefilled fields.
 type ClassRow = (String, String, String, i64, i64, Option<i64>, Option<i64>);
 
+/// A row of the index's rollup: procedure, unit, status, the months filed, finished and late,
+/// the bits (`traits`), working days, how many, and their form fields and prefilled fields.
+type RollupRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// A class from its bits: 0 filed in the period, 1 finished by its end, 2 late by then, 3 a
+/// fee due, 4 paid online, 5 a signed result, 6 results stored, 7 a document replaced, 8 all
+/// of them, 9 the population database used, 10 synced in time, 11 feedback sent, 12-13 the
+/// rating + 1 (migration 0018 keeps bits 3 on as `traits`).
+fn class_of(
+    procedure: String,
+    unit: String,
+    status: DossierStatus,
+    mask: i64,
+    count: i64,
+    form_fields: i64,
+    prefilled_fields: i64,
+) -> super::scorecard::DossierClass {
+    let bit = |n: u32| mask & (1 << n) != 0;
+    super::scorecard::DossierClass {
+        procedure,
+        unit,
+        status,
+        filed: bit(0),
+        finished: bit(1),
+        late: bit(2),
+        // Every filing here is made online; counter filings are not taken yet.
+        online: true,
+        fee_due: bit(3),
+        fee_paid_online: bit(4),
+        credential: bit(5),
+        results_stored: bit(6),
+        replaced: bit(7),
+        fully_replaced: bit(8),
+        used_population: bit(9),
+        synced: bit(10),
+        complained: bit(11),
+        satisfied: match (mask >> 12) & 3 {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        },
+        count,
+        form_fields,
+        prefilled_fields,
+    }
+}
+
 /// The scope of a scorecard, as filters (empty: any).
 #[derive(Debug, Clone, Default)]
 pub struct ScopeFilter {
@@ -255,6 +314,16 @@ pub struct ScopeFilter {
 }
 
 impl ScopeFilter {
+    /// The communes in scope.
+    fn communes(&self) -> Vec<String> {
+        motcua_shared::units::all()
+            .iter()
+            .filter(|u| u.level == motcua_shared::procedure::Level::Commune)
+            .filter(|u| self.covers_unit(u.code))
+            .map(|u| u.code.to_owned())
+            .collect()
+    }
+
     fn covers_unit(&self, unit: &str) -> bool {
         (self.province.is_empty() || motcua_shared::units::is_within(unit, &self.province))
             && (self.unit.is_empty() || motcua_shared::units::is_within(unit, &self.unit))
@@ -280,19 +349,21 @@ impl Store {
             .collect()
     }
 
-    /// What the index of `[from, to)` reads, for `scope`: the period's dossiers by class and
-    /// their processing times, each in one grouped scan of `dossiers` (what the index reads of
-    /// a dossier is kept on its row), its feedback, the catalogue and the communes. A change
-    /// made after `now` less 15 minutes may still be unacknowledged.
+    /// What the index of the days `[first, end)` reads, for `scope`: the period's dossiers by
+    /// class and their processing times, from the rollup (a few rows a month, see
+    /// [`super::rollup`]) and, one by one, the dossiers the rollup's months do not place; its
+    /// feedback, the catalogue and the communes. A change made after `now` less 15 minutes may
+    /// still be unacknowledged.
     pub async fn scorecard_facts(
         &self,
         scope: &ScopeFilter,
-        from: i64,
-        to: i64,
+        (first, end): (Day, Day),
         now: i64,
         lang: motcua_shared::Lang,
     ) -> anyhow::Result<super::scorecard::Facts> {
-        use super::scorecard::{DossierClass, Facts, FeedbackFacts, ProcedureFacts, Processed};
+        use super::rollup::{MonthSpan, Placed};
+        use super::scorecard::{Facts, FeedbackFacts, ProcedureFacts, Processed};
+        let (from, to) = (first.start_ms(), end.start_ms());
         let details: Vec<ProcedureDetail> = self
             .procedure_details()
             .await?
@@ -300,106 +371,167 @@ impl Store {
             .filter(|d| scope.agency.is_empty() || d.procedure.agency.code == scope.agency)
             .filter(|d| scope.procedure.is_empty() || d.procedure.code == scope.procedure)
             .collect();
+        let span = MonthSpan::of(first, end);
+        let (first_month, end_month) = span.months();
+        let mut dossiers = Vec::new();
+        let mut processed = Vec::new();
+        // The rollup, with the changes not folded into it yet.
+        let rows: Vec<RollupRow> = sqlx::query_as(
+            "select procedure_code, unit_code, status, submit_month, finish_month, late_month, traits, \
+               working_days, cast(sum(n) as bigint) as n, cast(sum(form_fields) as bigint) as form_fields, \
+               cast(sum(prefilled_fields) as bigint) as prefilled \
+             from (select * from dossier_classes where finish_month >= $1 and submit_month <= $2 \
+                   union all \
+                   select agency_code, procedure_code, unit_code, status, submit_month, finish_month, \
+                     late_month, traits, working_days, n, form_fields, prefilled_fields \
+                   from dossier_class_changes where finish_month >= $1 and submit_month <= $2) c \
+             where ($3 = '' or agency_code = $3) and ($4 = '' or procedure_code = $4) \
+             group by procedure_code, unit_code, status, submit_month, finish_month, late_month, traits, working_days \
+             having sum(n) <> 0",
+        )
+        .bind(first_month)
+        .bind(end_month)
+        .bind(&scope.agency)
+        .bind(&scope.procedure)
+        .fetch_all(self.pool())
+        .await
+        .context("reading the index's rollup")?;
+        for row in rows {
+            let (
+                procedure,
+                unit,
+                status,
+                filed,
+                finished,
+                late,
+                traits,
+                days,
+                count,
+                fields,
+                prefilled,
+            ) = row;
+            if !scope.covers_unit(&unit) {
+                continue;
+            }
+            let sync = traits >> 14;
+            let Placed::In {
+                filed,
+                finished,
+                late,
+                decided,
+            } = span.place(filed, finished, late, sync == 2)
+            else {
+                continue;
+            };
+            let status = DossierStatus::parse(&status).context("a stored status")?;
+            if let (true, false, Ok(working_days)) = (
+                decided,
+                status == DossierStatus::Withdrawn,
+                u32::try_from(days),
+            ) {
+                processed.push(Processed {
+                    procedure: procedure.clone(),
+                    working_days,
+                    count,
+                });
+            }
+            // Bits 0-2 are the period's; the store's bits from 3 on, and the sync (1: in time).
+            let mask = i64::from(filed)
+                + 2 * i64::from(finished)
+                + 4 * i64::from(late)
+                + (traits & 0x3fff)
+                + 1024 * i64::from(sync == 1);
+            dossiers.push(class_of(
+                procedure, unit, status, mask, count, fields, prefilled,
+            ));
+        }
+        // The dossiers the rollup does not place: filed, finished or late in a month the period
+        // starts or ends inside, or with an unacknowledged change.
+        let [(start_a, start_b), (end_a, end_b)] = span.unsure_ranges();
+        let unsure = |n: usize| {
+            let (a, b, c, d) = (n, n + 1, n + 2, n + 3);
+            format!(
+                "(select id from dossiers where traits >= 32768 \
+                   union select id from dossiers where submitted_at >= ${a} and submitted_at < ${b} \
+                   union select id from dossiers where finished_at >= ${a} and finished_at < ${b} \
+                   union select id from dossiers where submitted_at >= ${c} and submitted_at < ${d} \
+                   union select id from dossiers where finished_at >= ${c} and finished_at < ${d} \
+                   union select id from dossiers where late_at >= ${c} and late_at < ${d}) u \
+                 join dossiers d on d.id = u.id"
+            )
+        };
         // What holds of each dossier in the period, as bits of one number (fewer keys to
-        // group by): see `bit` below.
-        let rows: Vec<ClassRow> = sqlx::query_as(
+        // group by): see `class_of`.
+        let rows: Vec<ClassRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select d.procedure_code, d.unit_code, d.status, \
                (case when d.submitted_at >= $1 then 1 else 0 end) \
                + 2 * (case when d.finished_at is not null and d.finished_at < $2 then 1 else 0 end) \
-               + 4 * (case when (d.overdue_at is not null and d.overdue_at < $2) \
-                   or (d.finished_at is not null and d.finished_at < $2 and d.deadline_at is not null and d.finished_at > d.deadline_at) \
-                   or ((d.finished_at is null or d.finished_at >= $2) and d.deadline_at is not null and d.deadline_at < $2) \
-                   then 1 else 0 end) \
-               + 8 * (case when d.fee_vnd > 0 then 1 else 0 end) \
-               + 16 * (case when d.fee_paid_at is not null then 1 else 0 end) \
-               + 32 * d.has_credential + 64 * d.results_stored \
-               + 128 * (case when d.replaced_docs > 0 then 1 else 0 end) \
-               + 256 * (case when d.replaceable_docs > 0 and d.replaced_docs = d.replaceable_docs then 1 else 0 end) \
-               + 512 * d.used_population \
+               + 4 * (case when d.late_at < $2 then 1 else 0 end) \
+               + d.traits % 16384 \
                + 1024 * (case when d.portal_acks > 0 and d.portal_slow_acks = 0 and (d.portal_acks >= d.sync_changes \
-                   or (d.portal_acks + 1 >= d.sync_changes and d.last_sync_change_at >= $3)) then 1 else 0 end) \
-               + 2048 * d.complained + 4096 * (d.rating + 1) as mask, \
+                   or (d.portal_acks + 1 >= d.sync_changes and d.last_sync_change_at >= $3)) then 1 else 0 end) as mask, \
                count(*) as n, cast(sum(d.form_fields) as bigint) as form_fields, \
                cast(sum(d.prefilled_fields) as bigint) as prefilled \
-             from dossiers d \
+             from {} \
              where d.submitted_at < $2 and (d.finished_at is null or d.finished_at >= $1) \
                and ($4 = '' or d.agency_code = $4) and ($5 = '' or d.procedure_code = $5) \
              group by d.procedure_code, d.unit_code, d.status, 4",
-        )
+            unsure(6)
+        )))
         .bind(from)
         .bind(to)
         .bind(now - super::decide::REAL_TIME_MS)
         .bind(&scope.agency)
         .bind(&scope.procedure)
+        .bind(start_a)
+        .bind(start_b)
+        .bind(end_a)
+        .bind(end_b)
         .fetch_all(self.pool())
         .await
         .context("counting the period's dossiers")?;
-        let mut dossiers = Vec::with_capacity(rows.len());
-        for (procedure, unit, status, mask, count, form_fields, prefilled) in rows {
-            if !scope.covers_unit(&unit) {
-                continue;
+        for (procedure, unit, status, mask, count, fields, prefilled) in rows {
+            if scope.covers_unit(&unit) {
+                let status = DossierStatus::parse(&status).context("a stored status")?;
+                dossiers.push(class_of(
+                    procedure,
+                    unit,
+                    status,
+                    mask,
+                    count,
+                    fields.unwrap_or(0),
+                    prefilled.unwrap_or(0),
+                ));
             }
-            let bit = |n: u32| mask & (1 << n) != 0;
-            dossiers.push(DossierClass {
-                procedure,
-                unit,
-                status: DossierStatus::parse(&status).context("a stored status")?,
-                filed: bit(0),
-                finished: bit(1),
-                late: bit(2),
-                // Every filing here is made online; counter filings are not taken yet.
-                online: true,
-                fee_due: bit(3),
-                fee_paid_online: bit(4),
-                credential: bit(5),
-                results_stored: bit(6),
-                replaced: bit(7),
-                fully_replaced: bit(8),
-                used_population: bit(9),
-                synced: bit(10),
-                complained: bit(11),
-                satisfied: match (mask >> 12) & 3 {
-                    1 => Some(false),
-                    2 => Some(true),
-                    _ => None,
-                },
-                count,
-                form_fields: form_fields.unwrap_or(0),
-                prefilled_fields: prefilled.unwrap_or(0),
-            });
         }
-        // Processing times: the start's day and whether after 15:00 (it then counts from the
-        // next working day), and the decision's day, in Vietnam's time.
-        let rows: Vec<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
-            "select d.procedure_code, d.unit_code, \
-               (coalesce(d.received_at, d.submitted_at) + 25200000) / 86400000 as start_day, \
-               case when (coalesce(d.received_at, d.submitted_at) + 25200000) % 86400000 >= 54000000 then 1 else 0 end as after_cutoff, \
-               (d.finished_at + 25200000) / 86400000 as finish_day, count(*) as n \
-             from dossiers d \
-             where d.finished_at >= $1 and d.finished_at < $2 and d.status <> 'withdrawn' \
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select d.procedure_code, d.unit_code, d.working_days, count(*) as n \
+             from {} \
+             where d.finished_at >= $1 and d.finished_at < $2 and d.status <> 'withdrawn' and d.working_days >= 0 \
                and ($3 = '' or d.agency_code = $3) and ($4 = '' or d.procedure_code = $4) \
-             group by d.procedure_code, d.unit_code, 3, 4, 5",
-        )
+             group by d.procedure_code, d.unit_code, d.working_days",
+            unsure(5)
+        )))
         .bind(from)
         .bind(to)
         .bind(&scope.agency)
         .bind(&scope.procedure)
+        .bind(start_a)
+        .bind(start_b)
+        .bind(end_a)
+        .bind(end_b)
         .fetch_all(self.pool())
         .await
         .context("reading the period's processing times")?;
-        let processed =
-            rows.into_iter()
-                .filter(|r| scope.covers_unit(&r.1))
-                .map(
-                    |(procedure, _, start, after_cutoff, finish, count)| Processed {
-                        procedure,
-                        start: motcua_shared::calendar::Day(start)
-                            .at_minute(if after_cutoff == 1 { 16 * 60 } else { 9 * 60 }),
-                        finish: motcua_shared::calendar::Day(finish).at_minute(12 * 60),
-                        count,
-                    },
-                )
-                .collect();
+        for (procedure, unit, days, count) in rows {
+            if let (true, Ok(working_days)) = (scope.covers_unit(&unit), u32::try_from(days)) {
+                processed.push(Processed {
+                    procedure,
+                    working_days,
+                    count,
+                });
+            }
+        }
         let feedback_rows = sqlx::query(
             "select received_at, due_at, answered_at, settled, unit_code from feedback \
              where received_at < $2 and (answered_at is null or answered_at >= $1) \
@@ -434,17 +566,95 @@ impl Store {
             dossiers,
             processed,
             feedback,
-            communes: self.communes_of(scope),
+            communes: scope.communes(),
         })
     }
 
-    fn communes_of(&self, scope: &ScopeFilter) -> Vec<String> {
-        motcua_shared::units::all()
-            .iter()
-            .filter(|u| u.level == motcua_shared::procedure::Level::Commune)
-            .filter(|u| scope.covers_unit(u.code))
-            .map(|u| u.code.to_owned())
-            .collect()
+    /// Folds the changes the triggers appended into the index's rollup, in one transaction
+    /// reading one snapshot (a second instance folding at once waits, then fails and retries
+    /// later), and drops classes left empty. Returns how many changes.
+    pub async fn fold_dossier_classes(&self) -> StoreResult<i64> {
+        let (pending,): (Option<i64>,) =
+            sqlx::query_as("select max(id) from dossier_class_changes")
+                .fetch_one(self.pool())
+                .await
+                .context("looking for the rollup's changes")?;
+        if pending.is_none() {
+            return Ok(0);
+        }
+        // One snapshot: the changes summed are the changes deleted, whatever commits meanwhile.
+        let mut tx = self.begin_snapshot_write().await?;
+        sqlx::query("update rollup_folds set folded_at = $1 where name = 'dossier_classes'")
+            .bind(crate::store::now_ms())
+            .execute(&mut *tx)
+            .await
+            .context("taking the rollup's fold")?;
+        let (last, count): (Option<i64>, i64) =
+            sqlx::query_as("select max(id), count(*) from dossier_class_changes")
+                .fetch_one(&mut *tx)
+                .await
+                .context("counting the rollup's changes")?;
+        let Some(last) = last else {
+            tx.rollback().await?;
+            return Ok(0);
+        };
+        const KEYS: &str = "agency_code, procedure_code, unit_code, status, submit_month, \
+            finish_month, late_month, traits, working_days";
+        // Built of constants only.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into dossier_classes ({KEYS}, n, form_fields, prefilled_fields) \
+             select {KEYS}, cast(sum(n) as bigint), cast(sum(form_fields) as bigint), \
+               cast(sum(prefilled_fields) as bigint) \
+             from dossier_class_changes where id <= $1 group by {KEYS} order by {KEYS} \
+             on conflict ({KEYS}) do update set n = dossier_classes.n + excluded.n, \
+               form_fields = dossier_classes.form_fields + excluded.form_fields, \
+               prefilled_fields = dossier_classes.prefilled_fields + excluded.prefilled_fields"
+        )))
+        .bind(last)
+        .execute(&mut *tx)
+        .await
+        .context("folding the rollup's changes")?;
+        sqlx::query("delete from dossier_class_changes where id <= $1")
+            .bind(last)
+            .execute(&mut *tx)
+            .await
+            .context("clearing the folded changes")?;
+        sqlx::query("delete from dossier_classes where n = 0")
+            .execute(&mut *tx)
+            .await
+            .context("dropping empty classes")?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// Sets the processing time of every finished dossier that has none (those finished
+    /// before migration 0018), from the calendar; in batches.
+    pub async fn fill_working_days(&self) -> anyhow::Result<()> {
+        let calendar = motcua_shared::calendar::Calendar::vietnam_shared()?;
+        loop {
+            let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+                "select id, coalesce(received_at, submitted_at), finished_at from dossiers \
+                 where finished_at is not null and working_days < 0 limit 500",
+            )
+            .fetch_all(self.pool())
+            .await
+            .context("finding dossiers without a processing time")?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.begin_write().await?;
+            for (id, start, finish) in rows {
+                sqlx::query("update dossiers set working_days = $1 where id = $2")
+                    .bind(i64::from(super::rollup::working_days(
+                        calendar, start, finish,
+                    )))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .context("setting a processing time")?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// The dossiers active in `[from, to)` one by one, as [`super::scorecard::DossierFacts`]:

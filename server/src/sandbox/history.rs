@@ -109,6 +109,8 @@ struct Synth {
     received: Option<i64>,
     deadline: Option<i64>,
     finished: Option<i64>,
+    /// Its processing time in working days once finished; -1 before.
+    working_days: i64,
     overdue: Option<i64>,
     fee: i64,
     fee_paid: Option<i64>,
@@ -216,6 +218,13 @@ pub async fn seed(store: &Store, people: &[DemoPerson], plan: Plan) -> anyhow::R
             received,
             deadline,
             finished,
+            working_days: finished.map_or(-1, |f| {
+                i64::from(crate::monitoring::rollup::working_days(
+                    calendar,
+                    received.unwrap_or(submitted),
+                    f,
+                ))
+            }),
             overdue,
             fee,
             fee_paid,
@@ -472,9 +481,9 @@ async fn write(
            answers, verified_fields, time_limit_working_days, submitted_at, received_at, deadline_at, updated_at, \
            version, unit_code, receive_by, assignee_id, overdue_at, procedure_name, fee_vnd, fee_paid, fee_paid_at, finished_at, \
            replaced_docs, replaceable_docs, used_population, form_fields, prefilled_fields, \
-           sync_changes, last_sync_change_at, portal_acks, portal_slow_acks, complained, rating)",
+           sync_changes, last_sync_change_at, portal_acks, portal_slow_acks, complained, rating, working_days)",
         batch.len(),
-        35,
+        36,
     );
     let mut q = sqlx::query(sql);
     for s in batch {
@@ -516,7 +525,8 @@ async fn write(
             .bind(changes)
             .bind(slow)
             .bind(i64::from(complained.contains(s.id.as_str())))
-            .bind(rated.get(s.id.as_str()).copied().unwrap_or(-1));
+            .bind(rated.get(s.id.as_str()).copied().unwrap_or(-1))
+            .bind(s.working_days);
     }
     q.execute(&mut *tx)
         .await

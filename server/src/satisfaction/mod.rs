@@ -465,7 +465,7 @@ async fn dashboard(
     };
     let facts = state
         .store
-        .scorecard_facts(&filter, from, to, now, lang)
+        .scorecard_facts(&filter, (first, Day(last.0 + 1)), now, lang)
         .await?;
     let scope = motcua_shared::stats_api::Scope {
         province: None,
@@ -473,8 +473,7 @@ async fn dashboard(
         unit: (!desk.within.is_empty()).then(|| desk.within.clone()),
         procedure: (!procedure.is_empty()).then(|| procedure.clone()),
     };
-    let scorecard =
-        crate::monitoring::stats::scorecard_of(&facts, calendar()?, (first, last), scope, lang);
+    let scorecard = crate::monitoring::stats::scorecard_of(&facts, (first, last), scope, lang);
     let mut feedback = state
         .store
         .desk_feedback(&desk.agency, &desk.within)

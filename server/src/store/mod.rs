@@ -287,6 +287,26 @@ impl Store {
         })
     }
 
+    /// Begins a write transaction whose statements all read one snapshot, for moving rows
+    /// from one table to another: what the first statement sums, the last deletes, even while
+    /// others commit. SQLite's immediate transaction has no concurrent writer; on PostgreSQL it
+    /// is REPEATABLE READ, where a concurrent change to the same rows fails it (it is retried).
+    pub async fn begin_snapshot_write(&self) -> StoreResult<WriteTx> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("begin immediate").await,
+            Engine::Postgres => {
+                self.pool
+                    .begin_with("begin isolation level repeatable read")
+                    .await
+            }
+        };
+        Ok(WriteTx {
+            tx: tx.context("starting a transaction")?,
+            signal: self.signal.clone(),
+            emitted: false,
+        })
+    }
+
     /// This instance's outbox wake-up signal.
     pub fn outbox_signal(&self) -> &OutboxSignal {
         &self.signal
@@ -298,7 +318,10 @@ impl Store {
             .migrator()
             .run(&self.pool)
             .await
-            .with_context(|| format!("migrating the {} database", self.engine.name()))
+            .with_context(|| format!("migrating the {} database", self.engine.name()))?;
+        // What a migration cannot compute in SQL: the processing times of dossiers finished
+        // before migration 0018, from the holiday calendar.
+        self.fill_working_days().await
     }
 
     /// Whether the database answers a trivial query.

@@ -359,49 +359,113 @@ async fn the_demo_history_gives_the_statistics_months_of_meaning() {
     }
     assert!(provinces >= 2, "{provinces}");
 
-    // The grouped scan counts as the rule for one dossier does, at a period whose edges cut
-    // through open and finished dossiers.
-    use motcua_server::monitoring::{scorecard, storage::ScopeFilter};
-    let (from, to) = (Day(today.0 - 120).start_ms(), Day(today.0 - 20).start_ms());
-    let now = now_ms();
-    let grouped = app
-        .store
-        .scorecard_facts(
-            &ScopeFilter::default(),
-            from,
-            to,
-            now,
-            motcua_shared::Lang::En,
+    // The rollup and the dossiers it cannot place count as the rule for one dossier does:
+    // over whole months (the rollup alone) and over periods whose edges cut through months
+    // and through open and finished dossiers; with the triggers' changes pending, then folded.
+    use motcua_server::monitoring::{rollup::month_of, scorecard, storage::ScopeFilter};
+    let this_month = month_of(today);
+    let month_start = |back: i64| {
+        let m = this_month - back;
+        Day::from_ymd(
+            m.div_euclid(12),
+            u32::try_from(m.rem_euclid(12)).expect("a month") + 1,
+            1,
         )
-        .await
-        .expect("grouped facts");
-    let single = scorecard::Facts::of_dossiers(
-        grouped.procedures.clone(),
-        &app.store
-            .dossier_facts(from, to)
-            .await
-            .expect("single facts"),
-        grouped.feedback.clone(),
-        grouped.communes.clone(),
-        (
-            from,
-            to,
-            now - motcua_server::monitoring::decide::REAL_TIME_MS,
-        ),
-    );
-    assert_eq!(
-        scorecard::active_count(&grouped),
-        scorecard::active_count(&single)
-    );
-    assert_eq!(
-        scorecard::score(&grouped, from, to, motcua_shared::Lang::En),
-        scorecard::score(&single, from, to, motcua_shared::Lang::En)
-    );
-    let calendar = motcua_shared::calendar::Calendar::vietnam().expect("the calendar");
-    assert_eq!(
-        scorecard::processing_times(&grouped, &calendar),
-        scorecard::processing_times(&single, &calendar)
-    );
+        .expect("a day")
+    };
+    let periods = [
+        (Day(today.0 - 120), Day(today.0 - 20)),
+        (month_start(4), month_start(1)),
+        (month_start(2), Day(today.0 + 1)),
+        (Day(month_start(3).0 + 9), month_start(0)),
+    ];
+    let province = ScopeFilter {
+        province: "79".into(),
+        ..ScopeFilter::default()
+    };
+    for folded in [false, true] {
+        if folded {
+            let changes = app.store.fold_dossier_classes().await.expect("folds");
+            let pending: i64 = sqlx::query_scalar("select count(*) from dossier_class_changes")
+                .fetch_one(app.store.pool())
+                .await
+                .expect("counts");
+            assert_eq!(pending, 0, "{changes} folded");
+            // The rollup holds exactly the dossiers' classes.
+            let keys = "agency_code, procedure_code, unit_code, status, submit_month, finish_month, \
+                late_month, traits, working_days";
+            let actual =
+                format!("select {keys}, n, form_fields, prefilled_fields from dossier_classes");
+            let expected = format!(
+                "select {keys}, count(*) as n, cast(sum(form_fields) as bigint) as f, \
+                   cast(sum(prefilled_fields) as bigint) as p from dossiers group by {keys}"
+            );
+            for (a, b) in [(&actual, &expected), (&expected, &actual)] {
+                let differing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "select count(*) from ({a} except {b}) x"
+                )))
+                .fetch_one(app.store.pool())
+                .await
+                .expect("compares");
+                assert_eq!(differing, 0, "{a} except {b}");
+            }
+        }
+        for (first, end) in periods {
+            for scope in [ScopeFilter::default(), province.clone()] {
+                let (from, to) = (first.start_ms(), end.start_ms());
+                let now = now_ms();
+                let grouped = app
+                    .store
+                    .scorecard_facts(&scope, (first, end), now, motcua_shared::Lang::En)
+                    .await
+                    .expect("grouped facts");
+                let single: Vec<_> = app
+                    .store
+                    .dossier_facts(from, to)
+                    .await
+                    .expect("single facts")
+                    .into_iter()
+                    .filter(|d| {
+                        scope.province.is_empty()
+                            || motcua_shared::units::is_within(&d.unit, &scope.province)
+                    })
+                    .collect();
+                let single = scorecard::Facts::of_dossiers(
+                    motcua_shared::calendar::Calendar::vietnam_shared().expect("the calendar"),
+                    grouped.procedures.clone(),
+                    &single,
+                    grouped.feedback.clone(),
+                    grouped.communes.clone(),
+                    (
+                        from,
+                        to,
+                        now - motcua_server::monitoring::decide::REAL_TIME_MS,
+                    ),
+                );
+                let case = format!(
+                    "{} to {}, {scope:?}, folded {folded}",
+                    first.iso(),
+                    end.iso()
+                );
+                assert!(scorecard::active_count(&grouped) > 0, "{case}");
+                assert_eq!(
+                    scorecard::active_count(&grouped),
+                    scorecard::active_count(&single),
+                    "{case}"
+                );
+                assert_eq!(
+                    scorecard::score(&grouped, from, to, motcua_shared::Lang::En),
+                    scorecard::score(&single, from, to, motcua_shared::Lang::En),
+                    "{case}"
+                );
+                assert_eq!(
+                    scorecard::processing_times(&grouped),
+                    scorecard::processing_times(&single),
+                    "{case}"
+                );
+            }
+        }
+    }
     // The audit chain still verifies, with the seeding recorded.
     app.store
         .verify_audit_chain()
