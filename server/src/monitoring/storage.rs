@@ -242,8 +242,18 @@ pub async fn record_ack(tx: &mut WriteTx, ack: &Ack<'_>) -> StoreResult<()> {
 }
 
 /// A class of the period's dossiers as the store counts them: procedure, unit, status, what
-/// holds of them (bits), how many, and their form fields and prefilled fields.
-type ClassRow = (String, String, String, i64, i64, Option<i64>, Option<i64>);
+/// holds of them (bits), the working days they took when decided in the period (else -1), how
+/// many, and their form fields and prefilled fields.
+type ClassRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// A row of the index's rollup: procedure, unit, status, the months filed, finished and late,
 /// the bits (`traits`), working days, how many, and their form fields and prefilled fields.
@@ -450,15 +460,32 @@ impl Store {
         let [(start_a, start_b), (end_a, end_b)] = span.unsure_ranges();
         let unsure = |n: usize| {
             let (a, b, c, d) = (n, n + 1, n + 2, n + 3);
-            format!(
-                "(select id from dossiers where traits >= 32768 \
-                   union select id from dossiers where submitted_at >= ${a} and submitted_at < ${b} \
-                   union select id from dossiers where finished_at >= ${a} and finished_at < ${b} \
-                   union select id from dossiers where submitted_at >= ${c} and submitted_at < ${d} \
-                   union select id from dossiers where finished_at >= ${c} and finished_at < ${d} \
-                   union select id from dossiers where late_at >= ${c} and late_at < ${d}) u \
-                 join dossiers d on d.id = u.id"
-            )
+            // Each branch an index's range, less the dossiers earlier branches took (each
+            // condition is true or false, never null): a dossier is met once.
+            let conditions = [
+                "traits >= 32768".to_owned(),
+                format!("submitted_at >= ${a} and submitted_at < ${b}"),
+                format!("finished_at is not null and finished_at >= ${a} and finished_at < ${b}"),
+                format!("submitted_at >= ${c} and submitted_at < ${d}"),
+                format!("finished_at is not null and finished_at >= ${c} and finished_at < ${d}"),
+                format!("late_at is not null and late_at >= ${c} and late_at < ${d}"),
+            ];
+            let branches: Vec<String> = (0..conditions.len())
+                .map(|k| {
+                    let earlier: String = conditions[..k]
+                        .iter()
+                        .map(|e| format!(" and not ({e})"))
+                        .collect();
+                    format!(
+                        "select agency_code, procedure_code, unit_code, status, submitted_at, finished_at, \
+                           late_at, traits, portal_acks, portal_slow_acks, sync_changes, last_sync_change_at, \
+                           form_fields, prefilled_fields, working_days \
+                         from dossiers where {}{earlier}",
+                        conditions[k]
+                    )
+                })
+                .collect();
+            format!("({}) d", branches.join(" union all "))
         };
         // What holds of each dossier in the period, as bits of one number (fewer keys to
         // group by): see `class_of`.
@@ -470,12 +497,13 @@ impl Store {
                + d.traits % 16384 \
                + 1024 * (case when d.portal_acks > 0 and d.portal_slow_acks = 0 and (d.portal_acks >= d.sync_changes \
                    or (d.portal_acks + 1 >= d.sync_changes and d.last_sync_change_at >= $3)) then 1 else 0 end) as mask, \
+               case when d.finished_at < $2 and d.status <> 'withdrawn' then d.working_days else -1 end as decided_in, \
                count(*) as n, cast(sum(d.form_fields) as bigint) as form_fields, \
                cast(sum(d.prefilled_fields) as bigint) as prefilled \
              from {} \
              where d.submitted_at < $2 and (d.finished_at is null or d.finished_at >= $1) \
                and ($4 = '' or d.agency_code = $4) and ($5 = '' or d.procedure_code = $5) \
-             group by d.procedure_code, d.unit_code, d.status, 4",
+             group by d.procedure_code, d.unit_code, d.status, 4, 5",
             unsure(6)
         )))
         .bind(from)
@@ -490,47 +518,28 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .context("counting the period's dossiers")?;
-        for (procedure, unit, status, mask, count, fields, prefilled) in rows {
-            if scope.covers_unit(&unit) {
-                let status = DossierStatus::parse(&status).context("a stored status")?;
-                dossiers.push(class_of(
-                    procedure,
-                    unit,
-                    status,
-                    mask,
-                    count,
-                    fields.unwrap_or(0),
-                    prefilled.unwrap_or(0),
-                ));
+        for (procedure, unit, status, mask, decided_in, count, fields, prefilled) in rows {
+            if !scope.covers_unit(&unit) {
+                continue;
             }
-        }
-        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select d.procedure_code, d.unit_code, d.working_days, count(*) as n \
-             from {} \
-             where d.finished_at >= $1 and d.finished_at < $2 and d.status <> 'withdrawn' and d.working_days >= 0 \
-               and ($3 = '' or d.agency_code = $3) and ($4 = '' or d.procedure_code = $4) \
-             group by d.procedure_code, d.unit_code, d.working_days",
-            unsure(5)
-        )))
-        .bind(from)
-        .bind(to)
-        .bind(&scope.agency)
-        .bind(&scope.procedure)
-        .bind(start_a)
-        .bind(start_b)
-        .bind(end_a)
-        .bind(end_b)
-        .fetch_all(self.pool())
-        .await
-        .context("reading the period's processing times")?;
-        for (procedure, unit, days, count) in rows {
-            if let (true, Ok(working_days)) = (scope.covers_unit(&unit), u32::try_from(days)) {
+            // Decided within the period (not withdrawn), in so many working days.
+            if let Ok(working_days) = u32::try_from(decided_in) {
                 processed.push(Processed {
-                    procedure,
+                    procedure: procedure.clone(),
                     working_days,
                     count,
                 });
             }
+            let status = DossierStatus::parse(&status).context("a stored status")?;
+            dossiers.push(class_of(
+                procedure,
+                unit,
+                status,
+                mask,
+                count,
+                fields.unwrap_or(0),
+                prefilled.unwrap_or(0),
+            ));
         }
         let feedback_rows = sqlx::query(
             "select received_at, due_at, answered_at, settled, unit_code from feedback \
