@@ -15,3 +15,8 @@ export function uploadFile(url, csrf, file, onProgress) {
     xhr.send(file);
   });
 }
+
+// The first bytes of a file (what the upload sniffer reads), as a Uint8Array.
+export async function headOf(file) {
+  return new Uint8Array(await file.slice(0, 64).arrayBuffer());
+}

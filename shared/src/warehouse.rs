@@ -4,6 +4,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::Localized;
 
+/// The document types a person may upload, found from the first bytes (never from the name or
+/// the declared type): PDF, JPEG or PNG.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    let kind = infer::get(bytes)?;
+    match kind.mime_type() {
+        mime @ ("application/pdf" | "image/jpeg" | "image/png") => Some(mime),
+        _ => None,
+    }
+}
+
 /// One document of a person's warehouse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

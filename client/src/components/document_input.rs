@@ -4,7 +4,7 @@
 use motcua_shared::{
     ErrorBody,
     eform::Field,
-    warehouse::{Warehouse, WarehouseItem},
+    warehouse::{Warehouse, WarehouseItem, sniff},
 };
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -26,6 +26,9 @@ extern "C" {
         file: web_sys::File,
         on_progress: &Closure<dyn FnMut(f64)>,
     ) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = headOf)]
+    async fn head_of(file: &web_sys::File) -> Result<JsValue, JsValue>;
 }
 
 #[derive(Properties, PartialEq)]
@@ -101,6 +104,21 @@ pub fn DocumentInput(props: &DocumentInputProps) -> Html {
             progress.set(Some(0.0));
             problem.set(None);
             wasm_bindgen_futures::spawn_local(async move {
+                // What the server would refuse is refused here, before a slow upload: the
+                // same sniffer reads the file's first bytes.
+                if let Ok(head) = head_of(&file).await {
+                    let head = js_sys::Uint8Array::new(&head).to_vec();
+                    let refused = match (head.is_empty(), sniff(&head)) {
+                        (true, _) => Some("upload.empty_file"),
+                        (false, None) => Some("upload.unsupported_media_type"),
+                        (false, Some(_)) => None,
+                    };
+                    if let Some(key) = refused {
+                        progress.set(None);
+                        problem.set(Some(key.into()));
+                        return;
+                    }
+                }
                 let shown = progress.clone();
                 let tick = Closure::<dyn FnMut(f64)>::new(move |p: f64| shown.set(Some(p)));
                 let answer = upload_file(&url, &csrf, file, &tick).await;

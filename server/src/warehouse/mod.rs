@@ -41,14 +41,7 @@ pub fn routes(upload_limit_bytes: usize) -> OpenApiRouter<AppState> {
         ))
 }
 
-/// The document types a person may upload, found from the first bytes.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    let kind = infer::get(bytes)?;
-    match kind.mime_type() {
-        mime @ ("application/pdf" | "image/jpeg" | "image/png") => Some(mime),
-        _ => None,
-    }
-}
+pub use motcua_shared::warehouse::sniff;
 
 fn valid_code(code: &str) -> bool {
     (1..=60).contains(&code.len())
