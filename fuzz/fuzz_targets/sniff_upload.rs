@@ -15,5 +15,10 @@ fuzz_target!(|bytes: &[u8]| {
         Some("image/png") => &[0x89, b'P', b'N', b'G'],
         Some(other) => panic!("{other} is not a type a person may upload"),
     };
-    assert!(bytes.starts_with(magic), "{:?} passed as {:?}", &bytes[..bytes.len().min(8)], sniff(bytes));
+    assert!(
+        bytes.starts_with(magic),
+        "{:?} passed as {:?}",
+        &bytes[..bytes.len().min(8)],
+        sniff(bytes)
+    );
 });

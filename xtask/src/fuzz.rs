@@ -1,6 +1,6 @@
 //! `cargo xtask fuzz [--minutes N | SECONDS]`: the parsers that take what strangers send, under
-//! libFuzzer, on the stable toolchain: the credential decoder, the e-form validator and the
-//! upload sniffer.
+//! libFuzzer, on the stable toolchain: the credential decoder, the e-form validator, the
+//! upload sniffer and the VNPay IPN reader.
 //!
 //! The targets (`fuzz/`, outside the workspace) are built with the same coverage
 //! instrumentation cargo-fuzz asks rustc for when no sanitizer is chosen, so neither cargo-fuzz
@@ -17,7 +17,12 @@ pub const IN_TESTS_SECS: u64 = 30;
 pub const DEFAULT_SECS: u64 = 600;
 
 /// The targets of `fuzz/fuzz_targets`.
-pub const TARGETS: [&str; 3] = ["decode_credential", "validate_form", "sniff_upload"];
+pub const TARGETS: [&str; 4] = [
+    "decode_credential",
+    "validate_form",
+    "sniff_upload",
+    "read_notification",
+];
 const TRIPLE: &str = "x86_64-unknown-linux-gnu";
 /// A little over the decoder's own cap on the QR text (4,096), so inputs past the cap are tried.
 const MAX_LEN: usize = 4_200;
