@@ -55,6 +55,11 @@ test("a citizen files a renewal without typing, an officer approves it, the citi
   // watching its progress, and it is chosen.
   await citizen.getByRole("heading", { name: "Ảnh chân dung" }).waitFor();
   assert.ok(await citizen.getByLabel(/Ảnh chân dung nền trắng/).isChecked());
+  // A file that only claims to be a picture is refused in the page, before any upload.
+  await citizen.getByLabel("Hoặc tải lên bản khác").setInputFiles({ name: "anh-gia.png", mimeType: "image/png", buffer: Buffer.from("<html>not a picture</html>") });
+  await citizen.getByRole("alert").filter({ hasText: "Tệp không phải PDF, JPEG hay PNG" }).waitFor();
+  assert.ok(await citizen.getByLabel(/Ảnh chân dung nền trắng/).isChecked(), "the earlier choice stays");
+  assert.equal(await citizen.getByLabel(/anh-gia\.png/).count(), 0, "nothing was uploaded");
   await citizen.getByLabel("Hoặc tải lên bản khác").setInputFiles({ name: "anh-moi.png", mimeType: "image/png", buffer: PNG });
   await citizen.getByLabel(/anh-moi\.png/).waitFor();
   assert.ok(await citizen.getByLabel(/anh-moi\.png/).isChecked(), "the new upload is chosen");
