@@ -235,8 +235,33 @@ async fn sync_part(
         )
         .fetch_all(app.store.pool())
         .await?;
+        // What became of the changes not recorded: their deliveries (any consumer), and what the
+        // sandbox portal holds of their dossiers.
+        let recorded: std::collections::HashSet<&str> =
+            delays.iter().map(|(id, ..)| id.as_str()).collect();
+        let mut missing = Vec::new();
+        for id in emitted
+            .iter()
+            .filter(|id| !recorded.contains(id.as_str()))
+            .take(5)
+        {
+            let deliveries: Vec<(String, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+                "select consumer, attempts, last_error, given_up_at from outbox_deliveries where event_id = $1",
+            )
+            .bind(id)
+            .fetch_all(app.store.pool())
+            .await?;
+            let acks: Vec<(String, i64)> =
+                sqlx::query_as("select system, seq from national_sync where event_id = $1")
+                    .bind(id)
+                    .fetch_all(app.store.pool())
+                    .await?;
+            missing.push(format!(
+                "{id}: deliveries {deliveries:?}, acknowledgements {acks:?}"
+            ));
+        }
         anyhow::bail!(
-            "the portal acknowledged {} of {total} changes; still pending, for example: {waiting:?}",
+            "the portal acknowledged {} of {total} changes; still pending, for example: {waiting:?}; unrecorded: {missing:?}",
             delays.len()
         );
     }
