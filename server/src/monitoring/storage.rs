@@ -390,7 +390,9 @@ impl Store {
             "select procedure_code, unit_code, status, submit_month, finish_month, late_month, traits, \
                working_days, cast(sum(n) as bigint) as n, cast(sum(form_fields) as bigint) as form_fields, \
                cast(sum(prefilled_fields) as bigint) as prefilled \
-             from (select * from dossier_classes where finish_month >= $1 and submit_month <= $2 \
+             from (select agency_code, procedure_code, unit_code, status, submit_month, finish_month, \
+                     late_month, traits, working_days, n, form_fields, prefilled_fields \
+                   from dossier_classes where finish_month >= $1 and submit_month <= $2 \
                    union all \
                    select agency_code, procedure_code, unit_code, status, submit_month, finish_month, \
                      late_month, traits, working_days, n, form_fields, prefilled_fields \
