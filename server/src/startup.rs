@@ -39,6 +39,42 @@ type Sandboxes = Option<std::convert::Infallible>;
 ))]
 struct ApiDoc;
 
+/// `openapi` with a `default` response on every operation: any status an operation does not
+/// list (401 signed out, 400 a query that does not parse, 429 too many, 503 the database gone,
+/// …) answers the JSON error shape.
+fn with_error_shape(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{Ref, RefOr, ResponseBuilder, content::Content};
+    let error = ResponseBuilder::new()
+        .description(
+            "An error: `{\"error\": CODE, \"message\": TEXT}` in the reader's language \
+             (401 signed out, 400 or 422 bad input, 403 not allowed, 404 not found, 429 too many, 503 unavailable)",
+        )
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        )
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation
+                .responses
+                .responses
+                .entry("default".to_owned())
+                .or_insert_with(|| RefOr::T(error.clone()));
+        }
+    }
+    openapi
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP application for `state`. Tests call it directly; `serve` binds it to a port.
@@ -65,7 +101,7 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
             ),
         )
         .split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(with_error_shape(openapi));
     let router = router
         .merge(identity::auth_routes())
         .merge(crate::wallet::short_routes());

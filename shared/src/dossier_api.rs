@@ -80,6 +80,9 @@ pub struct Resubmission {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DossierList {
     pub dossiers: Vec<DossierView>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// A dossier as an officer sees it in the queue and when opened.
@@ -131,6 +134,9 @@ pub struct OfficerQueueItem {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfficerQueue {
     pub dossiers: Vec<OfficerQueueItem>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// The body of `POST /api/v1/officer/dossiers/{id}/assign` (the unit's lead only).
@@ -177,6 +183,9 @@ pub struct Notice {
 pub struct NoticeList {
     pub notices: Vec<Notice>,
     pub unread: usize,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// An officer of the same desk, whom the lead can assign a dossier to.

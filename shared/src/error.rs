@@ -64,6 +64,10 @@ error_codes! {
     InvalidBody = "invalid_body",
     InvalidQuery = "invalid_query",
     InvalidPath = "invalid_path",
+    /// A list's `limit` outside 1 to its maximum.
+    InvalidPageSize = "invalid_page_size",
+    /// A list's `after` that is not a `next` it gave.
+    InvalidCursor = "invalid_cursor",
     NotFound = "not_found",
     MethodNotAllowed = "method_not_allowed",
     Timeout = "timeout",

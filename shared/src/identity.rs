@@ -143,6 +143,9 @@ pub struct DataAccess {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataAccessLog {
     pub entries: Vec<DataAccess>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// One of the person's passkeys, as listed in the account page.

@@ -131,6 +131,9 @@ pub struct PaymentReturn {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentList {
     pub payments: Vec<PaymentView>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// `GET /api/v1/payments/vnpay/return-check?…` (the return page's query): whether the gateway's

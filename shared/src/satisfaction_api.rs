@@ -207,3 +207,33 @@ pub struct Dashboard {
     pub late: Vec<LateDossier>,
     pub sync_failures: Vec<SyncFailure>,
 }
+
+/// `GET /api/v1/me/feedback`: what the person sent, newest first, a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeedbackList {
+    pub feedback: Vec<Feedback>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// `GET /api/v1/officer/feedback`: open first by due date, then the latest answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeskFeedbackList {
+    pub feedback: Vec<DeskFeedback>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// `GET /api/v1/officer/ratings`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeskRatingList {
+    pub ratings: Vec<DeskRating>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}

@@ -98,6 +98,25 @@ pub fn is_within(code: &str, ancestor: &str) -> bool {
     false
 }
 
+/// `ancestor` and every unit within it as `,code,code,…,` (for a `like` in SQL); empty when
+/// `ancestor` is empty (no bound).
+pub fn within_list(ancestor: &str) -> String {
+    if ancestor.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(",");
+    for unit in all().iter().filter(|u| is_within(u.code, ancestor)) {
+        out.push_str(unit.code);
+        out.push(',');
+    }
+    if out == "," {
+        // An unknown unit bounds to itself, so nothing else matches.
+        out.push_str(ancestor);
+        out.push(',');
+    }
+    out
+}
+
 /// The provinces (`parent` = `None`), or the units directly under `parent`.
 pub fn children(parent: Option<&str>) -> impl Iterator<Item = &'static Unit> {
     let parent = parent.map(str::to_owned);

@@ -45,6 +45,9 @@ pub struct WalletCredential {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Wallet {
     pub credentials: Vec<WalletCredential>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// The body of `POST /api/v1/verify`.

@@ -44,6 +44,9 @@ pub struct WarehouseItem {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Warehouse {
     pub items: Vec<WarehouseItem>,
+    /// The cursor of the next page (`?after=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// A result a procedure issues into the applicant's warehouse when its dossier is done.

@@ -5,7 +5,7 @@
 use motcua_shared::{
     dossier_api::DossierList,
     procedure::ProcedureList,
-    satisfaction_api::{DossierRating, Feedback, MAX_BODY, MAX_COMMENT, MAX_SUBJECT},
+    satisfaction_api::{DossierRating, Feedback, FeedbackList, MAX_BODY, MAX_COMMENT, MAX_SUBJECT},
     time::format_vn_datetime,
     units,
 };
@@ -204,7 +204,7 @@ pub fn FeedbackPage() -> Html {
     let signed_in = csrf.is_some();
     let mine = use_load((signed_in, *generation), |(signed_in, _)| async move {
         if signed_in {
-            api::get::<Vec<Feedback>>("/api/v1/me/feedback", &[])
+            api::get::<FeedbackList>("/api/v1/me/feedback", &[])
                 .await
                 .map(Some)
         } else {
@@ -227,9 +227,9 @@ pub fn FeedbackPage() -> Html {
         Loadable::Loading => html! { <Loading text={tr(lang, "feedback.loading")} /> },
         Loadable::Failed(f) => html! { <Failure failure={f.clone()} on_retry={reload.clone()} /> },
         Loadable::Loaded(list) => match list.as_ref() {
-            Some(list) if !list.is_empty() => html! {
+            Some(list) if !list.feedback.is_empty() => html! {
                 <ul class="cards cards-single">
-                    { for list.iter().map(|f| html! {
+                    { for list.feedback.iter().map(|f| html! {
                         <li key={f.id.clone()}><FeedbackCard feedback={f.clone()} csrf={csrf.clone()} reload={reload.clone()} /></li>
                     }) }
                 </ul>

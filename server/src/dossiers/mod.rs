@@ -26,7 +26,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
-    error::{ApiError, AppJson, AppPath},
+    error::{ApiError, AppJson, AppPath, AppQuery},
+    http::page::PageQuery,
     identity::AuthUser,
     store::now_ms,
 };
@@ -233,19 +234,17 @@ async fn submit(
 }
 
 /// The signed-in person's dossiers, newest first. Their own only.
-#[utoipa::path(get, path = "/dossiers", tag = "dossiers", responses((status = 200, description = "Newest first", body = DossierList)))]
+#[utoipa::path(get, path = "/dossiers", tag = "dossiers", params(PageQuery), responses((status = 200, description = "Newest first", body = DossierList)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
+    AppQuery(asked): AppQuery<PageQuery>,
 ) -> Result<AppJson<DossierList>, ApiError> {
-    let dossiers = state
-        .store
-        .dossiers_of(&user.person.id)
-        .await?
-        .into_iter()
-        .map(|d| d.view)
-        .collect();
-    Ok(AppJson(DossierList { dossiers }))
+    let page = asked.page()?;
+    let rows = state.store.dossiers_of(&user.person.id, &page).await?;
+    let (rows, next) = page.finish(rows, |d| (d.view.submitted_at, &d.view.id));
+    let dossiers = rows.into_iter().map(|d| d.view).collect();
+    Ok(AppJson(DossierList { dossiers, next }))
 }
 
 async fn own_dossier(

@@ -8,9 +8,7 @@ use axum::extract::State;
 use motcua_shared::ErrorCode;
 use motcua_shared::{
     dossier::{Actor, Context, DossierAction, DossierStatus, available_actions, transition},
-    dossier_api::{
-        AssignDossier, DossierView, OfficerAction, OfficerDossier, OfficerQueue, OfficerQueueItem,
-    },
+    dossier_api::{AssignDossier, OfficerAction, OfficerDossier, OfficerQueue, OfficerQueueItem},
     identity::Role,
 };
 use serde::Deserialize;
@@ -20,11 +18,12 @@ use crate::events::DossierChange;
 
 use super::{
     changed_meanwhile,
-    storage::{Clock, Dossier, Step},
+    storage::{Clock, Dossier, QueueFilter, Step},
 };
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery},
+    http::page::PageQuery,
     identity::{AuthUser, data_access::Access, roles::Assignment},
     store::now_ms,
 };
@@ -194,39 +193,24 @@ pub struct QueueQuery {
     /// A procedure code.
     procedure: Option<String>,
     /// `soon` or `overdue`.
+    #[param(inline)]
     due: Option<Due>,
     /// `true`: only dossiers claimed by or assigned to me.
     mine: Option<bool>,
 }
 
-fn due_of(dossier: &DossierView, now: i64) -> Option<Due> {
-    let due = [dossier.receive_by, dossier.deadline_at];
-    if due.iter().flatten().any(|at| *at < now) {
-        Some(Due::Overdue)
-    } else if dossier.receive_by.is_some_and(|at| at - now < 2 * HOUR_MS)
-        || dossier
-            .deadline_at
-            .is_some_and(|at| at - now < 24 * HOUR_MS)
-    {
-        Some(Due::Soon)
-    } else {
-        None
-    }
-}
-
-const HOUR_MS: i64 = 3_600_000;
-
 /// The officer's queue: open dossiers of their agency, level and unit, most urgent first, with
 /// filters. Officers only.
 #[utoipa::path(
     get, path = "/officer/dossiers", tag = "back office",
-    params(QueueQuery),
+    params(QueueQuery, PageQuery),
     responses((status = 200, description = "The queue", body = OfficerQueue), (status = 403, description = "Not an officer", body = motcua_shared::ErrorBody))
 )]
 pub async fn queue(
     State(state): State<AppState>,
     user: AuthUser,
     AppQuery(query): AppQuery<QueueQuery>,
+    AppQuery(asked): AppQuery<PageQuery>,
 ) -> Result<AppJson<OfficerQueue>, ApiError> {
     let assignment = assignment(&state, &user).await?;
     let status = query
@@ -236,34 +220,41 @@ pub async fn queue(
             DossierStatus::parse(s).ok_or_else(|| ApiError::validation(ErrorCode::InvalidStatus))
         })
         .transpose()?;
-    let now = now_ms();
-    let dossiers = state
+    let page = asked.page()?;
+    let status = status.map(|s| s.as_str()).unwrap_or("");
+    let filter = QueueFilter {
+        status,
+        procedure: query.procedure.as_deref().unwrap_or(""),
+        assignee: if query.mine.unwrap_or(false) {
+            &user.person.id
+        } else {
+            ""
+        },
+        due: match query.due {
+            None => "",
+            Some(Due::Soon) => "soon",
+            Some(Due::Overdue) => "overdue",
+        },
+        now: now_ms(),
+    };
+    let rows = state
         .store
         .unit_queue(
             &assignment.agency_code,
             assignment.level.as_str(),
             &assignment.unit_code,
+            &filter,
+            &page,
         )
-        .await?
+        .await?;
+    let (rows, next) = page.finish(rows, |(d, _, _)| {
+        (QueueFilter::urgency(&d.view), &d.view.id)
+    });
+    let dossiers = rows
         .into_iter()
-        .filter(|(d, _, _)| status.is_none_or(|s| d.view.status == s))
-        .filter(|(d, _, _)| {
-            query
-                .procedure
-                .as_deref()
-                .is_none_or(|p| d.view.procedure_code == p)
-        })
-        .filter(|(d, _, _)| {
-            query
-                .due
-                .is_none_or(|due| due_of(&d.view, now) == Some(due))
-        })
-        .filter(|(d, _, _)| {
-            !query.mine.unwrap_or(false) || d.assignee_id.as_deref() == Some(&*user.person.id)
-        })
         .map(|(d, applicant, assignee)| queue_item(d, applicant, assignee, &user.person.id))
         .collect();
-    Ok(AppJson(OfficerQueue { dossiers }))
+    Ok(AppJson(OfficerQueue { dossiers, next }))
 }
 
 /// Claims a dossier of the queue: the officer takes it on. Refused (409) when another officer

@@ -11,6 +11,7 @@ use sqlx::{Row as _, any::AnyRow};
 use crate::{
     audit,
     events::{self, DomainEvent, DossierChange, DossierEvent},
+    http::page::Page,
     store::{Store, WriteTx, now_ms},
 };
 
@@ -324,6 +325,32 @@ pub async fn record_transition(
     Ok(())
 }
 
+/// What the officer's queue is narrowed to; an empty text is no filter.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueFilter<'a> {
+    pub status: &'a str,
+    pub procedure: &'a str,
+    /// Only the dossiers this officer works on.
+    pub assignee: &'a str,
+    /// `soon`, `overdue` or empty, as of `now`.
+    pub due: &'a str,
+    pub now: i64,
+}
+
+impl QueueFilter<'_> {
+    /// A receipt due within this is soon.
+    pub const RECEIPT_SOON_MS: i64 = 2 * 3_600_000;
+    /// A result due within this is soon.
+    pub const RESULT_SOON_MS: i64 = 24 * 3_600_000;
+
+    /// The sort key of a dossier in the queue: receipt due, else result due, else filing.
+    pub fn urgency(view: &motcua_shared::dossier_api::DossierView) -> i64 {
+        view.receive_by
+            .or(view.deadline_at)
+            .unwrap_or(view.submitted_at)
+    }
+}
+
 impl Store {
     /// Files a dossier. `Ok(None)` when the idempotency key was already used meanwhile (the
     /// caller then returns the dossier that key made).
@@ -502,11 +529,17 @@ impl Store {
     }
 
     /// The person's dossiers, newest first.
-    pub async fn dossiers_of(&self, person_id: &str) -> anyhow::Result<Vec<Dossier>> {
+    pub async fn dossiers_of(&self, person_id: &str, page: &Page) -> anyhow::Result<Vec<Dossier>> {
+        let (key, id) = page.below();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from dossiers d where d.applicant_id = $1 order by d.submitted_at desc, d.id"
+            "select {COLUMNS} from dossiers d where d.applicant_id = $1 \
+               and (d.submitted_at < $2 or (d.submitted_at = $2 and d.id < $3)) \
+             order by d.submitted_at desc, d.id desc limit $4"
         )))
         .bind(person_id)
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(self.pool())
         .await
         .context("listing dossiers")?;
@@ -779,26 +812,50 @@ impl Store {
             .collect()
     }
 
-    /// The open dossiers of one agency, level and unit, most urgent first, with the applicant's
-    /// and the assignee's names.
+    /// A page of the open dossiers of one agency, level and unit that pass `filter`, most urgent
+    /// first (by receipt due, else result due, else filing), with the applicant's and the
+    /// assignee's names.
     pub async fn unit_queue(
         &self,
         agency_code: &str,
         level: &str,
         unit_code: &str,
+        filter: &QueueFilter<'_>,
+        page: &Page,
     ) -> anyhow::Result<Vec<(Dossier, String, Option<String>)>> {
+        const URGENCY: &str = "coalesce(d.receive_by, d.deadline_at, d.submitted_at)";
         let sql = format!(
             "select {COLUMNS}, p.name as applicant_name, a.name as assignee_name \
              from dossiers d join people p on p.id = d.applicant_id left join people a on a.id = d.assignee_id \
              where d.agency_code = $1 and d.level = $2 and d.unit_code = $3 \
                and d.status not in ('rejected', 'result_issued', 'withdrawn') \
                and not {AWAITING_FEE} \
-             order by coalesce(d.receive_by, d.deadline_at, d.submitted_at), d.submitted_at"
+               and ($4 = '' or d.status = $4) \
+               and ($5 = '' or d.procedure_code = $5) \
+               and ($6 = '' or d.assignee_id = $6) \
+               and ($7 = '' \
+                 or ($7 = 'overdue' and (coalesce(d.receive_by, $9) < $8 or coalesce(d.deadline_at, $9) < $8)) \
+                 or ($7 = 'soon' and coalesce(d.receive_by, $9) >= $8 and coalesce(d.deadline_at, $9) >= $8 \
+                     and (coalesce(d.receive_by, $9) < $10 or coalesce(d.deadline_at, $9) < $11))) \
+               and ({URGENCY} > $12 or ({URGENCY} = $12 and d.id > $13)) \
+             order by {URGENCY}, d.id limit $14"
         );
+        let (key, id) = page.above();
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(agency_code)
             .bind(level)
             .bind(unit_code)
+            .bind(filter.status)
+            .bind(filter.procedure)
+            .bind(filter.assignee)
+            .bind(filter.due)
+            .bind(filter.now)
+            .bind(i64::MAX)
+            .bind(filter.now + QueueFilter::RECEIPT_SOON_MS)
+            .bind(filter.now + QueueFilter::RESULT_SOON_MS)
+            .bind(key)
+            .bind(id)
+            .bind(page.fetch())
             .fetch_all(self.pool())
             .await
             .context("reading a queue")?;

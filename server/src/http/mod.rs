@@ -1,6 +1,7 @@
 //! Cross-cutting HTTP layers: security headers, request logging, rate limits.
 
 pub mod client_addr;
+pub mod page;
 pub mod rate_limit;
 pub mod serve;
 

@@ -4,7 +4,10 @@
 use anyhow::Context;
 use motcua_shared::identity::DataAccess;
 
-use crate::store::{Store, now_ms};
+use crate::{
+    http::page::Page,
+    store::{Store, now_ms},
+};
 
 /// One entry to record.
 #[derive(Debug, Clone)]
@@ -50,29 +53,37 @@ impl Store {
         tx.commit().await
     }
 
-    /// The person's data-access log, newest first (at most `limit` entries).
-    pub async fn data_access_of(&self, cccd: &str, limit: i64) -> anyhow::Result<Vec<DataAccess>> {
-        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
-            "select at, accessor_kind, accessor, source, data, purpose from data_access_log \
-             where cccd = $1 order by at desc, id limit $2",
+    /// A page of the person's data-access log, newest first, each entry with its id.
+    pub async fn data_access_of(
+        &self,
+        cccd: &str,
+        page: &Page,
+    ) -> anyhow::Result<Vec<(String, DataAccess)>> {
+        let (key, id) = page.below();
+        let rows: Vec<(String, i64, String, String, String, String, String)> = sqlx::query_as(
+            "select id, at, accessor_kind, accessor, source, data, purpose from data_access_log \
+             where cccd = $1 and (at < $2 or (at = $2 and id < $3)) order by at desc, id desc limit $4",
         )
         .bind(cccd)
-        .bind(limit)
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(self.pool())
         .await
         .context("reading the data-access log")?;
         Ok(rows
             .into_iter()
-            .map(
-                |(at, accessor_kind, accessor, source, data, purpose)| DataAccess {
+            .map(|(id, at, accessor_kind, accessor, source, data, purpose)| {
+                let entry = DataAccess {
                     at,
                     accessor_kind,
                     accessor,
                     source,
                     data,
                     purpose,
-                },
-            )
+                };
+                (id, entry)
+            })
             .collect())
     }
 }

@@ -29,7 +29,7 @@ pub use session::{AuthUser, ClientMeta};
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery},
-    http::rate_limit::Limit,
+    http::{page::PageQuery, rate_limit::Limit},
     store::now_ms,
 };
 
@@ -317,17 +317,22 @@ async fn end_all_sessions(
 /// Any signed-in caller, their own log only.
 #[utoipa::path(
     get, path = "/me/data-access", tag = "identity",
-    responses((status = 200, description = "Newest first, at most 200 entries", body = DataAccessLog))
+    params(PageQuery),
+    responses((status = 200, description = "Newest first, a page at a time", body = DataAccessLog))
 )]
 async fn data_access_log(
     State(state): State<AppState>,
     user: AuthUser,
+    AppQuery(asked): AppQuery<PageQuery>,
 ) -> Result<AppJson<DataAccessLog>, ApiError> {
-    let entries = state
+    let page = asked.page()?;
+    let rows = state
         .store
-        .data_access_of(user.person.cccd.as_str(), 200)
+        .data_access_of(user.person.cccd.as_str(), &page)
         .await?;
-    Ok(AppJson(DataAccessLog { entries }))
+    let (rows, next) = page.finish(rows, |(id, e)| (e.at, id));
+    let entries = rows.into_iter().map(|(_, e)| e).collect();
+    Ok(AppJson(DataAccessLog { entries, next }))
 }
 
 /// The officer's own assignment: the agency and level whose dossiers they work on. Officers only.

@@ -15,8 +15,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
-    error::{ApiError, AppJson, AppPath},
+    error::{ApiError, AppJson, AppPath, AppQuery},
     events::{DomainEvent, DossierChange, NoticeEvent, ReminderEvent},
+    http::page::{Page, PageQuery},
     identity::AuthUser,
     outbox::{Consumer, Delivery, DeliveryError},
     store::{Store, StoreResult, WriteTx, now_ms},
@@ -495,19 +496,34 @@ impl NoticeRow {
 }
 
 impl Store {
-    /// A person's notices, newest first (the last 100).
-    pub async fn notices_of(&self, person_id: &str) -> StoreResult<NoticeList> {
+    /// A page of a person's notices, newest first, and how many of all their notices are unread.
+    pub async fn notices_of(&self, person_id: &str, page: &Page) -> StoreResult<NoticeList> {
+        let (key, id) = page.below();
         let rows: Vec<NoticeRow> = sqlx::query_as(
             "select id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, read_at, template, params, link \
-             from notices where person_id = $1 order by created_at desc, id limit 100",
+             from notices where person_id = $1 and (created_at < $2 or (created_at = $2 and id < $3)) \
+             order by created_at desc, id desc limit $4",
         )
         .bind(person_id)
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(self.pool())
         .await
         .context("reading notices")?;
+        let (unread,): (i64,) =
+            sqlx::query_as("select count(*) from notices where person_id = $1 and read_at is null")
+                .bind(person_id)
+                .fetch_one(self.pool())
+                .await
+                .context("counting unread notices")?;
+        let (rows, next) = page.finish(rows, |n| (n.created_at, &n.id));
         let notices: Vec<Notice> = rows.into_iter().map(NoticeRow::into_notice).collect();
-        let unread = notices.iter().filter(|n| !n.read).count();
-        Ok(NoticeList { notices, unread })
+        Ok(NoticeList {
+            notices,
+            unread: usize::try_from(unread).unwrap_or(0),
+            next,
+        })
     }
 
     /// Marks one of the person's notices read; false when they have no such notice.
@@ -528,12 +544,18 @@ impl Store {
 }
 
 /// The signed-in person's notices, newest first, with how many are unread. Their own only.
-#[utoipa::path(get, path = "/me/notices", tag = "notices", responses((status = 200, description = "Newest first", body = NoticeList)))]
+#[utoipa::path(get, path = "/me/notices", tag = "notices", params(PageQuery), responses((status = 200, description = "Newest first", body = NoticeList)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
+    AppQuery(asked): AppQuery<PageQuery>,
 ) -> Result<AppJson<NoticeList>, ApiError> {
-    Ok(AppJson(state.store.notices_of(&user.person.id).await?))
+    Ok(AppJson(
+        state
+            .store
+            .notices_of(&user.person.id, &asked.page()?)
+            .await?,
+    ))
 }
 
 /// Marks one of the person's notices read. Their own only (another's is 404); CSRF token required.

@@ -36,7 +36,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState, Config,
-    error::{ApiError, AppJson, AppPath},
+    error::{ApiError, AppJson, AppPath, AppQuery},
+    http::page::PageQuery,
     identity::{AuthUser, ClientMeta},
     store::{StoreError, now_ms},
 };
@@ -388,19 +389,17 @@ fn replay(existing: Payment, request_hash: &str) -> Result<Response, ApiError> {
 }
 
 /// The signed-in person's payments, newest first.
-#[utoipa::path(get, path = "/payments", tag = "payments", responses((status = 200, description = "Newest first", body = PaymentList)))]
+#[utoipa::path(get, path = "/payments", tag = "payments", params(PageQuery), responses((status = 200, description = "Newest first", body = PaymentList)))]
 async fn mine(
     State(state): State<AppState>,
     user: AuthUser,
+    AppQuery(asked): AppQuery<PageQuery>,
 ) -> Result<AppJson<PaymentList>, ApiError> {
-    let payments = state
-        .store
-        .payments_of(&user.person.id)
-        .await?
-        .into_iter()
-        .map(|p| p.view)
-        .collect();
-    Ok(AppJson(PaymentList { payments }))
+    let page = asked.page()?;
+    let rows = state.store.payments_of(&user.person.id, &page).await?;
+    let (rows, next) = page.finish(rows, |p| (p.view.created_at, &p.view.id));
+    let payments = rows.into_iter().map(|p| p.view).collect();
+    Ok(AppJson(PaymentList { payments, next }))
 }
 
 /// One of the person's payments (another's is 404).

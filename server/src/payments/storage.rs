@@ -13,6 +13,7 @@ use super::decide::{self, Facts, IpnAnswer, Outcome, ReturnReason};
 use crate::{
     audit,
     events::{self, DomainEvent, PaymentChange, PaymentEvent},
+    http::page::Page,
     store::{Store, StoreError, StoreResult, WriteTx, now_ms},
 };
 
@@ -362,12 +363,17 @@ impl Store {
         }
     }
 
-    /// The person's payments, newest first (the last 100).
-    pub async fn payments_of(&self, payer_id: &str) -> StoreResult<Vec<Payment>> {
+    /// A page of the person's payments, newest first.
+    pub async fn payments_of(&self, payer_id: &str, page: &Page) -> StoreResult<Vec<Payment>> {
+        let (key, id) = page.below();
         let ids: Vec<(String,)> = sqlx::query_as(
-            "select id from payments where payer_id = $1 order by created_at desc, id limit 100",
+            "select id from payments where payer_id = $1 and (created_at < $2 or (created_at = $2 and id < $3)) \
+             order by created_at desc, id desc limit $4",
         )
         .bind(payer_id)
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(self.pool())
         .await
         .context("listing payments")?;

@@ -13,8 +13,9 @@ use motcua_shared::{
     calendar::{Calendar, Day},
     identity::Role,
     satisfaction_api::{
-        Dashboard, DeskFeedback, DeskRating, DossierRating, Feedback, FeedbackAbout,
-        FeedbackAnswer, MAX_BODY, MAX_COMMENT, MAX_SUBJECT, NewFeedback, RatingInput, Settle,
+        Dashboard, DeskFeedback, DeskFeedbackList, DeskRatingList, DossierRating, Feedback,
+        FeedbackAbout, FeedbackAnswer, FeedbackList, MAX_BODY, MAX_COMMENT, MAX_SUBJECT,
+        NewFeedback, RatingInput, Settle,
     },
 };
 use serde::Deserialize;
@@ -24,6 +25,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery, Problem},
+    http::page::{Page, PageQuery},
     identity::AuthUser,
     monitoring::storage::ScopeFilter,
     store::now_ms,
@@ -208,12 +210,16 @@ async fn send_feedback(
 }
 
 /// The feedback the person sent, newest first, with the desk's answers.
-#[utoipa::path(get, path = "/me/feedback", tag = "satisfaction", responses((status = 200, body = Vec<Feedback>)))]
+#[utoipa::path(get, path = "/me/feedback", tag = "satisfaction", params(PageQuery), responses((status = 200, body = FeedbackList)))]
 async fn my_feedback(
     State(state): State<AppState>,
     user: AuthUser,
-) -> Result<AppJson<Vec<Feedback>>, ApiError> {
-    Ok(AppJson(state.store.feedback_of(&user.person.id).await?))
+    AppQuery(asked): AppQuery<PageQuery>,
+) -> Result<AppJson<FeedbackList>, ApiError> {
+    let page = asked.page()?;
+    let rows = state.store.feedback_of(&user.person.id, &page).await?;
+    let (feedback, next) = page.finish(rows, |f| (f.received_at, &f.id));
+    Ok(AppJson(FeedbackList { feedback, next }))
 }
 
 /// Says whether the desk's answer settled the matter, once. CSRF token required. 409
@@ -275,20 +281,21 @@ async fn desk_of(state: &AppState, user: &AuthUser) -> Result<Desk, ApiError> {
 /// The desk's feedback: open first, by due date; then the latest answered. Who sent it is not
 /// shown. Officers only.
 #[utoipa::path(
-    get, path = "/officer/feedback", tag = "satisfaction",
-    responses((status = 200, body = Vec<DeskFeedback>), (status = 403, description = "Not an officer", body = motcua_shared::ErrorBody))
+    get, path = "/officer/feedback", tag = "satisfaction", params(PageQuery),
+    responses((status = 200, body = DeskFeedbackList), (status = 403, description = "Not an officer", body = motcua_shared::ErrorBody))
 )]
 async fn desk_feedback(
     State(state): State<AppState>,
     user: AuthUser,
-) -> Result<AppJson<Vec<DeskFeedback>>, ApiError> {
+    AppQuery(asked): AppQuery<PageQuery>,
+) -> Result<AppJson<DeskFeedbackList>, ApiError> {
     let desk = desk_of(&state, &user).await?;
-    Ok(AppJson(
-        state
-            .store
-            .desk_feedback(&desk.agency, &desk.within)
-            .await?,
-    ))
+    let page = asked.page()?;
+    let (feedback, next) = state
+        .store
+        .desk_feedback(&desk.agency, &desk.within, None, &page)
+        .await?;
+    Ok(AppJson(DeskFeedbackList { feedback, next }))
 }
 
 /// Answers feedback sent to the officer's desk, once; its sender is told. CSRF token required.
@@ -332,10 +339,11 @@ async fn answer(
     }
     state
         .store
-        .desk_feedback(&desk.agency, &desk.within)
+        .desk_feedback(&desk.agency, &desk.within, Some(&id), &Page::first(1))
         .await?
+        .0
         .into_iter()
-        .find(|f| f.id == id)
+        .next()
         .map(AppJson)
         .ok_or(ApiError::NotFound)
 }
@@ -406,28 +414,37 @@ async fn scope_of(state: &AppState, user: &AuthUser, q: &DeskQuery) -> Result<De
 /// The desk's ratings in a period (default: the last 30 days): scores, comments, procedure and
 /// month; never the dossier or who gave them. Officers only.
 #[utoipa::path(
-    get, path = "/officer/ratings", tag = "satisfaction", params(DeskQuery),
-    responses((status = 200, body = Vec<DeskRating>), (status = 403, description = "Not an officer", body = motcua_shared::ErrorBody))
+    get, path = "/officer/ratings", tag = "satisfaction", params(DeskQuery, PageQuery),
+    responses((status = 200, body = DeskRatingList), (status = 403, description = "Not an officer", body = motcua_shared::ErrorBody))
 )]
 async fn desk_ratings(
     State(state): State<AppState>,
     user: AuthUser,
     AppQuery(q): AppQuery<DeskQuery>,
-) -> Result<AppJson<Vec<DeskRating>>, ApiError> {
+    AppQuery(asked): AppQuery<PageQuery>,
+) -> Result<AppJson<DeskRatingList>, ApiError> {
     let desk = scope_of(&state, &user, &q).await?;
     let (first, last) = desk_period(&q)?;
-    Ok(AppJson(
-        state
-            .store
-            .desk_ratings(
-                &desk.agency,
-                &desk.within,
-                q.procedure.as_deref().unwrap_or("").trim(),
-                first.start_ms(),
-                Day(last.0 + 1).start_ms(),
-            )
-            .await?,
-    ))
+    let page = asked.page()?;
+    if page
+        .after
+        .as_ref()
+        .is_some_and(|(_, shown)| storage::ratings_shown(shown).is_none())
+    {
+        return Err(ApiError::bad_request(ErrorCode::InvalidCursor));
+    }
+    let (ratings, next) = state
+        .store
+        .desk_ratings(
+            &desk.agency,
+            &desk.within,
+            q.procedure.as_deref().unwrap_or("").trim(),
+            first.start_ms(),
+            Day(last.0 + 1).start_ms(),
+            &page,
+        )
+        .await?;
+    Ok(AppJson(DeskRatingList { ratings, next }))
 }
 
 /// An agency in detail for a period (default: the last 30 days): its index, ratings, feedback,
@@ -474,9 +491,11 @@ async fn dashboard(
         procedure: (!procedure.is_empty()).then(|| procedure.clone()),
     };
     let scorecard = crate::monitoring::stats::scorecard_of(&facts, (first, last), scope, lang);
-    let mut feedback = state
+    // The dashboard shows the first page of each list; the lists themselves page on.
+    let dashboard_page = Page::first(crate::http::page::MAX_PAGE);
+    let (mut feedback, _) = state
         .store
-        .desk_feedback(&desk.agency, &desk.within)
+        .desk_feedback(&desk.agency, &desk.within, None, &dashboard_page)
         .await?;
     feedback.retain(|f| procedure.is_empty() || f.procedure_code.as_deref() == Some(&procedure));
     let mut late = state
@@ -489,8 +508,16 @@ async fn dashboard(
         scorecard,
         ratings: state
             .store
-            .desk_ratings(&desk.agency, &desk.within, &procedure, from, to)
-            .await?,
+            .desk_ratings(
+                &desk.agency,
+                &desk.within,
+                &procedure,
+                from,
+                to,
+                &dashboard_page,
+            )
+            .await?
+            .0,
         feedback,
         late,
         sync_failures: state

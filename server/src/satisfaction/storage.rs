@@ -16,6 +16,7 @@ use sqlx::{Row as _, any::AnyRow};
 use crate::{
     audit,
     events::{self, DomainEvent, FeedbackChange, FeedbackEvent, RatingEvent},
+    http::page::Page,
     store::{Store, StoreResult, WriteTx, now_ms},
 };
 
@@ -45,6 +46,17 @@ pub struct Routed<'a> {
     pub procedure_code: Option<&'a str>,
     pub dossier_id: Option<&'a str>,
     pub due_at: i64,
+}
+
+/// The order of a desk's feedback as one number: open by due date, then answered, latest first.
+const DESK_ORDER: &str = "(case when f.status = 'open' then f.due_at \
+     else 4000000000000000 - coalesce(f.answered_at, 0) end)";
+
+/// The count in a ratings cursor (how many of its millisecond were shown), if it is one.
+pub fn ratings_shown(text: &str) -> Option<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| (1..=i64::from(crate::http::page::MAX_PAGE) * 1000).contains(n))
 }
 
 const FEEDBACK_COLUMNS: &str = "f.id, f.about, f.procedure_code, f.dossier_id, d.receipt_number, \
@@ -282,13 +294,18 @@ impl Store {
         .transpose()
     }
 
-    /// The feedback a person sent, newest first.
-    pub async fn feedback_of(&self, person_id: &str) -> anyhow::Result<Vec<Feedback>> {
+    /// A page of the feedback a person sent, newest first.
+    pub async fn feedback_of(&self, person_id: &str, page: &Page) -> anyhow::Result<Vec<Feedback>> {
+        let (key, id) = page.below();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "select {FEEDBACK_COLUMNS} from feedback f left join dossiers d on d.id = f.dossier_id \
-             where f.person_id = $1 order by f.received_at desc limit 200"
+             where f.person_id = $1 and (f.received_at < $2 or (f.received_at = $2 and f.id < $3)) \
+             order by f.received_at desc, f.id desc limit $4"
         )))
         .bind(person_id)
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(self.pool())
         .await
         .context("reading a person's feedback")?;
@@ -374,49 +391,63 @@ impl Store {
         Ok(true)
     }
 
-    /// A desk's feedback: open first by due date, then the latest answered. Without senders.
+    /// A page of a desk's feedback, `within` a unit (empty: the whole agency): open first by due
+    /// date, then the latest answered. Without senders. `only` narrows it to one feedback.
     pub async fn desk_feedback(
         &self,
         agency: &str,
         within: &str,
-    ) -> anyhow::Result<Vec<DeskFeedback>> {
+        only: Option<&str>,
+        page: &Page,
+    ) -> anyhow::Result<(Vec<DeskFeedback>, Option<String>)> {
+        let (key, id) = page.above();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {FEEDBACK_COLUMNS} from feedback f left join dossiers d on d.id = f.dossier_id \
-             where f.agency_code = $1 \
-             order by case when f.status = 'open' then 0 else 1 end, \
-               case when f.status = 'open' then f.due_at else -f.answered_at end limit 500"
+            "select {FEEDBACK_COLUMNS}, {DESK_ORDER} as desk_order \
+             from feedback f left join dossiers d on d.id = f.dossier_id \
+             where f.agency_code = $1 and ($2 = '' or $2 like ('%,' || f.unit_code || ',%')) \
+               and ($3 = '' or f.id = $3) \
+               and ({DESK_ORDER} > $4 or ({DESK_ORDER} = $4 and f.id > $5)) \
+             order by {DESK_ORDER}, f.id limit $6"
         )))
         .bind(agency)
+        .bind(motcua_shared::units::within_list(within))
+        .bind(only.unwrap_or(""))
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(self.pool())
         .await
         .context("reading a desk's feedback")?;
         let mut desk = Vec::new();
         for row in &rows {
             let f = feedback_of_row(row)?;
-            if !in_scope(&f.unit_code, within) {
-                continue;
-            }
-            desk.push(DeskFeedback {
-                id: f.id,
-                about: f.about,
-                procedure_code: f.procedure_code,
-                receipt_number: f.receipt_number,
-                unit_code: f.unit_code,
-                subject: f.subject,
-                body: f.body,
-                status: f.status,
-                received_at: f.received_at,
-                due_at: f.due_at,
-                answer: f.answer,
-                answered_at: f.answered_at,
-                settled: f.settled,
-            });
+            desk.push((
+                row.try_get::<i64, _>("desk_order")?,
+                DeskFeedback {
+                    id: f.id,
+                    about: f.about,
+                    procedure_code: f.procedure_code,
+                    receipt_number: f.receipt_number,
+                    unit_code: f.unit_code,
+                    subject: f.subject,
+                    body: f.body,
+                    status: f.status,
+                    received_at: f.received_at,
+                    due_at: f.due_at,
+                    answer: f.answer,
+                    answered_at: f.answered_at,
+                    settled: f.settled,
+                },
+            ));
         }
-        Ok(desk)
+        let (desk, next) = page.finish(desk, |(order, f)| (*order, &f.id));
+        Ok((desk.into_iter().map(|(_, f)| f).collect(), next))
     }
 
-    /// A desk's ratings given in `[from, to)`, newest first, as officers see them: no dossier,
-    /// no person.
+    /// A page of a desk's ratings given in `[from, to)`, `within` a unit, newest first, as
+    /// officers see them: no dossier, no person. The cursor is the last rating's time and how
+    /// many of that same millisecond were shown, so it names no dossier either.
+    #[allow(clippy::too_many_arguments)]
     pub async fn desk_ratings(
         &self,
         agency: &str,
@@ -424,37 +455,62 @@ impl Store {
         procedure: &str,
         from: i64,
         to: i64,
-    ) -> anyhow::Result<Vec<DeskRating>> {
+        page: &Page,
+    ) -> anyhow::Result<(Vec<DeskRating>, Option<String>)> {
+        let (upto, shown) = match &page.after {
+            Some((at, shown)) => (*at, ratings_shown(shown).unwrap_or(0)),
+            None => (to - 1, 0),
+        };
         let rows = sqlx::query(
             "select procedure_code, unit_code, satisfied, timeliness, clarity, attitude, comment, updated_at \
-             from ratings where agency_code = $1 and updated_at >= $2 and updated_at < $3 \
-               and ($4 = '' or procedure_code = $4) order by updated_at desc limit 500",
+             from ratings where agency_code = $1 and updated_at >= $2 and updated_at <= $3 and updated_at < $4 \
+               and ($5 = '' or procedure_code = $5) \
+               and ($6 = '' or $6 like ('%,' || unit_code || ',%')) \
+             order by updated_at desc, dossier_id desc limit $7",
         )
         .bind(agency)
         .bind(from)
+        .bind(upto)
         .bind(to)
         .bind(procedure)
+        .bind(motcua_shared::units::within_list(within))
+        .bind(page.fetch() + shown)
         .fetch_all(self.pool())
         .await
         .context("reading a desk's ratings")?;
         let mut ratings = Vec::new();
+        let mut skip = shown;
         for row in &rows {
-            let unit: String = row.try_get("unit_code")?;
-            if !in_scope(&unit, within) {
+            let at: i64 = row.try_get("updated_at")?;
+            if at == upto && skip > 0 {
+                skip -= 1;
                 continue;
             }
-            ratings.push(DeskRating {
-                procedure_code: row.try_get("procedure_code")?,
-                unit_code: unit,
-                satisfied: row.try_get::<i64, _>("satisfied")? == 1,
-                timeliness: u8_of(row, "timeliness")?,
-                clarity: u8_of(row, "clarity")?,
-                attitude: u8_of(row, "attitude")?,
-                comment: row.try_get("comment")?,
-                month: Day::of_instant(row.try_get("updated_at")?).iso()[..7].to_owned(),
-            });
+            ratings.push((
+                at,
+                DeskRating {
+                    procedure_code: row.try_get("procedure_code")?,
+                    unit_code: row.try_get("unit_code")?,
+                    satisfied: row.try_get::<i64, _>("satisfied")? == 1,
+                    timeliness: u8_of(row, "timeliness")?,
+                    clarity: u8_of(row, "clarity")?,
+                    attitude: u8_of(row, "attitude")?,
+                    comment: row.try_get("comment")?,
+                    month: Day::of_instant(at).iso()[..7].to_owned(),
+                },
+            ));
         }
-        Ok(ratings)
+        let more = ratings.len() > page.limit as usize;
+        ratings.truncate(page.limit as usize);
+        let next = match ratings.last() {
+            Some((last, _)) if more => {
+                let same = ratings.iter().filter(|(at, _)| at == last).count() as i64;
+                let before = if *last == upto { shown } else { 0 };
+                Some(format!("{last}_{}", before + same))
+            }
+            _ => None,
+        };
+        Ok((ratings.into_iter().map(|(_, r)| r).collect(), next))
     }
 
     /// A desk's open dossiers past their deadline or found late, most overdue first.

@@ -34,7 +34,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
-    error::{ApiError, AppJson, AppPath},
+    error::{ApiError, AppJson, AppPath, AppQuery},
+    http::page::PageQuery,
     identity::AuthUser,
     store::{Store, StoreResult, now_ms},
 };
@@ -80,17 +81,21 @@ async fn agency_names_localized(store: &Store) -> StoreResult<HashMap<String, Lo
 }
 
 /// The signed-in person's credentials, newest first, each with its QR. Their own only.
-#[utoipa::path(get, path = "/wallet", tag = "wallet", responses((status = 200, description = "Newest first", body = Wallet)))]
-async fn wallet(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/wallet", tag = "wallet", params(PageQuery), responses((status = 200, description = "Newest first", body = Wallet)))]
+async fn wallet(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppQuery(asked): AppQuery<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = asked.page()?;
     let names = agency_names_localized(&state.store).await?;
-    let credentials = state
-        .store
-        .credentials_of(&user.person.id)
-        .await?
+    let rows = state.store.credentials_page(&user.person.id, &page).await?;
+    let (rows, next) = page.finish(rows, |c| (c.created_at, &c.id));
+    let credentials = rows
         .into_iter()
         .map(|row| row.into_view(&names))
         .collect::<anyhow::Result<Vec<WalletCredential>>>()?;
-    Ok(personal(AppJson(Wallet { credentials })))
+    Ok(personal(AppJson(Wallet { credentials, next })))
 }
 
 /// One of the person's credentials as a printable PDF (A4, in Vietnamese, with its QR). Their

@@ -16,6 +16,7 @@ use motcua_shared::{
 use super::{issue::Draft, keys::IssuerKey};
 use crate::{
     events::{self, CredentialChange, CredentialEvent, DomainEvent},
+    http::page::Page,
     store::{Store, StoreResult, WriteTx, now_ms},
 };
 
@@ -317,10 +318,11 @@ pub struct CredentialRow {
     pub qr: String,
     pub claims: String,
     pub dossier_id: Option<String>,
+    pub created_at: i64,
 }
 
 const CREDENTIAL_COLUMNS: &str = "id, person_id, kind, title_vi, title_en, issuer, issued_on, valid_until, \
-     status_list, status_idx, status, status_reason, qr, claims, dossier_id";
+     status_list, status_idx, status, status_reason, qr, claims, dossier_id, created_at";
 
 impl CredentialRow {
     pub fn status(&self) -> Status {
@@ -414,6 +416,27 @@ impl Store {
             "select {CREDENTIAL_COLUMNS} from credentials where person_id = $1 order by created_at desc, id"
         )))
         .bind(person_id)
+        .fetch_all(self.pool())
+        .await
+        .context("reading a wallet")?)
+    }
+
+    /// A page of the person's credentials, newest first.
+    pub async fn credentials_page(
+        &self,
+        person_id: &str,
+        page: &Page,
+    ) -> StoreResult<Vec<CredentialRow>> {
+        let (key, id) = page.below();
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {CREDENTIAL_COLUMNS} from credentials where person_id = $1 \
+               and (created_at < $2 or (created_at = $2 and id < $3)) \
+             order by created_at desc, id desc limit $4"
+        )))
+        .bind(person_id)
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
         .fetch_all(self.pool())
         .await
         .context("reading a wallet")?)

@@ -23,6 +23,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery},
+    http::page::{Page, PageQuery},
     identity::AuthUser,
     store::{Store, now_ms},
 };
@@ -175,6 +176,28 @@ impl Store {
         Ok(rows.into_iter().map(|r| item(r).0).collect())
     }
 
+    /// A page of a person's warehouse, newest first.
+    pub async fn warehouse_page(
+        &self,
+        person_id: &str,
+        page: &Page,
+    ) -> anyhow::Result<Vec<WarehouseItem>> {
+        let (key, id) = page.below();
+        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {ITEM_COLUMNS} from warehouse_items where person_id = $1 \
+               and (created_at < $2 or (created_at = $2 and id < $3)) \
+             order by created_at desc, id desc limit $4"
+        )))
+        .bind(person_id)
+        .bind(key)
+        .bind(id)
+        .bind(page.fetch())
+        .fetch_all(self.pool())
+        .await
+        .context("reading a warehouse")?;
+        Ok(rows.into_iter().map(|r| item(r).0).collect())
+    }
+
     /// One item of a person's warehouse, with its content's digest.
     pub async fn warehouse_item(
         &self,
@@ -255,14 +278,16 @@ async fn upload(
 }
 
 /// The person's warehouse: uploads and issued results, newest first. Their own only.
-#[utoipa::path(get, path = "/me/warehouse", tag = "warehouse", responses((status = 200, description = "Newest first", body = Warehouse)))]
+#[utoipa::path(get, path = "/me/warehouse", tag = "warehouse", params(PageQuery), responses((status = 200, description = "Newest first", body = Warehouse)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
+    AppQuery(asked): AppQuery<PageQuery>,
 ) -> Result<AppJson<Warehouse>, ApiError> {
-    Ok(AppJson(Warehouse {
-        items: state.store.warehouse_of(&user.person.id).await?,
-    }))
+    let page = asked.page()?;
+    let rows = state.store.warehouse_page(&user.person.id, &page).await?;
+    let (items, next) = page.finish(rows, |i| (i.created_at, &i.id));
+    Ok(AppJson(Warehouse { items, next }))
 }
 
 /// The content of one of the person's documents. Their own only (another's is 404).

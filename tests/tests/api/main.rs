@@ -13,6 +13,7 @@ mod monitoring;
 mod national_sync;
 mod notifications;
 mod outbox;
+mod pages;
 mod passkeys;
 mod payments;
 mod payments_property;

@@ -137,7 +137,7 @@ async fn an_ended_dossier_is_rated_once_changed_within_thirty_days_and_the_desk_
         .json()
         .await
         .expect("json");
-    let list = ratings.as_array().expect("a list");
+    let list = ratings["ratings"].as_array().expect("a list");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["satisfied"], false);
     assert_eq!(list[0]["comment"], "Nhanh gọn");
@@ -210,7 +210,7 @@ async fn feedback_reaches_its_desk_is_answered_once_told_and_judged_once() {
         .json()
         .await
         .expect("json");
-    assert_eq!(desk.as_array().map(Vec::len), Some(1));
+    assert_eq!(desk["feedback"].as_array().map(Vec::len), Some(1));
     assert!(!desk.to_string().contains(LEVEL2_CCCD));
     let commune = officer(&app, COMMUNE_OFFICER).await;
     let theirs: Value = commune
@@ -219,7 +219,7 @@ async fn feedback_reaches_its_desk_is_answered_once_told_and_judged_once() {
         .json()
         .await
         .expect("json");
-    assert_eq!(theirs.as_array().map(Vec::len), Some(0));
+    assert_eq!(theirs["feedback"].as_array().map(Vec::len), Some(0));
     let path = format!("/api/v1/officer/feedback/{feedback_id}/answer");
     assert_api_error(
         officer_send(
@@ -277,7 +277,7 @@ async fn feedback_reaches_its_desk_is_answered_once_told_and_judged_once() {
 
     let mine = app.get_json("/api/v1/me/feedback", 200).await;
     assert_eq!(
-        mine[0]["answer"],
+        mine["feedback"][0]["answer"],
         "Xin lỗi anh; chúng tôi đã nhắc nhở cán bộ."
     );
     let judged = json_of(
