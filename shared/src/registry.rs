@@ -115,7 +115,6 @@ pub struct BirthNotice {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrefilledValue {
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub value: serde_json::Value,
     /// The source named by the form field, such as `population.full_name`.
     pub source: String,

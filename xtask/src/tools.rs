@@ -179,7 +179,7 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
     let ready = Command::new(&python)
         .args([
             "-c",
-            "import pycose, base45, cbor2, pypdf, pypdfium2, zxingcpp",
+            "import pycose, base45, cbor2, pypdf, pypdfium2, zxingcpp, schemathesis",
         ])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -207,6 +207,8 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
         "pypdfium2>=4",
         "zxing-cpp>=2",
         "pillow>=10",
+        // API fuzzing from the OpenAPI document (tests/tests/api/schemathesis.rs).
+        "schemathesis>=4.32,<5",
     ]))?;
     Ok(python)
 }

@@ -259,7 +259,7 @@ struct Connection {
 /// and the browser reconnects.
 #[utoipa::path(
     get, path = "/me/events", tag = "notifications",
-    responses((status = 200, description = "text/event-stream of LiveEvent", body = LiveEvent))
+    responses((status = 200, description = "Server-sent events without end: each `data:` line one LiveEvent as JSON", content_type = "text/event-stream", body = String))
 )]
 pub async fn events(
     State(state): State<AppState>,

@@ -21,6 +21,7 @@ mod prefill;
 mod pwa;
 mod records;
 mod satisfaction;
+mod schemathesis;
 mod storage;
 mod wallet;
 mod warehouse;
