@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API, one module per area. One binary keeps linking fast.
 
 mod audit;
+mod authorisation;
 mod back_office;
 mod catalogue;
 mod deadlines;
