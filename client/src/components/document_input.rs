@@ -57,9 +57,17 @@ pub fn DocumentInput(props: &DocumentInputProps) -> Html {
     }
     .unwrap_or_default();
     let generation = use_state(|| 0u32);
-    let warehouse = use_load(*generation, |_| {
-        api::get::<Warehouse>("/api/v1/me/warehouse", &[])
-    });
+    let warehouse = use_load(
+        (*generation, props.document.clone()),
+        |(_, document)| async move {
+            // The person's documents of this kind: a handful, so the largest page holds them all.
+            api::get::<Warehouse>(
+                "/api/v1/me/warehouse",
+                &[("document", document.as_str()), ("limit", "200")],
+            )
+            .await
+        },
+    );
     // Upload progress from 0 to 1 while sending; the error of the last try.
     let progress = use_state(|| None::<f64>);
     let problem = use_state(|| None::<String>);

@@ -56,9 +56,13 @@ pub fn Nav(props: &NavProps) -> Html {
             if !signed_in {
                 return Ok(0);
             }
-            crate::api::get::<motcua_shared::dossier_api::NoticeList>("/api/v1/me/notices", &[])
-                .await
-                .map(|list| list.unread)
+            // The count is of all unread notices; one of them is enough to carry it.
+            crate::api::get::<motcua_shared::dossier_api::NoticeList>(
+                "/api/v1/me/notices",
+                &[("unread", "true"), ("limit", "1")],
+            )
+            .await
+            .map(|list| list.unread)
         },
     );
     let unread = match &*unread {

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::{
     api,
-    hooks::{Loadable, use_lang, use_live, use_quiet_load},
+    hooks::{Loadable, use_lang, use_live, use_more, use_quiet_load},
     i18n::tr,
 };
 
@@ -21,10 +21,15 @@ pub fn Notices(props: &NoticesProps) -> Html {
     let generation = use_state(|| 0u32);
     // Reloaded when a notice arrives live, without a flash of "loading".
     let live = use_live().of_notices();
-    let list = use_quiet_load((*generation, live), |_| {
-        api::get::<NoticeList>("/api/v1/me/notices", &[])
+    let loaded = use_quiet_load((*generation, live), |_| {
+        api::get::<NoticeList>("/api/v1/me/notices", &[("unread", "true")])
     });
-    let Loadable::Loaded(list) = &*list else {
+    let more = use_more(
+        &loaded,
+        "/api/v1/me/notices",
+        vec![("unread", "true".into())],
+    );
+    let Loadable::Loaded(list) = &*loaded else {
         return html! {};
     };
     let unread: Vec<_> = list.notices.iter().filter(|n| !n.read).collect();
@@ -33,7 +38,7 @@ pub fn Notices(props: &NoticesProps) -> Html {
     }
     html! {
         <section class="notices" aria-labelledby="notices-heading">
-            <h2 id="notices-heading">{ format!("{} ({})", tr(lang, "notices.title"), unread.len()) }</h2>
+            <h2 id="notices-heading">{ format!("{} ({})", tr(lang, "notices.title"), list.unread) }</h2>
             <ul class="entries">
                 { for unread.into_iter().map(|n| {
                     let onclick = {
@@ -63,6 +68,7 @@ pub fn Notices(props: &NoticesProps) -> Html {
                     }
                 }) }
             </ul>
+            { more }
         </section>
     }
 }

@@ -149,3 +149,108 @@ impl LiveContext {
 pub fn use_live() -> LiveContext {
     use_context::<LiveContext>().unwrap_or_default()
 }
+
+/// A list the server answers a page at a time (`?limit=&after=`), with the cursor of the next.
+pub trait Paged: serde::de::DeserializeOwned + Clone + 'static {
+    /// The cursor of the page after this one, if any.
+    fn next(&self) -> Option<&str>;
+    /// This list with `more` (the next page) added at its end.
+    fn extend(&mut self, more: Self);
+}
+
+impl<L: Paged> Paged for Option<L> {
+    fn next(&self) -> Option<&str> {
+        self.as_ref().and_then(Paged::next)
+    }
+    fn extend(&mut self, more: Self) {
+        match (self.as_mut(), more) {
+            (Some(list), Some(more)) => list.extend(more),
+            (None, more) => *self = more,
+            _ => {}
+        }
+    }
+}
+
+/// Implements [`Paged`] for list types: the field of their items.
+macro_rules! paged {
+    ($($list:ty => $items:ident),* $(,)?) => {
+        $(impl Paged for $list {
+            fn next(&self) -> Option<&str> {
+                self.next.as_deref()
+            }
+            fn extend(&mut self, more: Self) {
+                self.$items.extend(more.$items);
+                self.next = more.next;
+            }
+        })*
+    };
+}
+
+paged! {
+    motcua_shared::dossier_api::DossierList => dossiers,
+    motcua_shared::dossier_api::OfficerQueue => dossiers,
+    motcua_shared::dossier_api::NoticeList => notices,
+    motcua_shared::identity::DataAccessLog => entries,
+    motcua_shared::payment_api::PaymentList => payments,
+    motcua_shared::wallet_api::Wallet => credentials,
+    motcua_shared::warehouse::Warehouse => items,
+    motcua_shared::satisfaction_api::FeedbackList => feedback,
+}
+
+/// A "show more" button under a loaded list whose server has more: it reads the next page of
+/// `path` (with `params`, as the first page was read) and adds it to `list`. Nothing when the
+/// list is not loaded or complete. A failure shows under the button, which stays to try again.
+#[hook]
+pub fn use_more<T: Paged>(
+    list: &UseStateHandle<Loadable<T>>,
+    path: &'static str,
+    params: Vec<(&'static str, String)>,
+) -> Html {
+    let lang = use_lang().lang;
+    let busy = use_state(|| false);
+    let failed = use_state(|| None::<ApiFailure>);
+    let Loadable::Loaded(current) = &**list else {
+        return Html::default();
+    };
+    let Some(next) = current.next().map(str::to_owned) else {
+        return Html::default();
+    };
+    let fetch = {
+        let (list, busy, failed, current) =
+            (list.clone(), busy.clone(), failed.clone(), current.clone());
+        Callback::from(move |()| {
+            let (list, busy, failed, current) =
+                (list.clone(), busy.clone(), failed.clone(), current.clone());
+            let mut params = params.clone();
+            params.push(("after", next.clone()));
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let asked: Vec<(&str, &str)> =
+                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                match crate::api::get::<T>(path, &asked).await {
+                    Ok(more) => {
+                        let mut merged = (*current).clone();
+                        merged.extend(more);
+                        list.set(Loadable::Loaded(Rc::new(merged)));
+                        failed.set(None);
+                    }
+                    Err(failure) => failed.set(Some(failure)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let onclick = fetch.reform(|_: MouseEvent| ());
+    html! {
+        <div class="more">
+            <button type="button" class="button button-quiet" {onclick} disabled={*busy}
+                aria-busy={if *busy { "true" } else { "false" }}>
+                if *busy { <span class="spinner" aria-hidden="true"></span> }
+                { crate::i18n::tr(lang, "list.more") }
+            </button>
+            if let Some(failure) = &*failed {
+                <crate::components::feedback::Failure failure={failure.clone()} on_retry={fetch} />
+            }
+        </div>
+    }
+}

@@ -10,7 +10,7 @@ use yew::prelude::*;
 use crate::{
     api::{self, ApiFailure},
     components::feedback::{Failure, Loading},
-    hooks::{Loadable, use_lang, use_load, use_session, use_title},
+    hooks::{Loadable, use_lang, use_load, use_more, use_session, use_title},
     i18n::tr,
 };
 
@@ -307,6 +307,7 @@ fn DataAccessList(props: &DataAccessProps) -> Html {
     let lang = use_lang().lang;
     let retries = use_state(|| 0u32);
     let log = use_load((*retries, props.generation), |_| api::data_access());
+    let more = use_more(&log, "/api/v1/me/data-access", Vec::new());
     let body = match &*log {
         Loadable::Loading => html! { <Loading text={tr(lang, "account.loading")} /> },
         Loadable::Failed(f) => {
@@ -317,6 +318,7 @@ fn DataAccessList(props: &DataAccessProps) -> Html {
             html! { <p>{ tr(lang, "account.data_access_none") }</p> }
         }
         Loadable::Loaded(log) => html! {
+            <>
             <ol class="access-log">
                 { for log.entries.iter().map(|e| html! {
                     <li>
@@ -327,6 +329,8 @@ fn DataAccessList(props: &DataAccessProps) -> Html {
                     </li>
                 }) }
             </ol>
+            { more }
+            </>
         },
     };
     html! {

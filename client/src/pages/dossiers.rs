@@ -21,7 +21,7 @@ use crate::{
         eform::{FieldInput, answers as answers_list, first_error, is_asked, own_document, today},
         feedback::{Failure, Loading, SignInPrompt},
     },
-    hooks::{Loadable, use_lang, use_live, use_quiet_load, use_session, use_title},
+    hooks::{Loadable, use_lang, use_live, use_more, use_quiet_load, use_session, use_title},
     i18n::tr,
 };
 
@@ -53,6 +53,7 @@ pub fn DossiersPage() -> Html {
             }
         },
     );
+    let more = use_more(&list, "/api/v1/dossiers", Vec::new());
     let on_retry = Callback::from(move |()| retries.set(*retries + 1));
     let body = match (&session.me, &*list) {
         (Loadable::Loaded(me), _) if me.is_none() => html! { <SignInPrompt /> },
@@ -64,11 +65,14 @@ pub fn DossiersPage() -> Html {
         }
         (_, Loadable::Loaded(list)) => match list.as_ref() {
             Some(list) if !list.dossiers.is_empty() => html! {
-                <ul class="cards">
-                    { for list.dossiers.iter().map(|d| html! {
-                        <li key={d.id.clone()}><DossierCard dossier={d.clone()} /></li>
-                    }) }
-                </ul>
+                <>
+                    <ul class="cards">
+                        { for list.dossiers.iter().map(|d| html! {
+                            <li key={d.id.clone()}><DossierCard dossier={d.clone()} /></li>
+                        }) }
+                    </ul>
+                    { more }
+                </>
             },
             _ => html! {
                 <div class="notice">

@@ -23,7 +23,7 @@ use crate::{
         eform::answers as answers_list,
         feedback::{Failure, Loading, SignInPrompt},
     },
-    hooks::{Loadable, use_lang, use_load, use_session, use_title},
+    hooks::{Loadable, use_lang, use_load, use_more, use_session, use_title},
     i18n::tr,
 };
 
@@ -95,6 +95,18 @@ pub fn OfficePage() -> Html {
             mine.set(e.target_unchecked_into::<HtmlInputElement>().checked())
         })
     };
+    let more = use_more(
+        &queue,
+        "/api/v1/officer/dossiers",
+        [
+            ("status", (*status).clone()),
+            ("due", (*due).clone()),
+            ("mine", if *mine { "true".into() } else { String::new() }),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect(),
+    );
     let on_retry = Callback::from(move |()| retries.set(*retries + 1));
     let body = match (&token, &*queue) {
         (None, _) | (Some(Some(_)), Loadable::Loading) => {
@@ -143,6 +155,7 @@ pub fn OfficePage() -> Html {
                         }) }
                     </tbody>
                 </table>
+                { more }
             </div>
         },
     };

@@ -16,7 +16,7 @@ use yew::prelude::*;
 use crate::{
     api::{self, ApiFailure},
     components::feedback::{Failure, Loading, SignInPrompt},
-    hooks::{Loadable, use_lang, use_load, use_session, use_title},
+    hooks::{Loadable, use_lang, use_load, use_more, use_session, use_title},
     i18n::tr,
 };
 
@@ -211,6 +211,7 @@ pub fn FeedbackPage() -> Html {
             Ok(None)
         }
     });
+    let more = use_more(&mine, "/api/v1/me/feedback", Vec::new());
     let reload = {
         let generation = generation.clone();
         Callback::from(move |()| generation.set(*generation + 1))
@@ -228,11 +229,14 @@ pub fn FeedbackPage() -> Html {
         Loadable::Failed(f) => html! { <Failure failure={f.clone()} on_retry={reload.clone()} /> },
         Loadable::Loaded(list) => match list.as_ref() {
             Some(list) if !list.feedback.is_empty() => html! {
-                <ul class="cards cards-single">
-                    { for list.feedback.iter().map(|f| html! {
-                        <li key={f.id.clone()}><FeedbackCard feedback={f.clone()} csrf={csrf.clone()} reload={reload.clone()} /></li>
-                    }) }
-                </ul>
+                <>
+                    <ul class="cards cards-single">
+                        { for list.feedback.iter().map(|f| html! {
+                            <li key={f.id.clone()}><FeedbackCard feedback={f.clone()} csrf={csrf.clone()} reload={reload.clone()} /></li>
+                        }) }
+                    </ul>
+                    { more }
+                </>
             },
             _ => html! { <p class="notice">{ tr(lang, "feedback.none") }</p> },
         },

@@ -30,8 +30,15 @@ pub fn WalletPage() -> Html {
     let list = use_load((owner.clone(), *retries), |(owner, _)| async move {
         match owner {
             Some(owner) => {
-                let wallet: motcua_shared::wallet_api::Wallet =
-                    api::get("/api/v1/wallet", &[]).await?;
+                // Every page: the copy kept for offline use must hold every credential.
+                let mut wallet: motcua_shared::wallet_api::Wallet =
+                    api::get("/api/v1/wallet", &[("limit", "200")]).await?;
+                while let Some(after) = wallet.next.take() {
+                    let more: motcua_shared::wallet_api::Wallet =
+                        api::get("/api/v1/wallet", &[("limit", "200"), ("after", &after)]).await?;
+                    wallet.credentials.extend(more.credentials);
+                    wallet.next = more.next;
+                }
                 // Kept on the device for this account, to show offline.
                 crate::offline::keep_wallet(&owner, &wallet).await;
                 Ok(Some(wallet))

@@ -533,8 +533,8 @@ impl Store {
         let (key, id) = page.below();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "select {COLUMNS} from dossiers d where d.applicant_id = $1 \
-               and (d.submitted_at < $2 or (d.submitted_at = $2 and d.id < $3)) \
-             order by d.submitted_at desc, d.id desc limit $4"
+               and (d.submitted_at < $2 or (d.submitted_at = $2 and d.id > $3)) \
+             order by d.submitted_at desc, d.id limit $4"
         )))
         .bind(person_id)
         .bind(key)

@@ -80,8 +80,8 @@ impl Page {
         i64::from(self.limit) + 1
     }
 
-    /// The cursor as bind values for `(key, id) < ($k, $id)` in a descending list: above every
-    /// real key on the first page.
+    /// The cursor as bind values for a list newest first (`key desc, id`): `key < $k or (key =
+    /// $k and id > $id)`; above every real key on the first page.
     pub fn below(&self) -> (i64, &str) {
         match &self.after {
             Some((key, id)) => (*key, id),
@@ -89,7 +89,8 @@ impl Page {
         }
     }
 
-    /// The cursor as bind values for `(key, id) > ($k, $id)` in an ascending list.
+    /// The cursor as bind values for a list in ascending order (`key, id`): `key > $k or (key =
+    /// $k and id > $id)`.
     pub fn above(&self) -> (i64, &str) {
         match &self.after {
             Some((key, id)) => (*key, id),

@@ -62,7 +62,7 @@ impl Store {
         let (key, id) = page.below();
         let rows: Vec<(String, i64, String, String, String, String, String)> = sqlx::query_as(
             "select id, at, accessor_kind, accessor, source, data, purpose from data_access_log \
-             where cccd = $1 and (at < $2 or (at = $2 and id < $3)) order by at desc, id desc limit $4",
+             where cccd = $1 and (at < $2 or (at = $2 and id > $3)) order by at desc, id limit $4",
         )
         .bind(cccd)
         .bind(key)

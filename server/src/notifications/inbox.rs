@@ -497,17 +497,24 @@ impl NoticeRow {
 
 impl Store {
     /// A page of a person's notices, newest first, and how many of all their notices are unread.
-    pub async fn notices_of(&self, person_id: &str, page: &Page) -> StoreResult<NoticeList> {
+    pub async fn notices_of(
+        &self,
+        person_id: &str,
+        unread_only: bool,
+        page: &Page,
+    ) -> StoreResult<NoticeList> {
         let (key, id) = page.below();
         let rows: Vec<NoticeRow> = sqlx::query_as(
             "select id, dossier_id, kind, title_vi, title_en, body_vi, body_en, created_at, read_at, template, params, link \
-             from notices where person_id = $1 and (created_at < $2 or (created_at = $2 and id < $3)) \
-             order by created_at desc, id desc limit $4",
+             from notices where person_id = $1 and (created_at < $2 or (created_at = $2 and id > $3)) \
+               and ($5 = 0 or read_at is null) \
+             order by created_at desc, id limit $4",
         )
         .bind(person_id)
         .bind(key)
         .bind(id)
         .bind(page.fetch())
+        .bind(i64::from(unread_only))
         .fetch_all(self.pool())
         .await
         .context("reading notices")?;
@@ -544,16 +551,26 @@ impl Store {
 }
 
 /// The signed-in person's notices, newest first, with how many are unread. Their own only.
-#[utoipa::path(get, path = "/me/notices", tag = "notices", params(PageQuery), responses((status = 200, description = "Newest first", body = NoticeList)))]
+/// Which notices to list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoticeQuery {
+    /// `true`: only those not marked read yet.
+    unread: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/me/notices", tag = "notices", params(PageQuery, NoticeQuery), responses((status = 200, description = "Newest first", body = NoticeList)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     AppQuery(asked): AppQuery<PageQuery>,
+    AppQuery(only): AppQuery<NoticeQuery>,
 ) -> Result<AppJson<NoticeList>, ApiError> {
+    let unread_only = only.unread.unwrap_or(false);
     Ok(AppJson(
         state
             .store
-            .notices_of(&user.person.id, &asked.page()?)
+            .notices_of(&user.person.id, unread_only, &asked.page()?)
             .await?,
     ))
 }

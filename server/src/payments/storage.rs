@@ -367,8 +367,8 @@ impl Store {
     pub async fn payments_of(&self, payer_id: &str, page: &Page) -> StoreResult<Vec<Payment>> {
         let (key, id) = page.below();
         let ids: Vec<(String,)> = sqlx::query_as(
-            "select id from payments where payer_id = $1 and (created_at < $2 or (created_at = $2 and id < $3)) \
-             order by created_at desc, id desc limit $4",
+            "select id from payments where payer_id = $1 and (created_at < $2 or (created_at = $2 and id > $3)) \
+             order by created_at desc, id limit $4",
         )
         .bind(payer_id)
         .bind(key)

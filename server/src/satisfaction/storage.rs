@@ -299,8 +299,8 @@ impl Store {
         let (key, id) = page.below();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "select {FEEDBACK_COLUMNS} from feedback f left join dossiers d on d.id = f.dossier_id \
-             where f.person_id = $1 and (f.received_at < $2 or (f.received_at = $2 and f.id < $3)) \
-             order by f.received_at desc, f.id desc limit $4"
+             where f.person_id = $1 and (f.received_at < $2 or (f.received_at = $2 and f.id > $3)) \
+             order by f.received_at desc, f.id limit $4"
         )))
         .bind(person_id)
         .bind(key)

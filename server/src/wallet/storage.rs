@@ -430,8 +430,8 @@ impl Store {
         let (key, id) = page.below();
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select {CREDENTIAL_COLUMNS} from credentials where person_id = $1 \
-               and (created_at < $2 or (created_at = $2 and id < $3)) \
-             order by created_at desc, id desc limit $4"
+               and (created_at < $2 or (created_at = $2 and id > $3)) \
+             order by created_at desc, id limit $4"
         )))
         .bind(person_id)
         .bind(key)

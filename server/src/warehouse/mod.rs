@@ -180,18 +180,21 @@ impl Store {
     pub async fn warehouse_page(
         &self,
         person_id: &str,
+        document: &str,
         page: &Page,
     ) -> anyhow::Result<Vec<WarehouseItem>> {
         let (key, id) = page.below();
         let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select {ITEM_COLUMNS} from warehouse_items where person_id = $1 \
-               and (created_at < $2 or (created_at = $2 and id < $3)) \
-             order by created_at desc, id desc limit $4"
+               and (created_at < $2 or (created_at = $2 and id > $3)) \
+               and ($5 = '' or document_code = $5) \
+             order by created_at desc, id limit $4"
         )))
         .bind(person_id)
         .bind(key)
         .bind(id)
         .bind(page.fetch())
+        .bind(document)
         .fetch_all(self.pool())
         .await
         .context("reading a warehouse")?;
@@ -278,14 +281,28 @@ async fn upload(
 }
 
 /// The person's warehouse: uploads and issued results, newest first. Their own only.
-#[utoipa::path(get, path = "/me/warehouse", tag = "warehouse", params(PageQuery), responses((status = 200, description = "Newest first", body = Warehouse)))]
+/// Which documents to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WarehouseQuery {
+    /// Only documents of this kind (`portrait-photo`, `birth-certificate`, …).
+    #[param(max_length = 64)]
+    document: Option<String>,
+}
+
+#[utoipa::path(get, path = "/me/warehouse", tag = "warehouse", params(PageQuery, WarehouseQuery), responses((status = 200, description = "Newest first", body = Warehouse)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     AppQuery(asked): AppQuery<PageQuery>,
+    AppQuery(only): AppQuery<WarehouseQuery>,
 ) -> Result<AppJson<Warehouse>, ApiError> {
     let page = asked.page()?;
-    let rows = state.store.warehouse_page(&user.person.id, &page).await?;
+    let document = only.document.as_deref().unwrap_or("");
+    let rows = state
+        .store
+        .warehouse_page(&user.person.id, document, &page)
+        .await?;
     let (items, next) = page.finish(rows, |i| (i.created_at, &i.id));
     Ok(AppJson(Warehouse { items, next }))
 }

@@ -107,6 +107,31 @@ async fn a_citizens_lists_page_by_cursor_without_gaps_or_repeats() {
         "the unread count is of all notices, not of the page"
     );
 
+    // Only the unread ones, when asked, in pages too.
+    let (unread, _) = walk(&app, "/api/v1/me/notices?unread=true", "notices", 2).await;
+    assert_eq!(
+        unread.len() as u64,
+        first["unread"].as_u64().expect("a count")
+    );
+    assert!(unread.iter().all(|n| n["read"] == false));
+
+    // The warehouse, of one kind of document when asked.
+    let all = app.get_json("/api/v1/me/warehouse?limit=200", 200).await;
+    let portraits = app
+        .get_json("/api/v1/me/warehouse?document=portrait-photo", 200)
+        .await;
+    let kinds: Vec<&str> = portraits["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["document_code"].as_str().expect("a kind"))
+        .collect();
+    assert!(
+        !kinds.is_empty() && kinds.iter().all(|k| *k == "portrait-photo"),
+        "{kinds:?}"
+    );
+    assert!(all["items"].as_array().expect("items").len() > kinds.len());
+
     // The data-access log: five reads recorded at once.
     let data: Vec<String> = (0..5).map(|i| format!("Họ tên {i}")).collect();
     let accesses: Vec<Access> = data
