@@ -51,6 +51,12 @@ enum Command {
         #[arg(long)]
         role: String,
     },
+    /// Sessions: `sessions end --cccd C` signs one person out of every device (a stolen phone,
+    /// a departed officer); `sessions end --all` signs everyone out.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
     /// The audit log: `audit verify` checks its hash chain and names the first broken entry.
     Audit {
         #[command(subcommand)]
@@ -113,6 +119,17 @@ enum SyncCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum SessionsCommand {
+    /// End sessions now: one person's (`--cccd`) or everyone's (`--all`).
+    End {
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        cccd: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Recompute the chain and check it against the signed checkpoints of the data folder;
     /// exit 1 at the first broken entry.
@@ -135,7 +152,7 @@ impl Cli {
                 return ExitCode::from(2);
             }
         };
-        init_tracing(&config.log);
+        init_tracing(&config.log, config.log_format == "json");
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -159,6 +176,9 @@ impl Cli {
                     lead,
                 } => grant_role(config, &cccd, &role, agency, level, unit, lead).await,
                 Command::RevokeRole { cccd, role } => revoke_role(config, &cccd, &role).await,
+                Command::Sessions {
+                    command: SessionsCommand::End { cccd, .. },
+                } => end_sessions(config, cccd.as_deref()).await,
                 Command::Audit {
                     command: AuditCommand::Verify,
                 } => verify_audit(config).await,
@@ -186,12 +206,16 @@ impl Cli {
     }
 }
 
-fn init_tracing(filter: &str) {
+fn init_tracing(filter: &str, json: bool) {
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if json {
+        logs.json().with_current_span(true).try_init()
+    } else {
+        logs.try_init()
+    };
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -269,6 +293,25 @@ async fn revoke_role(config: Config, cccd: &str, role: &str) -> anyhow::Result<(
             "that person did not have this role"
         }
     );
+    store.close().await;
+    Ok(())
+}
+
+async fn end_sessions(config: Config, cccd: Option<&str>) -> anyhow::Result<()> {
+    let store = Store::connect(config.database_url.expose(), 1).await?;
+    let person = match cccd {
+        Some(cccd) => {
+            let cccd = motcua_shared::Cccd::parse(cccd)?;
+            let person = store
+                .person_by_cccd(&cccd)
+                .await?
+                .with_context(|| format!("nobody with CCCD {} has signed in", cccd.masked()))?;
+            Some(person.id)
+        }
+        None => None,
+    };
+    let ended = store.end_sessions_by_operator(person.as_deref()).await?;
+    println!("{ended} sessions ended");
     store.close().await;
     Ok(())
 }

@@ -150,6 +150,9 @@ pub struct Config {
     pub metrics_token: Secret,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
+    /// `text` (one `key=value` line per event) or `json` (one JSON object per line, for a log
+    /// collector).
+    pub log_format: String,
     /// How recent a proof of identity (e-ID sign-in or passkey) must be to file a level-2
     /// procedure.
     pub step_up_max_age_secs: u64,
@@ -226,6 +229,7 @@ impl Default for Config {
             rate_limit_passkey_per_minute: 10,
             rate_limit_verify_per_minute: 600,
             log: "info".into(),
+            log_format: "text".into(),
             metrics_networks: String::new(),
             metrics_token: Secret::default(),
             worker_interval_secs: 10,
@@ -271,6 +275,11 @@ impl Config {
         anyhow::ensure!(
             public.path() == "/" && public.query().is_none(),
             "public_url is an origin: no path or query"
+        );
+        anyhow::ensure!(
+            matches!(self.log_format.as_str(), "text" | "json"),
+            "log_format is text or json, not {:?}",
+            self.log_format
         );
         let db = self.database_url.expose();
         anyhow::ensure!(

@@ -246,8 +246,25 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
+        let problem = self.problem();
+        // Refusals are security events: logged in the request's span (method, path, request id,
+        // client network), with their code; never with the body or who the object belonged to.
+        if matches!(
+            self,
+            ApiError::Unauthorized(_)
+                | ApiError::Forbidden(_)
+                | ApiError::NotFound
+                | ApiError::RateLimited { .. }
+                | ApiError::QuotaUsed { .. }
+        ) {
+            tracing::info!(
+                status = self.status().as_u16(),
+                code = problem.code.as_str(),
+                "request refused"
+            );
+        }
         response.extensions_mut().insert(Localizable {
-            problem: self.problem(),
+            problem,
             fields: self.fields().to_vec(),
         });
         if let ApiError::Internal(cause) = self {
@@ -404,6 +421,79 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+
+    /// What `f` logs, as text.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("not poisoned").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = sink.0.lock().expect("not poisoned").clone();
+        String::from_utf8(bytes).expect("utf-8")
+    }
+
+    #[test]
+    fn refusals_are_logged_with_their_code_and_nothing_else_is() {
+        let span_fields = |f: &dyn Fn()| {
+            logged(|| {
+                let span =
+                    tracing::info_span!("request", path = "/api/v1/x", client = "203.0.113.7");
+                let _entered = span.enter();
+                f();
+            })
+        };
+        let cases: [(fn() -> ApiError, &str, u16); 4] = [
+            (
+                || ApiError::forbidden(ErrorCode::ForbiddenRole),
+                "forbidden_role",
+                403,
+            ),
+            (
+                || ApiError::unauthorized(ErrorCode::Unauthenticated),
+                "unauthenticated",
+                401,
+            ),
+            (|| ApiError::NotFound, "not_found", 404),
+            (
+                || ApiError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                "rate_limited",
+                429,
+            ),
+        ];
+        for (error, code, status) in cases {
+            let text = span_fields(&|| drop(error().into_response()));
+            assert!(text.contains("request refused"), "{text}");
+            assert!(
+                text.contains(&format!("code=\"{code}\""))
+                    || text.contains(&format!("code={code}")),
+                "{text}"
+            );
+            assert!(text.contains(&format!("status={status}")), "{text}");
+            assert!(
+                text.contains("client=\"203.0.113.7\"") || text.contains("client=203.0.113.7"),
+                "{text}"
+            );
+        }
+        let quiet =
+            span_fields(&|| drop(ApiError::validation(ErrorCode::InvalidAnswers).into_response()));
+        assert!(!quiet.contains("request refused"), "{quiet}");
+    }
 
     #[derive(Deserialize)]
     struct Filing {

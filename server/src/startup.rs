@@ -139,7 +139,8 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
                         .get::<RequestId>()
                         .and_then(|id| id.header_value().to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+                    // `client` is filled in by `client_addr::resolve` (the IPv4 address or IPv6 /64).
+                    tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id, client = tracing::field::Empty)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(http::log_server_errors))

@@ -133,6 +133,7 @@ pub async fn resolve(
 ) -> Response {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         let ip = client_ip(peer.ip(), request.headers(), &trusted);
+        tracing::Span::current().record("client", rate_key(ip).as_str());
         request.extensions_mut().insert(ClientIp(ip));
     }
     next.run(request).await

@@ -601,6 +601,31 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// An operator ends sessions now: one person's, or everyone's (`None`); in the audit chain.
+    pub async fn end_sessions_by_operator(&self, person_id: Option<&str>) -> anyhow::Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "update sessions set revoked_at = $1 where revoked_at is null and ($2 = '' or person_id = $2)",
+        )
+        .bind(now_ms())
+        .bind(person_id.unwrap_or(""))
+        .execute(&mut *tx)
+        .await
+        .context("ending sessions")?;
+        crate::audit::append(
+            &mut tx,
+            &crate::audit::Event {
+                actor: "operator",
+                action: "identity.sessions_ended",
+                subject: person_id.unwrap_or("everyone"),
+                details: serde_json::json!({ "sessions": done.rows_affected() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
     /// A sign-in that failed, in the audit chain: the reason's code and the client's network
     /// (its IPv4 address or IPv6 /64), no identity (none was established).
     pub async fn record_failed_sign_in(&self, code: &str, network: &str) -> anyhow::Result<()> {

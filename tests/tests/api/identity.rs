@@ -625,3 +625,47 @@ async fn personal_answers_are_never_stored_by_a_cache() {
     let response = app.get("/api/v1/dossiers/not-a-dossier").await;
     assert_eq!(response.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn an_operator_ends_one_persons_sessions_or_everyones_and_the_chain_records_it() {
+    let app = spawn_app().await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let other = TestApp::second_browser(&app);
+    other.sign_in_as("079195004321").await;
+    let (person,): (String,) = sqlx::query_as("select id from people where cccd = $1")
+        .bind(LEVEL2_CCCD)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("the citizen");
+
+    // One person's: theirs end, the other's goes on.
+    let ended = app
+        .store
+        .end_sessions_by_operator(Some(&person))
+        .await
+        .expect("ended");
+    assert_eq!(ended, 1);
+    assert_api_error(app.get("/api/v1/me").await, 401, "session_expired").await;
+    assert_eq!(other.get("/api/v1/me").await.status(), 200);
+
+    // Everyone's.
+    let ended = app
+        .store
+        .end_sessions_by_operator(None)
+        .await
+        .expect("ended");
+    assert_eq!(ended, 1);
+    assert_api_error(other.get("/api/v1/me").await, 401, "session_expired").await;
+
+    let (entries,): (i64,) = sqlx::query_as(
+        "select count(*) from audit_log where action = 'identity.sessions_ended' and actor = 'operator'",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .expect("read");
+    assert_eq!(entries, 2);
+    assert!(matches!(
+        app.store.verify_audit_chain().await.expect("verified"),
+        motcua_server::audit::ChainReport::Intact { .. }
+    ));
+}

@@ -12,12 +12,6 @@ use crate::back_office::TRAFFIC_OFFICER;
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_schema_conformance,response_headers_conformance";
 
-/// The WebAuthn attestation body nests deeply enough that generating it now and then crashes
-/// CPython 3.11's compiler inside Hypothesis ("AST constructor recursion depth mismatch"), an
-/// error of the tool, not of the API; `tests/browser/passkey.test.js` and `api::passkeys` send it
-/// real and forged attestations.
-const FINISH_PASSKEY: &str = "/me/passkeys/registration/finish";
-
 /// The `schemathesis` command of the venv `cargo xtask test` makes, beside its Python.
 fn schemathesis() -> std::path::PathBuf {
     let bin = match std::env::var("MOTCUA_PYTHON") {
@@ -63,12 +57,17 @@ async fn fuzz(app: &TestApp, who: &str, headers: Vec<String>, exclude: &str) -> 
             .args(["--checks", CHECKS])
             .args(["--phases", "examples,coverage,fuzzing"])
             .args(["--max-examples", "12"])
-            .args(["--workers", "2"])
+            // One worker: CPython 3.11's compiler, which Hypothesis drives to build its
+            // generators, is not safe to use from several threads at once ("AST constructor
+            // recursion depth mismatch"), an error of the tool, not of the API.
+            .args(["--workers", "1"])
             .args(["--seed", "20261130"])
             .args(["--request-timeout", "20"])
             .args(["--no-color", "--output-truncate", "false"])
             .arg("--report-dir")
             .arg(&report_dir)
+            // Its caches of crashes and examples go there too, not into the source tree.
+            .current_dir(&report_dir)
             // Uploads need a body the generator cannot make (a file); they are tested by hand.
             .env("NO_COLOR", "1")
             .env("SCHEMATHESIS_TELEMETRY", "false")
@@ -116,13 +115,12 @@ async fn schemathesis_finds_no_failure_signed_out_as_a_citizen_and_as_an_officer
     // Signed in, the calls that end the session itself would turn the rest of the run into
     // 401s; the signed-out run covers them. The live event stream never ends, and Schemathesis
     // reads whole bodies; `notifications::live` has its own tests.
-    let keep_session =
-        format!("sessions/revoke-all|/me/sessions/\\{{id\\}}|/me/events|{FINISH_PASSKEY}");
+    let keep_session = "sessions/revoke-all|/me/sessions/\\{id\\}|/me/events";
     let mut failures = Vec::new();
     for (who, headers, exclude) in [
-        ("signed out", Vec::new(), FINISH_PASSKEY),
-        ("as a citizen", citizen, keep_session.as_str()),
-        ("as an officer", officer, keep_session.as_str()),
+        ("signed out", Vec::new(), ""),
+        ("as a citizen", citizen, keep_session),
+        ("as an officer", officer, keep_session),
     ] {
         if let Err(report) = fuzz(&app, who, headers, exclude).await {
             failures.push(report);
