@@ -456,7 +456,8 @@ mod tests {
                 f();
             })
         };
-        let cases: [(fn() -> ApiError, &str, u16); 4] = [
+        type Case = (fn() -> ApiError, &'static str, u16);
+        let cases: [Case; 4] = [
             (
                 || ApiError::forbidden(ErrorCode::ForbiddenRole),
                 "forbidden_role",

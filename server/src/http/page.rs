@@ -131,11 +131,11 @@ mod tests {
 
     #[test]
     fn a_page_is_between_one_and_the_maximum() {
-        assert_eq!(asked(None, None).unwrap().limit, DEFAULT_PAGE);
-        assert_eq!(asked(Some(1), None).unwrap().limit, 1);
-        assert_eq!(asked(Some(MAX_PAGE), None).unwrap().limit, MAX_PAGE);
+        assert_eq!(asked(None, None).expect("a page").limit, DEFAULT_PAGE);
+        assert_eq!(asked(Some(1), None).expect("a page").limit, 1);
+        assert_eq!(asked(Some(MAX_PAGE), None).expect("a page").limit, MAX_PAGE);
         for bad in [0, MAX_PAGE + 1, u32::MAX] {
-            let e = asked(Some(bad), None).unwrap_err();
+            let e = asked(Some(bad), None).expect_err("refused");
             assert_eq!(e.problem().code, ErrorCode::InvalidPageSize, "{bad}");
         }
     }
@@ -148,11 +148,11 @@ mod tests {
         let next = next.expect("a third row follows");
         assert_eq!(next, "4_b_c");
         assert_eq!(
-            asked(None, Some(&next)).unwrap().after,
+            asked(None, Some(&next)).expect("a page").after,
             Some((4, "b_c".into()))
         );
         assert_eq!(
-            asked(None, Some("-7_x")).unwrap().after,
+            asked(None, Some("-7_x")).expect("a page").after,
             Some((-7, "x".into()))
         );
         for bad in [
@@ -165,7 +165,7 @@ mod tests {
             "99999999999999999999_a",
             &format!("1_{}", "a".repeat(101)),
         ] {
-            let e = asked(None, Some(bad)).unwrap_err();
+            let e = asked(None, Some(bad)).expect_err("refused");
             assert_eq!(e.problem().code, ErrorCode::InvalidCursor, "{bad:?}");
         }
     }
