@@ -29,6 +29,7 @@ pub mod store;
 pub mod wallet;
 pub mod warehouse;
 pub mod web;
+pub mod workers;
 
 // The PWA's resource files, for the texts the server renders (see `i18n`).
 rust_i18n::i18n!("../client/locales");

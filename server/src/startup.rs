@@ -261,6 +261,8 @@ impl Application {
             registries,
             payments,
             sign_in_hooks: Arc::new(hooks),
+            catalogue: Default::default(),
+            readiness: Default::default(),
         };
         state.rate_limits.spawn_pruning();
         Ok(Application {
@@ -294,6 +296,7 @@ impl Application {
         let store = self.state.store.clone();
         // The outbox dispatcher, the deadline sweep and the index's rollup, stopped with the server.
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopped_catalogue = stopped.clone();
         let every = self.state.config.worker_interval_secs;
         let mut workers = Vec::new();
         if every > 0 {
@@ -316,6 +319,25 @@ impl Application {
                 every,
                 stopped.clone(),
             )));
+        }
+        // Readiness and the prepared catalogue follow the database whatever the worker interval.
+        workers.push(tokio::spawn(
+            self.state
+                .readiness
+                .clone()
+                .run(store.clone(), stopped.clone()),
+        ));
+        {
+            let (catalogue, store) = (self.state.catalogue.clone(), store.clone());
+            workers.push(tokio::spawn(async move {
+                crate::workers::every(
+                    "refreshing the prepared catalogue",
+                    crate::procedures::cache::REFRESH_EVERY,
+                    stopped_catalogue,
+                    || async { catalogue.refresh(&store).await.map(drop) },
+                )
+                .await;
+            }));
         }
         let reminders = self.state.config.reminders_every_secs;
         if reminders > 0 {

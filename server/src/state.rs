@@ -37,6 +37,10 @@ pub struct AppState {
     pub push: Arc<crate::notifications::push::WebPush>,
     /// This instance's hub of live updates for the open PWAs.
     pub live: crate::notifications::live::LiveHub,
+    /// The catalogue prepared in memory (JSON, gzip, brotli, ETag).
+    pub catalogue: crate::procedures::cache::CatalogueCache,
+    /// When the database last answered a ping.
+    pub readiness: crate::monitoring::Readiness,
     /// The national portal and EMC, told of every dossier change.
     pub national: Arc<crate::monitoring::national::National>,
 }

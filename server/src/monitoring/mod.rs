@@ -290,6 +290,49 @@ pub async fn metrics(
     ))
 }
 
+/// Whether the database answered lately: the time of its last answer to a ping, kept fresh by a
+/// worker twice a second, so `/api/health` makes no round trip of its own under load.
+#[derive(Clone, Default)]
+pub struct Readiness(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl Readiness {
+    /// How old a ping may be and still count.
+    pub const FRESH_MS: i64 = 1_000;
+    /// How often the worker pings.
+    pub const EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+    /// Pings the database now and records the answer.
+    pub async fn check(&self, store: &Store) -> crate::store::StoreResult<()> {
+        use std::sync::atomic::Ordering;
+        match store.ping().await {
+            Ok(()) => {
+                self.0.store(crate::store::now_ms(), Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                self.0.store(0, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the last ping answered within [`Readiness::FRESH_MS`].
+    pub fn fresh(&self) -> bool {
+        let at = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        at > 0 && crate::store::now_ms() - at < Self::FRESH_MS
+    }
+
+    /// The worker: pings every [`Readiness::EVERY`] until stopped.
+    pub async fn run(self, store: Store, stop: tokio::sync::watch::Receiver<bool>) {
+        crate::workers::every("the readiness ping", Self::EVERY, stop, || async {
+            // A failure is what readiness records; it is not an error of the worker.
+            let _ = self.check(&store).await;
+            anyhow::Ok(())
+        })
+        .await;
+    }
+}
+
 /// Whether this instance can serve: 200 when the database answers, 503 otherwise. Public.
 #[utoipa::path(
     get,
@@ -300,8 +343,15 @@ pub async fn metrics(
         (status = 503, description = "The database does not answer", body = motcua_shared::ErrorBody),
     )
 )]
-async fn health(State(store): State<Store>) -> Result<axum::Json<Health>, ApiError> {
-    match store.ping().await {
+async fn health(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
+    let store = &state.store;
+    // The worker's ping when it is fresh; a ping now when it is not (no worker, or a failure).
+    let answered = if state.readiness.fresh() {
+        Ok(())
+    } else {
+        state.readiness.check(store).await
+    };
+    match answered {
         Ok(()) => Ok(axum::Json(Health {
             status: "ok".into(),
             database: store.engine().name().into(),

@@ -117,17 +117,12 @@ impl MonthSpan {
 pub async fn run(
     store: Store,
     every: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = tokio::time::sleep(every) => {}
-        }
-        if let Err(e) = store.fold_dossier_classes().await {
-            tracing::error!(error = %format!("{e:#}"), "folding the index's rollup failed");
-        }
-    }
+    crate::workers::every("folding the index's rollup", every, stop, || async {
+        store.fold_dossier_classes().await.map(drop)
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The public catalogue of administrative procedures: its HTTP routes, its storage and its seed.
 
 use motcua_shared::ErrorCode;
+pub mod cache;
 pub mod prefill;
 mod seed;
 mod storage;
@@ -10,8 +11,8 @@ pub use storage::CatalogueFilter;
 
 use axum::{
     extract::State,
-    http::{HeaderValue, header},
-    response::IntoResponse,
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
 };
 use motcua_shared::procedure::{Level, OnlineLevel, ProcedureList};
 use serde::Deserialize;
@@ -21,7 +22,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     AppState,
     error::{ApiError, AppJson, AppPath, AppQuery},
-    store::Store,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -31,8 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_prefill))
 }
 
-/// The catalogue changes rarely: let browsers and the service worker reuse it for a while.
-const CATALOGUE_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=300");
+use cache::CATALOGUE_CACHE;
 
 /// Filters of the catalogue. All optional.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -89,14 +88,22 @@ impl CatalogueQuery {
     )
 )]
 async fn list_procedures(
-    State(store): State<Store>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
     AppQuery(query): AppQuery<CatalogueQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let procedures = store.list_procedures(&query.into_filter()?).await?;
+) -> Result<Response, ApiError> {
+    let filter = query.into_filter()?;
+    if filter.is_everything() {
+        // The whole catalogue, as prepared in memory.
+        let prepared = state.catalogue.current(&state.store).await?;
+        return Ok(prepared.list.respond(&headers));
+    }
+    let procedures = state.store.list_procedures(&filter).await?;
     Ok((
         [(header::CACHE_CONTROL, CATALOGUE_CACHE)],
         AppJson(ProcedureList { procedures }),
-    ))
+    )
+        .into_response())
 }
 
 /// One procedure of the catalogue by its code. Public: no sign-in.
@@ -111,17 +118,15 @@ async fn list_procedures(
     )
 )]
 async fn get_procedure(
-    State(store): State<Store>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
     AppPath(code): AppPath<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let procedure = store
-        .procedure(&code)
-        .await?
-        .ok_or_else(|| ApiError::NotFound)?;
-    Ok((
-        [(header::CACHE_CONTROL, CATALOGUE_CACHE)],
-        AppJson(procedure),
-    ))
+) -> Result<Response, ApiError> {
+    let prepared = state.catalogue.current(&state.store).await?;
+    match prepared.by_code.get(&code) {
+        Some(answer) => Ok(answer.respond(&headers)),
+        None => Err(ApiError::NotFound),
+    }
 }
 
 /// The procedure's e-form pre-filled for the signed-in person from the national registers

@@ -27,6 +27,13 @@ pub fn fold_for_search(text: &str) -> String {
         .collect()
 }
 
+impl CatalogueFilter {
+    /// Whether it narrows nothing: the whole catalogue.
+    pub fn is_everything(&self) -> bool {
+        self.level.is_none() && self.online_level.is_none() && self.text.is_none()
+    }
+}
+
 impl Store {
     /// Adds a procedure to the catalogue or replaces its definition.
     pub async fn upsert_procedure(

@@ -139,3 +139,120 @@ async fn one_procedure_is_read_by_its_code() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_catalogue_is_served_prepared_compressed_and_tagged_and_follows_a_change() {
+    use std::io::Read as _;
+    let app = spawn_app().await;
+    let plain = app.get("/api/v1/procedures").await;
+    assert_eq!(plain.status(), 200);
+    let etag = plain.headers()["etag"].to_str().expect("text").to_owned();
+    assert_eq!(plain.headers()["content-type"], "application/json");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let json: serde_json::Value = plain.json().await.expect("json");
+
+    // The same bytes as the database holds, in each encoding the browser takes.
+    let from_db = ProcedureList {
+        procedures: app
+            .store
+            .list_procedures(&Default::default())
+            .await
+            .expect("listed"),
+    };
+    assert_eq!(json, serde_json::to_value(&from_db).expect("json"));
+    let ask = |encoding: &'static str| {
+        app.client
+            .get(app.url("/api/v1/procedures"))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let br = ask("gzip, deflate, br").await.expect("answered");
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(br.headers()["vary"], "accept-encoding");
+    let mut text = String::new();
+    brotli::Decompressor::new(&br.bytes().await.expect("body")[..], 4096)
+        .read_to_string(&mut text)
+        .expect("brotli");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).expect("json"),
+        json
+    );
+    let gz = ask("gzip").await.expect("answered");
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz.bytes().await.expect("body")[..])
+        .read_to_string(&mut text)
+        .expect("gzip");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).expect("json"),
+        json
+    );
+
+    // What the browser has is not sent again.
+    let again = app
+        .client
+        .get(app.url("/api/v1/procedures"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    let one = app.get("/api/v1/procedures/1.002804").await;
+    let one_tag = one.headers()["etag"].to_str().expect("text").to_owned();
+    assert_eq!(
+        one.json::<serde_json::Value>().await.expect("json"),
+        serde_json::to_value(
+            app.store
+                .procedure("1.002804")
+                .await
+                .expect("read")
+                .expect("seeded")
+        )
+        .expect("json")
+    );
+
+    // A change of the catalogue is followed: a new tag and the new text.
+    let mut renewal = app
+        .store
+        .procedure("1.002804")
+        .await
+        .expect("read")
+        .expect("seeded");
+    renewal.procedure.name.en = "Driving licence renewal (new rules)".into();
+    app.store
+        .upsert_procedure(&renewal, 1)
+        .await
+        .expect("saved");
+    assert!(
+        app.state
+            .catalogue
+            .refresh(&app.store)
+            .await
+            .expect("refreshed")
+    );
+    let changed = app
+        .client
+        .get(app.url("/api/v1/procedures/1.002804"))
+        .header("if-none-match", &one_tag)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(changed.status(), 200);
+    let body: serde_json::Value = changed.json().await.expect("json");
+    assert_eq!(body["name"]["en"], "Driving licence renewal (new rules)");
+    assert!(
+        !app.state
+            .catalogue
+            .refresh(&app.store)
+            .await
+            .expect("refreshed"),
+        "nothing changed since"
+    );
+    assert_api_error(
+        app.get("/api/v1/procedures/9.999999").await,
+        404,
+        "not_found",
+    )
+    .await;
+}

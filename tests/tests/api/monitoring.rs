@@ -17,7 +17,24 @@ async fn health_is_ok_when_the_database_answers() {
 #[tokio::test]
 async fn health_is_503_in_the_error_shape_when_the_database_is_gone() {
     let app = spawn_app().await;
+    assert_eq!(app.get("/api/health").await.status(), 200);
     app.store.close().await;
+    // Health answers from the readiness worker's last ping (at most a second old), so the
+    // outage shows within about a second, and then stays.
+    let start = std::time::Instant::now();
+    loop {
+        let response = app.get("/api/health").await;
+        if response.status() == 503 {
+            assert_api_error(response, 503, "unavailable").await;
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "still {} five seconds after the database closed",
+            response.status()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_api_error(app.get("/api/health").await, 503, "unavailable").await;
 }
 
