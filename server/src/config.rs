@@ -148,6 +148,16 @@ pub struct Config {
     pub metrics_networks: String,
     /// A bearer token that also lets a scraper read `/metrics` from anywhere. Empty: none.
     pub metrics_token: Secret,
+    /// Where documents are kept: empty for `DATA_DIR/blobs`, a folder, or S3-compatible object
+    /// storage as `s3://bucket/prefix`.
+    pub blob_url: String,
+    /// Object storage other than Amazon's (MinIO, Ceph, …): its endpoint URL. Empty: Amazon S3.
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: Secret,
+    /// Lets the endpoint be plain http (a store on the same host or network only).
+    pub s3_allow_http: bool,
     /// `tracing` filter directives, for example `info,motcua_server=debug`.
     pub log: String,
     /// `text` (one `key=value` line per event) or `json` (one JSON object per line, for a log
@@ -232,6 +242,12 @@ impl Default for Config {
             log_format: "text".into(),
             metrics_networks: String::new(),
             metrics_token: Secret::default(),
+            blob_url: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: String::new(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: Secret::default(),
+            s3_allow_http: false,
             worker_interval_secs: 10,
             upload_limit_bytes: 10 * 1024 * 1024,
             step_up_max_age_secs: 300,

@@ -250,7 +250,17 @@ impl Application {
             live: crate::notifications::live::LiveHub::new(store.clone()),
             rate_limits: crate::http::rate_limit::RateLimits::new(&config),
             passkeys: identity::passkeys::relying_party(&config)?.map(Arc::new),
-            blobs: crate::warehouse::blobs::BlobStore::new(config.data_dir.join("blobs")),
+            blobs: crate::warehouse::blobs::BlobStore::open(
+                &config.blob_url,
+                config.data_dir.join("blobs"),
+                &crate::warehouse::blobs::ObjectOptions {
+                    endpoint: config.s3_endpoint.clone(),
+                    region: config.s3_region.clone(),
+                    access_key_id: config.s3_access_key_id.clone(),
+                    secret_access_key: config.s3_secret_access_key.expose().to_owned(),
+                    allow_http: config.s3_allow_http,
+                },
+            )?,
             keys: Arc::new(crate::wallet::keys::FileKeyStore::new(
                 config.data_dir.join("keys"),
             )),

@@ -179,7 +179,7 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
     let ready = Command::new(&python)
         .args([
             "-c",
-            "import pycose, base45, cbor2, pypdf, pypdfium2, zxingcpp, schemathesis",
+            "import pycose, base45, cbor2, pypdf, pypdfium2, zxingcpp, schemathesis, moto.server",
         ])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -209,6 +209,8 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
         "pillow>=10",
         // API fuzzing from the OpenAPI document (tests/tests/api/schemathesis.rs).
         "schemathesis>=4.32,<5",
+        // An S3-compatible object store for the documents test (`moto_server`).
+        "moto[server]>=5,<6",
     ]))?;
     Ok(python)
 }

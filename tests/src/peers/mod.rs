@@ -3,3 +3,4 @@
 pub mod hostile_op;
 pub mod node_op;
 pub mod push_service;
+pub mod s3;

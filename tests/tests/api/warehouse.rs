@@ -475,3 +475,53 @@ async fn a_person_keeps_at_most_so_many_drafts_and_may_still_update_one() {
     assert_eq!(discarded.status(), 204);
     assert_eq!(save("2.000815").await.status(), 204);
 }
+
+#[tokio::test]
+async fn documents_live_in_s3_compatible_object_storage_when_configured() {
+    use sha2::Digest as _;
+    let s3 = motcua_tests::peers::s3::S3Server::start("documents").await;
+    let options = motcua_server::warehouse::blobs::ObjectOptions {
+        endpoint: s3.endpoint.clone(),
+        region: "us-east-1".into(),
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        allow_http: true,
+    };
+    let configured = options.clone();
+    let app = spawn_app_with(move |c| {
+        c.blob_url = "s3://documents/motcua".into();
+        c.s3_endpoint = configured.endpoint;
+        c.s3_region = configured.region;
+        c.s3_access_key_id = configured.access_key_id;
+        c.s3_secret_access_key = motcua_server::config::Secret::new(configured.secret_access_key);
+        c.s3_allow_http = true;
+    })
+    .await;
+    app.sign_in(LEVEL2_CCCD).await;
+    let response = upload(&app, "portrait-photo", PNG, "image/png").await;
+    assert_eq!(response.status(), 201);
+    let item: Value = response.json().await.expect("json");
+    let id = item["id"].as_str().expect("an id");
+
+    // Served back from the object store.
+    let content = app.get(&format!("/api/v1/me/warehouse/{id}/content")).await;
+    assert_eq!(content.status(), 200);
+    assert_eq!(&content.bytes().await.expect("bytes")[..], PNG);
+
+    // In the bucket under its digest, where another instance finds it; nothing on local disk.
+    let sha: String = sha2::Sha256::digest(PNG)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let elsewhere = motcua_server::warehouse::blobs::BlobStore::open(
+        "s3://documents/motcua",
+        std::path::PathBuf::from("/nonexistent"),
+        &options,
+    )
+    .expect("opened");
+    assert_eq!(elsewhere.get(&sha).await.expect("in the bucket"), PNG);
+    assert!(
+        !app.config.data_dir.join("blobs").exists(),
+        "no document written to the data folder"
+    );
+}
