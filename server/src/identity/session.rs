@@ -187,7 +187,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| ApiError::unauthorized(ErrorCode::Unauthenticated))?;
         let now = now_ms();
         let idle_ms = i64::try_from(state.config.session_idle_minutes).unwrap_or(30) * 60_000;
-        let (session, person) = state
+        let (session, person, roles) = state
             .store
             .active_session(&sha256_hex(&secret), now, idle_ms)
             .await?
@@ -206,7 +206,6 @@ impl FromRequestParts<AppState> for AuthUser {
         if now - session.last_seen_at > 60_000 {
             state.store.touch_session(&session.secret_hash, now).await?;
         }
-        let roles = state.store.roles_of(&person.cccd).await?;
         Ok(AuthUser {
             person,
             session,
@@ -289,6 +288,26 @@ struct SessionWithPerson {
     birthdate: Option<String>,
     #[sqlx(rename = "person_acr")]
     person_acr: String,
+    /// How many grants of each role, and of representations, the person holds.
+    officer_grants: i64,
+    admin_grants: i64,
+    represents: i64,
+}
+
+/// A person's roles from how many grants and representations they hold: always a citizen; a
+/// business user when representing an organisation; then their granted roles, in this order.
+fn roles_from(officer_grants: i64, admin_grants: i64, represents: i64) -> Vec<Role> {
+    let mut roles = vec![Role::Citizen];
+    if represents > 0 {
+        roles.push(Role::Business);
+    }
+    if admin_grants > 0 {
+        roles.push(Role::Admin);
+    }
+    if officer_grants > 0 {
+        roles.push(Role::Officer);
+    }
+    roles
 }
 
 fn session_from(row: SessionRow) -> anyhow::Result<Session> {
@@ -469,9 +488,14 @@ impl Store {
         secret_hash: &str,
         now: i64,
         idle_ms: i64,
-    ) -> anyhow::Result<Option<(Session, Person)>> {
+    ) -> anyhow::Result<Option<(Session, Person, Vec<Role>)>> {
+        // One statement for the session, its person and their roles: every signed-in request
+        // starts here.
         let sql = format!(
-            "select {SESSION_COLUMNS}, p.id as person_id, p.cccd, p.name, p.birthdate, p.acr as person_acr \
+            "select {SESSION_COLUMNS}, p.id as person_id, p.cccd, p.name, p.birthdate, p.acr as person_acr, \
+               (select count(*) from role_grants g where g.cccd = p.cccd and g.role = 'officer') as officer_grants, \
+               (select count(*) from role_grants g where g.cccd = p.cccd and g.role = 'admin') as admin_grants, \
+               (select count(*) from representatives r where r.cccd = p.cccd) as represents \
              from sessions s join people p on p.id = s.person_id \
              where s.secret_hash = $1 and s.revoked_at is null and s.expires_at > $2 and s.last_seen_at > $3"
         );
@@ -483,6 +507,7 @@ impl Store {
             .await
             .context("reading a session")?;
         let Some(row) = row else { return Ok(None) };
+        let roles = roles_from(row.officer_grants, row.admin_grants, row.represents);
         let session = session_from(row.session)?;
         let person = person_from(PersonRow {
             id: row.id,
@@ -491,7 +516,7 @@ impl Store {
             birthdate: row.birthdate,
             acr: row.person_acr,
         })?;
-        Ok(Some((session, person)))
+        Ok(Some((session, person, roles)))
     }
 
     /// A person by their id.
@@ -668,28 +693,17 @@ impl Store {
 
     /// Everyone is a citizen; other roles come from grants.
     pub async fn roles_of(&self, cccd: &Cccd) -> anyhow::Result<Vec<Role>> {
-        let granted: Vec<(String,)> =
-            sqlx::query_as("select role from role_grants where cccd = $1 order by role")
-                .bind(cccd.as_str())
-                .fetch_all(self.pool())
-                .await
-                .context("reading roles")?;
-        let mut roles = vec![Role::Citizen];
-        let (represents,): (i64,) =
-            sqlx::query_as("select count(*) from representatives where cccd = $1")
-                .bind(cccd.as_str())
-                .fetch_one(self.pool())
-                .await
-                .context("reading representations")?;
-        if represents > 0 {
-            roles.push(Role::Business);
-        }
-        roles.extend(granted.into_iter().filter_map(|(r,)| match r.as_str() {
-            "officer" => Some(Role::Officer),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }));
-        Ok(roles)
+        let (officer, admin, represents): (i64, i64, i64) = sqlx::query_as(
+            "select \
+               (select count(*) from role_grants where cccd = $1 and role = 'officer'), \
+               (select count(*) from role_grants where cccd = $1 and role = 'admin'), \
+               (select count(*) from representatives where cccd = $1)",
+        )
+        .bind(cccd.as_str())
+        .fetch_one(self.pool())
+        .await
+        .context("reading roles")?;
+        Ok(roles_from(officer, admin, represents))
     }
 
     /// How many live sessions exist in all (for tests and metrics).
@@ -699,5 +713,23 @@ impl Store {
             .await
             .context("counting sessions")?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use motcua_shared::identity::Role;
+
+    #[test]
+    fn roles_follow_grants_and_representations_in_a_fixed_order() {
+        assert_eq!(super::roles_from(0, 0, 0), vec![Role::Citizen]);
+        assert_eq!(
+            super::roles_from(1, 0, 2),
+            vec![Role::Citizen, Role::Business, Role::Officer]
+        );
+        assert_eq!(
+            super::roles_from(3, 1, 0),
+            vec![Role::Citizen, Role::Admin, Role::Officer]
+        );
     }
 }
