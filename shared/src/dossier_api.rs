@@ -29,8 +29,12 @@ pub struct DossierView {
     /// The legal deadline; `None` while the clock is paused for a supplement.
     pub deadline_at: Option<i64>,
     pub status_reason: Option<String>,
-    /// Fields whose values the state verified.
+    /// Fields whose values the state verified. Left out of lists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub verified_fields: Vec<String>,
+    /// The answers as filed. Left out of lists, which never show them: one dossier is read
+    /// for them.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub answers: Map<String, Value>,
     /// The procedure's name when filed.

@@ -31,6 +31,12 @@ const COLUMNS: &str = "d.id, d.receipt_number, d.procedure_code, d.agency_code, 
      d.version, d.paused_days_left, d.procedure_name, d.unit_code, d.receive_by, d.overdue_at, d.assignee_id, d.rescheduled_to, \
      d.fee_vnd, d.fee_paid, d.fee_paid_at, d.pay_by";
 
+/// The columns of a list: everything but the answers and which of them the state verified.
+const LIST_COLUMNS: &str = "d.id, d.receipt_number, d.procedure_code, d.agency_code, d.status, d.submitted_at, \
+     d.deadline_at, d.status_reason, '[]' as verified_fields, '{}' as answers, d.applicant_id, d.level, d.received_at, \
+     d.version, d.paused_days_left, d.procedure_name, d.unit_code, d.receive_by, d.overdue_at, d.assignee_id, d.rescheduled_to, \
+     d.fee_vnd, d.fee_paid, d.fee_paid_at, d.pay_by";
+
 fn decode(row: &AnyRow) -> anyhow::Result<Dossier> {
     let status: String = row.try_get("status")?;
     let text = |name: &str| -> anyhow::Result<String> { Ok(row.try_get::<String, _>(name)?) };
@@ -532,7 +538,7 @@ impl Store {
     pub async fn dossiers_of(&self, person_id: &str, page: &Page) -> anyhow::Result<Vec<Dossier>> {
         let (key, id) = page.below();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from dossiers d where d.applicant_id = $1 \
+            "select {LIST_COLUMNS} from dossiers d where d.applicant_id = $1 \
                and (d.submitted_at < $2 or (d.submitted_at = $2 and d.id > $3)) \
              order by d.submitted_at desc, d.id limit $4"
         )))
@@ -825,7 +831,7 @@ impl Store {
     ) -> anyhow::Result<Vec<(Dossier, String, Option<String>)>> {
         const URGENCY: &str = "coalesce(d.receive_by, d.deadline_at, d.submitted_at)";
         let sql = format!(
-            "select {COLUMNS}, p.name as applicant_name, a.name as assignee_name \
+            "select {LIST_COLUMNS}, p.name as applicant_name, a.name as assignee_name \
              from dossiers d join people p on p.id = d.applicant_id left join people a on a.id = d.assignee_id \
              where d.agency_code = $1 and d.level = $2 and d.unit_code = $3 \
                and d.status not in ('rejected', 'result_issued', 'withdrawn') \

@@ -159,7 +159,19 @@ async fn a_citizens_lists_page_by_cursor_without_gaps_or_repeats() {
     for key in ["paged-dossier-1", "paged-dossier-2", "paged-dossier-3"] {
         file_as_citizen(&app, "1.002804", &[("delivery", json!("counter"))], key).await;
     }
-    pages_match_the_whole(&app, "/api/v1/dossiers", "dossiers", 2, id_of).await;
+    let dossiers = pages_match_the_whole(&app, "/api/v1/dossiers", "dossiers", 2, id_of).await;
+    // A list shows no answers; opening one dossier does.
+    assert!(
+        dossiers.iter().all(|d| d.get("answers").is_none()),
+        "{dossiers:?}"
+    );
+    let one = app
+        .get_json(&format!("/api/v1/dossiers/{}", id_of(&dossiers[0])), 200)
+        .await;
+    assert!(
+        one["answers"].as_object().is_some_and(|a| !a.is_empty()),
+        "{one}"
+    );
 
     // Something new between two pages neither repeats nor shifts what follows.
     let page = app.get_json("/api/v1/dossiers?limit=2", 200).await;
