@@ -13,7 +13,10 @@ use axum::{
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{
+        CompressionLayer,
+        predicate::{NotForContentType, Predicate as _, SizeAbove},
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -146,7 +149,19 @@ fn app_with(state: AppState, extra: Option<Router<AppState>>) -> Router {
                 .layer(middleware::from_fn(http::log_server_errors))
                 .layer(middleware::from_fn_with_state(state.clone(), http::security_headers))
                 .layer(middleware::from_fn_with_state(state.metrics.clone(), monitoring::record_http))
-                .layer(CompressionLayer::new())
+                // Dynamic answers over 1 KB, at level 4 for brotli and gzip: little work per
+                // request for most of the gain (the default, brotli's 11, suits files compressed
+                // once, which the PWA's are, ahead of time; tiny answers are not worth it).
+                .layer(
+                    CompressionLayer::new()
+                        .quality(tower_http::CompressionLevel::Precise(4))
+                        .compress_when(
+                            SizeAbove::new(1024)
+                                .and(NotForContentType::GRPC)
+                                .and(NotForContentType::IMAGES)
+                                .and(NotForContentType::SSE),
+                        ),
+                )
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout)),
         )
         .with_state(state)
@@ -244,7 +259,7 @@ impl Application {
             registries.as_ref(),
         )?);
         let push = Arc::new(crate::notifications::push::WebPush::new(&config)?);
-        let state = AppState {
+        let state = AppState::new(crate::state::Services {
             national,
             push,
             live: crate::notifications::live::LiveHub::new(store.clone()),
@@ -273,7 +288,7 @@ impl Application {
             sign_in_hooks: Arc::new(hooks),
             catalogue: Default::default(),
             readiness: Default::default(),
-        };
+        });
         state.rate_limits.spawn_pruning();
         Ok(Application {
             listener,

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
-
 use crate::http::rate_limit::RateLimits;
 
 use crate::{
@@ -13,8 +11,27 @@ use crate::{
     store::Store,
 };
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// A cheap handle on the services: one reference count to clone for each middleware and
+/// extractor that takes the state, not one per service.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What the handlers reach through [`AppState`].
+pub struct Services {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Metrics,
