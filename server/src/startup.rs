@@ -263,7 +263,7 @@ impl Application {
             national,
             push,
             live: crate::notifications::live::LiveHub::new(store.clone()),
-            rate_limits: crate::http::rate_limit::RateLimits::new(&config),
+            rate_limits: crate::http::rate_limit::RateLimits::new(&config, store.clone()),
             passkeys: identity::passkeys::relying_party(&config)?.map(Arc::new),
             blobs: crate::warehouse::blobs::BlobStore::open(
                 &config.blob_url,

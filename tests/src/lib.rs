@@ -487,3 +487,33 @@ pub async fn write_account_notices(store: &Store, person_id: &str, prefix: &str,
     }
     tx.commit().await.expect("committed");
 }
+
+/// Another instance of a test server: its own listener, pool, caches, rate limiter's memory and
+/// live hub, on the same database, data folder and configuration (as instances behind a load
+/// balancer are). It runs until the test ends.
+pub struct Instance {
+    pub address: String,
+    pub state: motcua_server::AppState,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl TestApp {
+    /// Starts another instance beside this one (see [`Instance`]).
+    pub async fn another_instance(&self) -> Instance {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let address = format!("http://{}", listener.local_addr().expect("bound"));
+        let app = Application::build_on(self.config.clone(), listener)
+            .await
+            .expect("another instance starts");
+        let state = app.state().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        Instance { address, state }
+    }
+}

@@ -92,7 +92,10 @@ async fn login(
     client: ClientMeta,
     AppQuery(query): AppQuery<LoginQuery>,
 ) -> Result<Response, ApiError> {
-    state.rate_limits.check(Limit::SignIn, &client.rate_key())?;
+    state
+        .rate_limits
+        .check(Limit::SignIn, &client.rate_key())
+        .await?;
     let return_to = match query.return_to.as_deref() {
         None | Some("") => "/account",
         Some(value) => safe_return_to(value)
@@ -139,7 +142,10 @@ async fn callback(
     client: ClientMeta,
     AppQuery(query): AppQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
-    state.rate_limits.check(Limit::SignIn, &client.rate_key())?;
+    state
+        .rate_limits
+        .check(Limit::SignIn, &client.rate_key())
+        .await?;
     let login_cookie = session::login_cookie_name(&state.config);
     let browser_state = jar.get(login_cookie).map(|c| c.value().to_owned());
     let jar = jar.remove(session::removal_cookie(

@@ -272,7 +272,8 @@ pub async fn sign_in_start(
     require_same_origin(&headers, &state.config)?;
     state
         .rate_limits
-        .check(Limit::Passkey, &format!("ip:{}", client.rate_key()))?;
+        .check(Limit::Passkey, &format!("ip:{}", client.rate_key()))
+        .await?;
     let webauthn = webauthn(&state)?;
     let (challenge, authentication) = webauthn
         .start_discoverable_authentication()
@@ -305,7 +306,8 @@ pub async fn sign_in_finish(
     require_same_origin(&headers, &state.config)?;
     state
         .rate_limits
-        .check(Limit::Passkey, &format!("ip:{}", client.rate_key()))?;
+        .check(Limit::Passkey, &format!("ip:{}", client.rate_key()))
+        .await?;
     let webauthn = webauthn(&state)?;
     // Bound to no session: a step-up ceremony (bound to one) cannot be turned into a sign-in.
     let (_, authentication): (_, DiscoverableAuthentication) =
@@ -316,7 +318,8 @@ pub async fn sign_in_finish(
         .map_err(|_| rejected())?;
     state
         .rate_limits
-        .check(Limit::Passkey, &format!("account:{user_handle}"))?;
+        .check(Limit::Passkey, &format!("account:{user_handle}"))
+        .await?;
     let credential_id = URL_SAFE_NO_PAD.encode(credential_id);
     let (person, mut passkey) = state
         .store
@@ -605,7 +608,8 @@ pub async fn step_up_start(
     let webauthn = webauthn(&state)?;
     state
         .rate_limits
-        .check(Limit::Passkey, &format!("account:{}", user.person.id))?;
+        .check(Limit::Passkey, &format!("account:{}", user.person.id))
+        .await?;
     let passkeys: Vec<Passkey> = state
         .store
         .passkeys_of(&user.person.id)

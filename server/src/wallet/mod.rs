@@ -178,7 +178,8 @@ async fn check(
 ) -> Result<AppJson<VerifyResult>, ApiError> {
     state
         .rate_limits
-        .check(crate::http::rate_limit::Limit::Verify, &client.rate_key())?;
+        .check(crate::http::rate_limit::Limit::Verify, &client.rate_key())
+        .await?;
     // The catalogue is read once: for the keys' agency names and the issuer's.
     let names = agency_names_localized(&state.store).await?;
     let keys = state.store.trusted_keys(&names).await?;

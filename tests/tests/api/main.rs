@@ -9,6 +9,7 @@ mod dossiers;
 mod errors;
 mod id_tokens;
 mod identity;
+mod instances;
 mod interop;
 mod monitoring;
 mod national_sync;
