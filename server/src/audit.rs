@@ -1,6 +1,12 @@
 //! The append-only, hash-chained audit log. [`append`] writes inside the caller's transaction, so
 //! an event and its audit entry commit together or not at all; [`Store::verify_audit_chain`]
 //! recomputes the chain and names the first broken entry.
+//!
+//! Appending is an insert into `audit_queue`, which concurrent transactions do not contend on
+//! (the chain's single head row once serialised every audited transaction of a PostgreSQL
+//! cluster). [`Store::seal_audit`] moves committed entries, in the order it finds them, into the
+//! chain: each gets the next sequence number and its hash over the one before. Every instance
+//! seals a few times a second ([`SEAL_EVERY`]), and whatever reads the chain seals first.
 
 use anyhow::Context;
 
@@ -37,47 +43,59 @@ fn entry_hash(
     ))
 }
 
-/// Appends `event` to the chain inside `tx`.
+/// How often each instance seals the queued entries into the chain.
+pub const SEAL_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Entries sealed in one transaction at most.
+const SEAL_BATCH: i64 = 1000;
+
+/// Appends `event` inside `tx`: queued, and sealed into the chain after `tx` commits.
 pub async fn append(tx: &mut crate::store::WriteTx, event: &Event<'_>) -> anyhow::Result<()> {
-    // Taking the head first serialises concurrent appenders; the head's hash is read after the
-    // lock, so it is the previous entry's.
-    let (seq, prev): (i64, String) =
-        sqlx::query_as("update audit_head set seq = seq + 1 where id = 1 returning seq, hash")
-            .fetch_one(&mut **tx)
-            .await
-            .context("taking the audit chain's head")?;
-    let at = now_ms();
-    let details = event.details.to_string();
-    let hash = entry_hash(
-        seq,
-        at,
-        event.actor,
-        event.action,
-        event.subject,
-        &details,
-        &prev,
-    );
     sqlx::query(
-        "insert into audit_log (seq, at, actor, action, subject, details, prev_hash, hash) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into audit_queue (at, actor, action, subject, details) values ($1, $2, $3, $4, $5)",
     )
-    .bind(seq)
-    .bind(at)
+    .bind(now_ms())
     .bind(event.actor)
     .bind(event.action)
     .bind(event.subject)
-    .bind(&details)
-    .bind(&prev)
-    .bind(&hash)
+    .bind(event.details.to_string())
     .execute(&mut **tx)
     .await
     .context("appending to the audit log")?;
-    sqlx::query("update audit_head set hash = $1 where id = 1")
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await
-        .context("moving the audit chain's head")?;
     Ok(())
+}
+
+/// One queued entry.
+type Queued = (i64, i64, String, String, String, String);
+
+/// The chain's entries made of `queued` after the head `(seq, hash)`, in order: each row is
+/// `(seq, at, actor, action, subject, details, prev_hash, hash)`; and the new head.
+#[allow(clippy::type_complexity)]
+fn seal(
+    head: (i64, String),
+    queued: &[Queued],
+) -> (
+    Vec<(i64, i64, &str, &str, &str, &str, String, String)>,
+    (i64, String),
+) {
+    let (mut seq, mut prev) = head;
+    let mut sealed = Vec::with_capacity(queued.len());
+    for (_, at, actor, action, subject, details) in queued {
+        seq += 1;
+        let hash = entry_hash(seq, *at, actor, action, subject, details, &prev);
+        sealed.push((
+            seq,
+            *at,
+            actor.as_str(),
+            action.as_str(),
+            subject.as_str(),
+            details.as_str(),
+            prev,
+            hash.clone(),
+        ));
+        prev = hash;
+    }
+    (sealed, (seq, prev))
 }
 
 /// What a verification found.
@@ -94,8 +112,78 @@ pub enum ChainReport {
 }
 
 impl Store {
-    /// Walks the whole chain in order and recomputes every hash.
+    /// Seals every committed queued entry into the chain; how many. Sealers on several
+    /// instances take turns: on PostgreSQL the head's row is taken in a REPEATABLE READ
+    /// transaction, so what one reads, chains and deletes is one snapshot, and a sealer that
+    /// met another's change gives way (and the entries are left for the next turn).
+    pub async fn seal_audit(&self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.begin_snapshot_write().await?;
+            let head: Result<(i64, String), _> =
+                sqlx::query_as("update audit_head set seq = seq where id = 1 returning seq, hash")
+                    .fetch_one(&mut *tx)
+                    .await;
+            let head = match head.context("taking the audit chain's head") {
+                Ok(head) => head,
+                // Another instance sealed meanwhile (a serialisation failure): it took these.
+                Err(e) if crate::store::is_serialization_failure(&e) => return Ok(total),
+                Err(e) => return Err(e),
+            };
+            let queued: Vec<Queued> = sqlx::query_as(
+                "select id, at, actor, action, subject, details from audit_queue order by id limit $1",
+            )
+            .bind(SEAL_BATCH)
+            .fetch_all(&mut *tx)
+            .await
+            .context("reading the queued audit entries")?;
+            if queued.is_empty() {
+                tx.rollback().await.context("ending a seal")?;
+                return Ok(total);
+            }
+            let (sealed, (seq, hash)) = seal(head, &queued);
+            for (seq, at, actor, action, subject, details, prev, hash) in &sealed {
+                sqlx::query(
+                    "insert into audit_log (seq, at, actor, action, subject, details, prev_hash, hash) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(seq)
+                .bind(at)
+                .bind(*actor)
+                .bind(*action)
+                .bind(*subject)
+                .bind(*details)
+                .bind(prev)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await
+                .context("sealing an audit entry")?;
+            }
+            // The rows read, and no other: the range holds nothing else in this snapshot.
+            let (first, last) = (queued[0].0, queued[queued.len() - 1].0);
+            sqlx::query("delete from audit_queue where id >= $1 and id <= $2")
+                .bind(first)
+                .bind(last)
+                .execute(&mut *tx)
+                .await
+                .context("emptying the audit queue")?;
+            sqlx::query("update audit_head set seq = $1, hash = $2 where id = 1")
+                .bind(seq)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await
+                .context("moving the audit chain's head")?;
+            tx.commit().await.context("sealing audit entries")?;
+            total += queued.len();
+            if (queued.len() as i64) < SEAL_BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Walks the whole chain in order and recomputes every hash (after sealing what is queued).
     pub async fn verify_audit_chain(&self) -> anyhow::Result<ChainReport> {
+        self.seal_audit().await?;
         type Row = (i64, i64, String, String, String, String, String, String);
         let rows: Vec<Row> = sqlx::query_as(
             "select seq, at, actor, action, subject, details, prev_hash, hash from audit_log order by seq",
@@ -144,6 +232,7 @@ impl Store {
         &self,
         subject: &str,
     ) -> anyhow::Result<Vec<(String, String)>> {
+        self.seal_audit().await?;
         sqlx::query_as("select action, actor from audit_log where subject = $1 order by seq desc")
             .bind(subject)
             .fetch_all(self.pool())
@@ -225,6 +314,7 @@ pub async fn checkpoint(
     data_dir: &std::path::Path,
 ) -> anyhow::Result<Checkpoint> {
     use ed25519_dalek::Signer;
+    store.seal_audit().await?;
     let (seq, hash): (i64, String) =
         sqlx::query_as("select seq, hash from audit_head where id = 1")
             .fetch_one(store.pool())
@@ -328,16 +418,12 @@ pub async fn verify_with_checkpoints(
 pub async fn run_checkpoints(
     state: crate::AppState,
     every: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = tokio::time::sleep(every) => {}
-        }
-        if let Err(e) = checkpoint(&state.store, state.keys.as_ref(), &state.config.data_dir).await
-        {
-            tracing::error!(error = %format!("{e:#}"), "the audit checkpoint was not written");
-        }
-    }
+    crate::workers::every("writing the audit checkpoint", every, stop, || async {
+        checkpoint(&state.store, state.keys.as_ref(), &state.config.data_dir)
+            .await
+            .map(drop)
+    })
+    .await;
 }

@@ -353,6 +353,19 @@ impl Application {
                 .run(store.clone(), stopped.clone()),
         ));
         {
+            let store = store.clone();
+            let stopped = stopped.clone();
+            workers.push(tokio::spawn(async move {
+                crate::workers::every(
+                    "sealing the audit log",
+                    crate::audit::SEAL_EVERY,
+                    stopped,
+                    || async { store.seal_audit().await.map(drop) },
+                )
+                .await;
+            }));
+        }
+        {
             let (catalogue, store) = (self.state.catalogue.clone(), store.clone());
             workers.push(tokio::spawn(async move {
                 crate::workers::every(

@@ -1,6 +1,7 @@
 //! Helpers for black-box tests: each test gets a fresh database on the engine this run targets
 //! (`MOTCUA_TEST_DATABASE=sqlite|postgres`) and a real server on a free port.
 
+pub mod bench;
 pub mod pay;
 pub mod peers;
 

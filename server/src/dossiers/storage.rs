@@ -161,23 +161,29 @@ pub struct NewDossier<'a> {
     pub facts: crate::monitoring::scorecard::FilingFacts,
 }
 
-/// `AGENCY-YYYYMMDD-NNNN`, numbered per agency and Vietnamese day.
+/// The statement that takes the next number of an agency's receipt book for a day.
+const NEXT_RECEIPT: &str = "insert into receipt_counters (agency_code, day, last) values ($1, $2, 1) \
+     on conflict (agency_code, day) do update set last = receipt_counters.last + 1 returning last";
+
+/// The receipt book's day of `now` (Vietnam time), `YYYYMMDD`.
+fn receipt_day(now: i64) -> String {
+    let (y, m, d) = motcua_shared::calendar::Day::of_instant(now).ymd();
+    format!("{y:04}{m:02}{d:02}")
+}
+
+/// `AGENCY-YYYYMMDD-NNNN`, numbered per agency and Vietnamese day, inside `tx`.
 async fn next_receipt_number(
     tx: &mut crate::store::WriteTx,
     agency: &str,
     now: i64,
 ) -> anyhow::Result<String> {
-    let (y, m, d) = motcua_shared::calendar::Day::of_instant(now).ymd();
-    let day = format!("{y:04}{m:02}{d:02}");
-    let (n,): (i64,) = sqlx::query_as(
-        "insert into receipt_counters (agency_code, day, last) values ($1, $2, 1) \
-         on conflict (agency_code, day) do update set last = receipt_counters.last + 1 returning last",
-    )
-    .bind(agency)
-    .bind(&day)
-    .fetch_one(&mut **tx)
-    .await
-    .context("numbering a receipt")?;
+    let day = receipt_day(now);
+    let (n,): (i64,) = sqlx::query_as(NEXT_RECEIPT)
+        .bind(agency)
+        .bind(&day)
+        .fetch_one(&mut **tx)
+        .await
+        .context("numbering a receipt")?;
     Ok(format!("{agency}-{day}-{n:04}"))
 }
 
@@ -366,6 +372,30 @@ impl Store {
         let p = new.procedure;
         // The key's row refers to the dossier, so the dossier is written first; a key already
         // taken (read here, or claimed by a concurrent submission below) leaves nothing behind.
+        // Where the receipt book's counter is taken apart (see `Engine::counters_apart`), the
+        // number is taken first in its own transaction, after a look at the key: a filing that
+        // fails after that leaves its number unused.
+        let numbered = if self.engine().counters_apart() {
+            if self
+                .dossier_for_key(new.applicant_id, new.idempotency_key)
+                .await?
+                .is_some()
+            {
+                return Ok(None);
+            }
+            // One statement, committed on its own: the counter's row is locked only while
+            // it runs.
+            let day = receipt_day(now);
+            let (n,): (i64,) = sqlx::query_as(NEXT_RECEIPT)
+                .bind(&p.agency.code)
+                .bind(&day)
+                .fetch_one(self.pool())
+                .await
+                .context("numbering a receipt")?;
+            Some(format!("{}-{day}-{n:04}", p.agency.code))
+        } else {
+            None
+        };
         let mut tx = self.begin_write().await?;
         let taken: Option<(String,)> = sqlx::query_as(
             "select dossier_id from idempotency_keys where person_id = $1 and key = $2",
@@ -378,7 +408,10 @@ impl Store {
         if taken.is_some() {
             return Ok(None);
         }
-        let receipt = next_receipt_number(&mut tx, &p.agency.code, now).await?;
+        let receipt = match numbered {
+            Some(receipt) => receipt,
+            None => next_receipt_number(&mut tx, &p.agency.code, now).await?,
+        };
         sqlx::query(
             "insert into dossiers (id, receipt_number, procedure_code, applicant_id, acting_for, agency_code, level, \
                status, answers, verified_fields, time_limit_working_days, submitted_at, deadline_at, updated_at, version, \

@@ -101,6 +101,18 @@ impl From<anyhow::Error> for StoreError {
     }
 }
 
+/// Whether `err` is PostgreSQL's serialisation failure (SQLSTATE 40001): a REPEATABLE READ
+/// transaction met a concurrent change, and may be tried again from the start. SQLite's
+/// single writer never fails so.
+pub fn is_serialization_failure(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40001")
+        )
+    })
+}
+
 /// Wakes this instance's outbox dispatcher when a transaction that emitted events commits.
 #[derive(Clone, Debug)]
 pub struct OutboxSignal(Arc<tokio::sync::watch::Sender<u64>>);
@@ -186,6 +198,15 @@ impl Engine {
         }
     }
 
+    /// Whether a counter row that every writer of a kind updates (a receipt book's) is best
+    /// taken in a short transaction of its own. On PostgreSQL, yes: concurrent writers would
+    /// otherwise queue on its row lock until each of them commits. SQLite's writers are one at a
+    /// time anyway, so there it is taken inside the writer's transaction, without a second
+    /// commit.
+    pub fn counters_apart(self) -> bool {
+        matches!(self, Engine::Postgres)
+    }
+
     /// What a statement claiming rows for one worker ends with: `for update skip locked` on
     /// PostgreSQL (concurrent claimers pass each other's rows by); nothing on SQLite, whose one
     /// writer at a time makes a claim exclusive anyway.
@@ -246,6 +267,10 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // No ping before each checkout (a round trip per statement or transaction): a
+            // connection that broke fails its next statement, which is closed and reported,
+            // and the readiness worker's ping marks the database down within a second.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     match engine {

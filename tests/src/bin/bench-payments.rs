@@ -18,54 +18,14 @@ use std::{
 };
 
 use futures::{StreamExt, stream};
-use motcua_tests::{LEVEL2_CCCD, TestApp, pay};
+use motcua_tests::{
+    LEVEL2_CCCD, TestApp,
+    bench::{ceiling_table, one_row_commits, summary},
+    pay,
+};
 use serde_json::{Map, Value, json};
 
 const CONCURRENCY: usize = 16;
-
-fn summary(name: &str, mut latencies: Vec<Duration>, took: Duration) -> String {
-    latencies.sort();
-    let at = |q: f64| {
-        let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
-        latencies[i].as_secs_f64() * 1000.0
-    };
-    format!(
-        "{name}: {} in {:.2} s, {:.0}/s, p50 {:.1} ms, p99 {:.1} ms",
-        latencies.len(),
-        took.as_secs_f64(),
-        latencies.len() as f64 / took.as_secs_f64(),
-        at(0.5),
-        at(0.99)
-    )
-}
-
-/// `n` one-row transactions on `store` at the bench's concurrency: the latencies.
-async fn one_row_commits(
-    store: &motcua_server::store::Store,
-    prefix: &str,
-    n: usize,
-) -> Vec<Duration> {
-    stream::iter(0..n)
-        .map(|i| {
-            let store = store.clone();
-            let id = format!("{prefix}-{i}");
-            async move {
-                let t = Instant::now();
-                let mut tx = store.begin_write().await.expect("a transaction");
-                sqlx::query("insert into bench_ceiling (id, at) values ($1, $2)")
-                    .bind(id)
-                    .bind(i as i64)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("inserted");
-                tx.commit().await.expect("committed");
-                t.elapsed()
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await
-}
 
 async fn file(app: &TestApp, n: usize) -> Vec<String> {
     let prefill = app
@@ -128,17 +88,14 @@ fn main() -> anyhow::Result<()> {
             .to_owned();
 
         // The ceiling: one-row durable transactions at the same concurrency.
-        sqlx::query("create table bench_ceiling (id text primary key, at bigint not null)")
-            .execute(app.store.pool())
-            .await?;
-        let started = Instant::now();
-        let latencies = one_row_commits(&app.store, "row", n).await;
+        ceiling_table(&app.store).await?;
+        let (latencies, took) = one_row_commits(&app.store, "row", n, CONCURRENCY).await;
         println!(
             "payments ceiling {}",
             summary(
                 "one-row durable transactions (synchronous=FULL, the default)",
                 latencies,
-                started.elapsed()
+                took
             )
         );
         // What FULL costs: the same with SQLite's NORMAL (lost on a power cut, not on a crash).
@@ -149,15 +106,10 @@ fn main() -> anyhow::Result<()> {
                 motcua_server::store::sqlite::Synchronous::Normal,
             )
             .await?;
-            let started = Instant::now();
-            let latencies = one_row_commits(&normal, "normal", n).await;
+            let (latencies, took) = one_row_commits(&normal, "normal", n, CONCURRENCY).await;
             println!(
                 "payments ceiling {}",
-                summary(
-                    "one-row transactions with synchronous=NORMAL",
-                    latencies,
-                    started.elapsed()
-                )
+                summary("one-row transactions with synchronous=NORMAL", latencies, took)
             );
             normal.close().await;
         }

@@ -72,6 +72,7 @@ async fn an_altered_entry_is_found() {
     let app = spawn_app().await;
     app.sign_in(LEVEL2_CCCD).await;
     app.sign_in(LEVEL2_CCCD).await;
+    app.store.seal_audit().await.expect("sealed");
     sqlx::query("update audit_log set details = '{}' where seq = 1")
         .execute(app.store.pool())
         .await
@@ -88,6 +89,7 @@ async fn a_removed_entry_is_found_in_the_middle_and_at_the_end() {
     for _ in 0..3 {
         app.sign_in(LEVEL2_CCCD).await;
     }
+    app.store.seal_audit().await.expect("sealed");
     sqlx::query("delete from audit_log where seq = 3")
         .execute(app.store.pool())
         .await
@@ -248,6 +250,7 @@ async fn signed_checkpoints_outside_the_database_catch_a_chain_rewritten_whole()
     );
 
     // Someone with the database rewrites the whole chain: a new, internally perfect one.
+    app.store.seal_audit().await.expect("sealed");
     sqlx::query("delete from audit_log")
         .execute(app.store.pool())
         .await

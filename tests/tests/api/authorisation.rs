@@ -219,7 +219,7 @@ async fn send(app: &TestApp, caller: &Caller, case: &Case) -> (u16, String) {
 async fn fingerprint(app: &TestApp) -> Vec<(String, i64)> {
     let queries = [
         "select count(*) from outbox",
-        "select count(*) from audit_log",
+        "select (select count(*) from audit_log) + (select count(*) from audit_queue)",
         "select count(*) from dossier_events",
         "select coalesce(sum(version), 0) from dossiers",
         "select count(*) from dossiers where assignee_id is not null",

@@ -657,6 +657,7 @@ async fn an_operator_ends_one_persons_sessions_or_everyones_and_the_chain_record
     assert_eq!(ended, 1);
     assert_api_error(other.get("/api/v1/me").await, 401, "session_expired").await;
 
+    app.store.seal_audit().await.expect("sealed");
     let (entries,): (i64,) = sqlx::query_as(
         "select count(*) from audit_log where action = 'identity.sessions_ended' and actor = 'operator'",
     )

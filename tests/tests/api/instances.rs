@@ -219,7 +219,9 @@ async fn the_prepared_catalogue_follows_a_change_on_every_instance() {
         .await
         .expect("json");
     assert!(
-        before["name"]["en"].as_str().is_some_and(|n| !n.contains("new rules")),
+        before["name"]["en"]
+            .as_str()
+            .is_some_and(|n| !n.contains("new rules")),
         "{before}"
     );
     let mut renewal = a
@@ -251,4 +253,61 @@ async fn the_prepared_catalogue_follows_a_change_on_every_instance() {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
+}
+
+#[tokio::test]
+async fn sealers_on_three_instances_keep_one_audit_chain_while_entries_are_written() {
+    let a = spawn_app().await;
+    let (b, c) = three(&a).await;
+    let (_, before) = match a.store.verify_audit_chain().await.expect("verified") {
+        motcua_server::audit::ChainReport::Intact { entries } => ((), entries),
+        broken => panic!("{broken:?}"),
+    };
+    let writers = (0..8).map(|w| {
+        let store = a.store.clone();
+        tokio::spawn(async move {
+            for i in 0..25 {
+                let mut tx = store.begin_write().await.expect("a transaction");
+                motcua_server::audit::append(
+                    &mut tx,
+                    &motcua_server::audit::Event {
+                        actor: "system",
+                        action: "test.entry",
+                        subject: &format!("writer:{w}:{i}"),
+                        details: serde_json::json!({ "i": i }),
+                    },
+                )
+                .await
+                .expect("appended");
+                tx.commit().await.expect("committed");
+            }
+        })
+    });
+    let writers: Vec<_> = writers.collect();
+    let sealers: Vec<_> = [&a.store, &b.state.store, &c.state.store]
+        .into_iter()
+        .map(|store| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..40 {
+                    store.seal_audit().await.expect("sealed or gave way");
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+    for task in writers.into_iter().chain(sealers) {
+        task.await.expect("joined");
+    }
+    assert_eq!(
+        a.store.verify_audit_chain().await.expect("verified"),
+        motcua_server::audit::ChainReport::Intact {
+            entries: before + 200
+        }
+    );
+    let (queued,): (i64,) = sqlx::query_as("select cast(count(*) as bigint) from audit_queue")
+        .fetch_one(a.store.pool())
+        .await
+        .expect("counted");
+    assert_eq!(queued, 0);
 }
