@@ -64,3 +64,37 @@ pub async fn one_row_commits(
         .await;
     (latencies, started.elapsed())
 }
+
+/// Opens `n` live streams (`GET /api/v1/me/events`) of the session in `cookie`, 200 at a time,
+/// each on its own connection; fails unless every one answered 200.
+pub async fn open_live_streams(
+    base: &str,
+    cookie: &str,
+    n: usize,
+) -> anyhow::Result<Vec<reqwest::Response>> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    let mut streams = Vec::with_capacity(n);
+    let mut pending = Vec::new();
+    for i in 0..n {
+        let (client, url, cookie) = (
+            client.clone(),
+            format!("{base}/api/v1/me/events"),
+            cookie.to_owned(),
+        );
+        pending.push(tokio::spawn(async move {
+            client.get(url).header("cookie", cookie).send().await
+        }));
+        if pending.len() == 200 || i + 1 == n {
+            for p in pending.drain(..) {
+                streams.push(p.await??);
+            }
+        }
+    }
+    anyhow::ensure!(
+        streams.iter().all(|s| s.status() == 200),
+        "not every live stream opened"
+    );
+    Ok(streams)
+}

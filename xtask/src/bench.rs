@@ -13,6 +13,8 @@ use anyhow::Context;
 
 use crate::{proc, pwa, root, services, tools};
 
+mod scale;
+
 const CONNECTIONS: &str = "32";
 const DURATION: &str = "10s";
 
@@ -49,10 +51,22 @@ fn wrk_with(url: &str, cookie: Option<&str>) -> anyhow::Result<Load> {
 
 /// As [`wrk`], sending `headers` (`Name: value`) with every request.
 fn wrk_headers(url: &str, headers: &[String]) -> anyhow::Result<Load> {
-    let headers: Vec<String> = headers
+    wrk_script(url, headers, None)
+}
+
+/// As [`wrk_headers`], with a Lua script choosing each request (`-s`).
+fn wrk_script(
+    url: &str,
+    headers: &[String],
+    script: Option<&std::path::Path>,
+) -> anyhow::Result<Load> {
+    let mut headers: Vec<String> = headers
         .iter()
         .flat_map(|h| ["-H".to_owned(), h.clone()])
         .collect();
+    if let Some(script) = script {
+        headers.extend(["-s".to_owned(), script.display().to_string()]);
+    }
     // A short warm-up first, unmeasured.
     let _ = Command::new("wrk")
         .args(["-t1", "-c8", "-d2s"])
@@ -113,6 +127,20 @@ fn parse_wrk(text: &str) -> anyhow::Result<Load> {
 }
 
 /// Resident memory of a process: (current, peak) in MiB.
+/// One row of a load table: the load and its ratio to `ceiling`.
+fn row(report: &mut String, name: &str, load: &Load, ceiling: &Load) -> anyhow::Result<()> {
+    writeln!(
+        report,
+        "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.2} |",
+        load.requests_per_sec,
+        load.p50_ms,
+        load.p99_ms,
+        load.non_2xx,
+        load.requests_per_sec / ceiling.requests_per_sec
+    )?;
+    Ok(())
+}
+
 fn rss_mib(pid: u32) -> (f64, f64) {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
@@ -151,11 +179,14 @@ pub fn bench() -> anyhow::Result<()> {
                 "motcua-server",
                 "--bin",
                 "bench-ceiling",
+                "--bin",
+                "bench-proxy",
             ])
             .current_dir(&root),
     )?;
+    scale::build_helpers()?;
 
-    let server = {
+    let server_bin = {
         let binary = root.join("target/release/motcua-server");
         // Pin the server to core 0 through a wrapper script-free route: taskset around the binary.
         let wrapper = root.join("target/release/motcua-server-pinned.sh");
@@ -164,21 +195,21 @@ pub fn bench() -> anyhow::Result<()> {
             format!("#!/bin/sh\nexec taskset -c 0 {} \"$@\"\n", binary.display()),
         )?;
         make_executable(&wrapper)?;
-        let server_bin = if proc::has("taskset") {
+        if proc::has("taskset") {
             wrapper
         } else {
             binary
-        };
-        // The bench files 20 dossiers per person, past the hourly filing rate a person has.
-        services::start_server(
-            &server_bin,
-            "bench",
-            &[
-                ("MOTCUA_LOG", "warn".into()),
-                ("MOTCUA_FILING_RATE_PER_HOUR", "1000".into()),
-            ],
-        )?
+        }
     };
+    // The bench files 20 dossiers per person, past the hourly filing rate a person has.
+    let server = services::start_server(
+        &server_bin,
+        "bench",
+        &[
+            ("MOTCUA_LOG", "warn".into()),
+            ("MOTCUA_FILING_RATE_PER_HOUR", "1000".into()),
+        ],
+    )?;
     // The ceiling: a bare axum server on the same core serving the catalogue's own bytes from
     // memory (prepared compressed too), measured while the server idles.
     let catalogue_file = root.join("target/bench-catalogue.json");
@@ -232,30 +263,7 @@ pub fn bench() -> anyhow::Result<()> {
     ))?;
     // Signed-in reads: a citizen's 20 dossiers, and the officer's queue holding them. Each
     // request also finds and refreshes the session in the database.
-    let (ok, sessions) = proc::run_captured(
-        Command::new("cargo")
-            .args([
-                "run",
-                "--quiet",
-                "--package",
-                "motcua-tests",
-                "--bin",
-                "bench-session",
-                "--",
-            ])
-            .arg(&server.public_url)
-            .arg("20")
-            .current_dir(&root),
-    )?;
-    anyhow::ensure!(ok, "setting up the signed-in load failed");
-    let cookie_of = |who: &str| {
-        sessions
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{who} ")))
-            .map(str::to_owned)
-            .with_context(|| format!("no {who} session in: {sessions}"))
-    };
-    let (citizen, officer) = (cookie_of("citizen")?, cookie_of("officer")?);
+    let (citizen, officer) = scale::sessions(&server.public_url)?;
     let my_dossiers = wrk_with(
         &format!("{}/api/v1/dossiers", server.base_url),
         Some(&citizen),
@@ -273,6 +281,8 @@ pub fn bench() -> anyhow::Result<()> {
             .current_dir(&root),
     )?;
     anyhow::ensure!(ok, "timing the verifier in Chromium failed");
+    // The same signed-in loads among a million dossiers, with 10,000 live streams open.
+    let signed = scale::million(&server, &citizen, &officer)?;
     drop(server);
 
     let mut report = String::new();
@@ -359,6 +369,38 @@ pub fn bench() -> anyhow::Result<()> {
         "\nPeak server memory (RSS) under that load: {server_peak:.1} MiB (bare axum: {bare_peak:.1} MiB; ratio {:.1}x; budget 150 MiB).",
         server_peak / bare_peak.max(0.1)
     )?;
+    writeln!(
+        report,
+        "\nThen {}, and {} live streams of the citizen held open:\n",
+        signed.seeded,
+        scale::STREAMS
+    )?;
+    writeln!(
+        report,
+        "| load | requests/s | p50 ms | p99 ms | non-2xx | vs the ceiling |"
+    )?;
+    writeln!(report, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
+    for (name, load) in [
+        (
+            "a citizen's dossiers (target ≥ 0.15, p99 ≤ 20 ms)",
+            &signed.citizen,
+        ),
+        (
+            "an officer's queue (target ≥ 0.15, p99 ≤ 20 ms)",
+            &signed.officer,
+        ),
+        (
+            "mixed: catalogue, a procedure, dossiers, notices",
+            &signed.mixed,
+        ),
+    ] {
+        row(&mut report, name, load, &bare)?;
+    }
+    writeln!(
+        report,
+        "\nPeak server memory with the streams open under that load: {:.1} MiB (budget 100 MB).",
+        signed.peak_mib
+    )?;
     for (bundle, size) in &sizes {
         let (raw, gz, br) = size.total();
         let entry = match bundle {
@@ -385,6 +427,15 @@ pub fn bench() -> anyhow::Result<()> {
     }
     // `MOTCUA_BENCH_ONLY=http`: the HTTP loads, memory and the PWA's sizes, and nothing after.
     if std::env::var("MOTCUA_BENCH_ONLY").is_ok_and(|v| v == "http") {
+        println!("\n{report}");
+        return Ok(());
+    }
+    // `MOTCUA_BENCH_ONLY=scale`: then PostgreSQL, several instances and durable filings only.
+    if std::env::var("MOTCUA_BENCH_ONLY").is_ok_and(|v| v == "scale") {
+        let postgres = services::Postgres::start()?;
+        scale::postgres_and_instances(&server_bin, &postgres.url, &bare, &mut report)?;
+        scale::filings(&postgres.url, &mut report)?;
+        drop(postgres);
         println!("\n{report}");
         return Ok(());
     }
@@ -476,6 +527,8 @@ pub fn bench() -> anyhow::Result<()> {
             writeln!(report, "- {line}")?;
         }
     }
+    scale::postgres_and_instances(&server_bin, &postgres.url, &bare, &mut report)?;
+    scale::filings(&postgres.url, &mut report)?;
     drop(postgres);
     // Payments: starts and IPN confirmations over HTTP, beside one-row durable transactions.
     let (ok, out) = proc::run_captured(

@@ -124,6 +124,10 @@ pub struct Server {
     pub public_url: String,
     pub guard: ChildGuard,
     pub log: PathBuf,
+    /// The server's database (its own SQLite file unless `MOTCUA_DATABASE_URL` was given).
+    pub database_url: String,
+    /// The data folder this server was given (its own unless `MOTCUA_DATA_DIR` was given).
+    pub data_dir: PathBuf,
     _data: tempfile::TempDir,
 }
 
@@ -139,13 +143,17 @@ pub fn start_server(binary: &Path, name: &str, extra: &[(&str, String)]) -> anyh
     let log = logs.join(format!("{name}.log"));
     let log_file = fs::File::create(&log)?;
     let mut cmd = Command::new(binary);
+    let database_url = extra
+        .iter()
+        .find(|(k, _)| *k == "MOTCUA_DATABASE_URL")
+        .map_or_else(
+            || format!("sqlite://{}/motcua.db", data.path().display()),
+            |(_, v)| v.clone(),
+        );
     cmd.arg("serve")
         .env("MOTCUA_ADDR", format!("127.0.0.1:{port}"))
         .env("MOTCUA_PUBLIC_URL", &public_url)
-        .env(
-            "MOTCUA_DATABASE_URL",
-            format!("sqlite://{}/motcua.db", data.path().display()),
-        )
+        .env("MOTCUA_DATABASE_URL", &database_url)
         .env("MOTCUA_DATA_DIR", data.path())
         .env("MOTCUA_WEB_DIR", root().join("client/dist"))
         .env("MOTCUA_SANDBOX", "true")
@@ -167,6 +175,11 @@ pub fn start_server(binary: &Path, name: &str, extra: &[(&str, String)]) -> anyh
         public_url,
         guard,
         log,
+        database_url,
+        data_dir: extra
+            .iter()
+            .find(|(k, _)| *k == "MOTCUA_DATA_DIR")
+            .map_or_else(|| data.path().to_path_buf(), |(_, v)| PathBuf::from(v)),
         _data: data,
     })
 }

@@ -194,27 +194,7 @@ async fn sse_memory(server_bin: &str) -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = rss_kib(pid);
-    let mut streams = Vec::with_capacity(CONNECTIONS);
-    let mut pending = Vec::new();
-    for _ in 0..CONNECTIONS {
-        pending.push(tokio::spawn(open(
-            client.clone(),
-            cookie.clone(),
-            base.clone(),
-        )));
-        if pending.len() == 200 {
-            for p in pending.drain(..) {
-                streams.push(p.await??);
-            }
-        }
-    }
-    for p in pending.drain(..) {
-        streams.push(p.await??);
-    }
-    anyhow::ensure!(
-        streams.iter().all(|s| s.status() == 200),
-        "not every live stream opened"
-    );
+    let streams = motcua_tests::bench::open_live_streams(&base, &cookie, CONNECTIONS).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib(pid);
     let health = Instant::now();
