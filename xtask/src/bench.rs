@@ -281,6 +281,16 @@ pub fn bench() -> anyhow::Result<()> {
             .current_dir(&root),
     )?;
     anyhow::ensure!(ok, "timing the verifier in Chromium failed");
+    // Lighthouse on the public pages, as a phone on slow 4G.
+    let (ok, lighthouse) = proc::run_captured(
+        Command::new("node")
+            .arg("tests/browser/lighthouse.mjs")
+            .env("BASE_URL", &server.public_url)
+            .current_dir(&root),
+    )?;
+    if !ok {
+        eprintln!("Lighthouse failed (its table stays empty): {lighthouse}");
+    }
     // The same signed-in loads among a million dossiers, with 10,000 live streams open.
     let signed = scale::million(&server, &citizen, &officer)?;
     drop(server);
@@ -401,6 +411,27 @@ pub fn bench() -> anyhow::Result<()> {
         "\nPeak server memory with the streams open under that load: {:.1} MiB (budget 100 MB).",
         signed.peak_mib
     )?;
+    writeln!(
+        report,
+        "\nLighthouse 12 on the public pages (mobile, simulated slow 4G and 4x CPU slowdown; median of three; targets: performance ≥ 0.95, LCP ≤ 1.5 s):\n"
+    )?;
+    writeln!(
+        report,
+        "| page | performance | LCP ms | FCP ms | TBT ms | CLS |"
+    )?;
+    writeln!(report, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
+    for line in lighthouse.lines() {
+        if let Some([page, score, lcp, fcp, tbt, cls]) = line
+            .strip_prefix("lighthouse ")
+            .map(|l| l.split(' ').collect::<Vec<_>>())
+            .and_then(|v| <[&str; 6]>::try_from(v).ok())
+        {
+            writeln!(
+                report,
+                "| `{page}` | {score} | {lcp} | {fcp} | {tbt} | {cls} |"
+            )?;
+        }
+    }
     for (bundle, size) in &sizes {
         let (raw, gz, br) = size.total();
         let entry = match bundle {
@@ -432,6 +463,7 @@ pub fn bench() -> anyhow::Result<()> {
     }
     // `MOTCUA_BENCH_ONLY=scale`: then PostgreSQL, several instances and durable filings only.
     if std::env::var("MOTCUA_BENCH_ONLY").is_ok_and(|v| v == "scale") {
+        eprintln!("\n{report}");
         let postgres = services::Postgres::start()?;
         scale::postgres_and_instances(&server_bin, &postgres.url, &bare, &mut report)?;
         scale::filings(&postgres.url, &mut report)?;

@@ -5,6 +5,7 @@ mod authorisation;
 mod back_office;
 mod catalogue;
 mod deadlines;
+mod distributed_sql;
 mod dossiers;
 mod errors;
 mod id_tokens;
