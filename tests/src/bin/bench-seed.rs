@@ -3,7 +3,7 @@
 //! signed-in loads read among them. Each is a copy of one of the bench citizen's own dossiers
 //! (same procedure, agency and unit, so the officer's queue holds them too), filed over the last
 //! year; one in fifty is still being processed, the others ended with a result five days (three
-//! working days) after filing. In SQL, a
+//! working days) after filing; each fee paid a minute after filing. In SQL, a
 //! statement for the people and one for the dossiers (the rollup's triggers run for each), and
 //! the rollup folded.
 
@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
              insert into dossiers (id, receipt_number, procedure_code, applicant_id, agency_code, level, \
                status, answers, verified_fields, time_limit_working_days, submitted_at, received_at, \
                deadline_at, finished_at, working_days, updated_at, version, procedure_name, unit_code, \
-               fee_vnd, fee_paid) \
+               fee_vnd, fee_paid, fee_paid_at) \
              select 'bench-d-' || n.i, 'BENCH-' || n.i, t.procedure_code, 'bench-p-' || (1 + n.i % $2), \
                t.agency_code, t.level, \
                case when n.i % 50 = 0 then 'in_processing' else 'result_issued' end, \
@@ -61,7 +61,8 @@ fn main() -> anyhow::Result<()> {
                $3 - n.i * $4, $3 - n.i * $4 + 3600000, $3 - n.i * $4 + 864000000, \
                case when n.i % 50 = 0 then null else $3 - n.i * $4 + 432000000 end, \
                case when n.i % 50 = 0 then -1 else 3 end, \
-               $3 - n.i * $4, 3, t.procedure_name, t.unit_code, t.fee_vnd, t.fee_paid \
+               $3 - n.i * $4, 3, t.procedure_name, t.unit_code, t.fee_vnd, t.fee_paid, \
+               $3 - n.i * $4 + 60000 \
              from n, (select * from dossiers order by submitted_at limit 1) t",
         )
         .bind(dossiers)
