@@ -518,3 +518,27 @@ impl TestApp {
         Instance { address, state }
     }
 }
+
+impl TestApp {
+    /// The e-form of procedure `code` as the state pre-fills it for the signed-in person, with
+    /// `extra` answers set on top (the choices the person makes).
+    pub async fn prefilled_answers(
+        &self,
+        code: &str,
+        extra: &[(&str, serde_json::Value)],
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let prefill = self
+            .get_json(&format!("/api/v1/procedures/{code}/prefill"), 200)
+            .await;
+        let mut answers: serde_json::Map<String, serde_json::Value> = prefill["values"]
+            .as_object()
+            .expect("values")
+            .iter()
+            .map(|(k, v)| (k.clone(), v["value"].clone()))
+            .collect();
+        for (name, value) in extra {
+            answers.insert((*name).to_owned(), value.clone());
+        }
+        answers
+    }
+}

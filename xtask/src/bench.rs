@@ -385,27 +385,7 @@ pub fn bench() -> anyhow::Result<()> {
         signed.seeded,
         scale::STREAMS
     )?;
-    writeln!(
-        report,
-        "| load | requests/s | p50 ms | p99 ms | non-2xx | vs the ceiling |"
-    )?;
-    writeln!(report, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
-    for (name, load) in [
-        (
-            "a citizen's dossiers (target ≥ 0.15, p99 ≤ 20 ms)",
-            &signed.citizen,
-        ),
-        (
-            "an officer's queue (target ≥ 0.15, p99 ≤ 20 ms)",
-            &signed.officer,
-        ),
-        (
-            "mixed: catalogue, a procedure, dossiers, notices",
-            &signed.mixed,
-        ),
-    ] {
-        row(&mut report, name, load, &bare)?;
-    }
+    scale::signed_table(&mut report, &signed, &bare)?;
     writeln!(
         report,
         "\nPeak server memory with the streams open under that load: {:.1} MiB (budget 100 MB).",

@@ -24,7 +24,7 @@ use motcua_tests::{
     LEVEL2_CCCD,
     bench::{ceiling_table, one_row_commits, summary},
 };
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 const RENEWAL: &str = "1.002804";
 
@@ -49,17 +49,10 @@ fn main() -> anyhow::Result<()> {
         app.sign_in(LEVEL2_CCCD).await;
         let me = app.me().await;
         let token = me["csrf_token"].as_str().expect("a token").to_owned();
-        let prefill = app
-            .get_json(&format!("/api/v1/procedures/{RENEWAL}/prefill"), 200)
-            .await;
-        let mut answers: Map<String, Value> = prefill["values"]
-            .as_object()
-            .expect("values")
-            .iter()
-            .map(|(k, v)| (k.clone(), v["value"].clone()))
-            .collect();
-        answers.insert("delivery".into(), json!("counter"));
-        let answers = Arc::new(answers);
+        let answers = Arc::new(
+            app.prefilled_answers(RENEWAL, &[("delivery", json!("counter"))])
+                .await,
+        );
 
         // 1. The ceiling.
         ceiling_table(&app.store).await?;

@@ -23,21 +23,14 @@ use motcua_tests::{
     bench::{ceiling_table, one_row_commits, summary},
     pay,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 const CONCURRENCY: usize = 16;
 
 async fn file(app: &TestApp, n: usize) -> Vec<String> {
-    let prefill = app
-        .get_json("/api/v1/procedures/1.002804/prefill", 200)
+    let answers = app
+        .prefilled_answers("1.002804", &[("delivery", json!("counter"))])
         .await;
-    let mut answers: Map<String, Value> = prefill["values"]
-        .as_object()
-        .expect("values")
-        .iter()
-        .map(|(k, v)| (k.clone(), v["value"].clone()))
-        .collect();
-    answers.insert("delivery".into(), json!("counter"));
     let token = app.me().await["csrf_token"]
         .as_str()
         .expect("a token")

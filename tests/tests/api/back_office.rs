@@ -21,18 +21,7 @@ pub(crate) async fn file_as_citizen(
     key: &str,
 ) -> String {
     app.sign_in(LEVEL2_CCCD).await;
-    let prefill = app
-        .get_json(&format!("/api/v1/procedures/{code}/prefill"), 200)
-        .await;
-    let mut answers: Map<String, Value> = prefill["values"]
-        .as_object()
-        .expect("values")
-        .iter()
-        .map(|(k, v)| (k.clone(), v["value"].clone()))
-        .collect();
-    for (name, value) in extra {
-        answers.insert((*name).to_owned(), value.clone());
-    }
+    let answers = app.prefilled_answers(code, extra).await;
     let token = app.me().await["csrf_token"]
         .as_str()
         .expect("token")

@@ -12,17 +12,8 @@ const SUSPENDED_LICENCE_HOLDER: &str = "031180009876";
 
 /// The pre-filled answers plus the one choice the person makes.
 async fn prefilled_answers(app: &TestApp) -> Map<String, Value> {
-    let prefill = app
-        .get_json(&format!("/api/v1/procedures/{RENEWAL}/prefill"), 200)
-        .await;
-    let mut answers: Map<String, Value> = prefill["values"]
-        .as_object()
-        .expect("values")
-        .iter()
-        .map(|(k, v)| (k.clone(), v["value"].clone()))
-        .collect();
-    answers.insert("delivery".into(), json!("post"));
-    answers
+    app.prefilled_answers(RENEWAL, &[("delivery", json!("post"))])
+        .await
 }
 
 async fn submit(app: &TestApp, answers: &Map<String, Value>, key: &str) -> reqwest::Response {

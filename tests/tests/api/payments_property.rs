@@ -62,16 +62,9 @@ struct Case<'a> {
 }
 
 async fn file(app: &TestApp, n: usize, round: u64) -> Vec<String> {
-    let prefill = app
-        .get_json("/api/v1/procedures/1.002804/prefill", 200)
+    let answers = app
+        .prefilled_answers("1.002804", &[("delivery", json!("counter"))])
         .await;
-    let mut answers: serde_json::Map<String, serde_json::Value> = prefill["values"]
-        .as_object()
-        .expect("values")
-        .iter()
-        .map(|(k, v)| (k.clone(), v["value"].clone()))
-        .collect();
-    answers.insert("delivery".into(), json!("counter"));
     let token = app.me().await["csrf_token"]
         .as_str()
         .expect("token")

@@ -27,6 +27,32 @@ pub struct Signed {
     pub seeded: String,
 }
 
+/// The table of [`Signed`]'s loads, each beside `bare`.
+pub fn signed_table(report: &mut String, signed: &Signed, bare: &Load) -> anyhow::Result<()> {
+    writeln!(
+        report,
+        "| load | requests/s | p50 ms | p99 ms | non-2xx | vs the ceiling |"
+    )?;
+    writeln!(report, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
+    for (name, load) in [
+        (
+            "a citizen's dossiers (target ≥ 0.15, p99 ≤ 20 ms)",
+            &signed.citizen,
+        ),
+        (
+            "an officer's queue (target ≥ 0.15, p99 ≤ 20 ms)",
+            &signed.officer,
+        ),
+        (
+            "mixed: catalogue, a procedure, dossiers, notices",
+            &signed.mixed,
+        ),
+    ] {
+        super::row(report, name, load, bare)?;
+    }
+    Ok(())
+}
+
 /// Builds the bench's helpers in `tests/` (release).
 pub fn build_helpers() -> anyhow::Result<()> {
     proc::run(
@@ -168,27 +194,7 @@ pub fn postgres_and_instances(
         "\nOn PostgreSQL, one instance (server on core 0, PostgreSQL unpinned), {}:\n",
         signed.seeded
     )?;
-    writeln!(
-        report,
-        "| load | requests/s | p50 ms | p99 ms | non-2xx | vs the ceiling |"
-    )?;
-    writeln!(report, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
-    for (name, load) in [
-        (
-            "a citizen's dossiers (target ≥ 0.15, p99 ≤ 20 ms)",
-            &signed.citizen,
-        ),
-        (
-            "an officer's queue (target ≥ 0.15, p99 ≤ 20 ms)",
-            &signed.officer,
-        ),
-        (
-            "mixed: catalogue, a procedure, dossiers, notices",
-            &signed.mixed,
-        ),
-    ] {
-        super::row(report, name, load, bare)?;
-    }
+    signed_table(report, &signed, bare)?;
     writeln!(
         report,
         "\nPeak server memory with {STREAMS} live streams open: {one_rss:.1} MiB (budget 100 MB)."
