@@ -126,7 +126,6 @@ fn parse_wrk(text: &str) -> anyhow::Result<Load> {
     })
 }
 
-/// Resident memory of a process: (current, peak) in MiB.
 /// One row of a load table: the load and its ratio to `ceiling`.
 fn row(report: &mut String, name: &str, load: &Load, ceiling: &Load) -> anyhow::Result<()> {
     writeln!(
@@ -141,6 +140,7 @@ fn row(report: &mut String, name: &str, load: &Load, ceiling: &Load) -> anyhow::
     Ok(())
 }
 
+/// Resident memory of a process: (current, peak) in MiB.
 fn rss_mib(pid: u32) -> (f64, f64) {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
@@ -324,7 +324,6 @@ pub fn bench() -> anyhow::Result<()> {
         "| load | requests/s | p50 ms | p99 ms | non-2xx | vs the ceiling (req/s) |"
     )?;
     writeln!(report, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
-    let ratio_to = |load: &Load, ceiling: &Load| load.requests_per_sec / ceiling.requests_per_sec;
     for (name, load, of) in [
         ("bare axum, the catalogue's bytes (ceiling)", bare, bare),
         (
@@ -364,15 +363,7 @@ pub fn bench() -> anyhow::Result<()> {
             bare,
         ),
     ] {
-        writeln!(
-            report,
-            "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.2} |",
-            load.requests_per_sec,
-            load.p50_ms,
-            load.p99_ms,
-            load.non_2xx,
-            ratio_to(&load, &of)
-        )?;
+        row(&mut report, name, &load, &of)?;
     }
     writeln!(
         report,
